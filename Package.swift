@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "align",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "align", targets: ["align"]),
+        .library(name: "AlignTensor", targets: ["AlignTensor"]),
+        .library(name: "AlignNN", targets: ["AlignNN"]),
+        .library(name: "AlignData", targets: ["AlignData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "AlignTensor", dependencies: ["CBLAS"]),
+        .target(name: "AlignNN", dependencies: ["AlignTensor"]),
+        .target(name: "AlignData"),
+        .executableTarget(
+            name: "align",
+            dependencies: [
+                "AlignTensor", "AlignNN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AlignTensorTests",
+            dependencies: ["AlignTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "AlignDataTests",
+            dependencies: ["AlignData"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

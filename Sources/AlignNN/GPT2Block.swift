@@ -1,0 +1,40 @@
+import AlignTensor
+
+/// One GPT-2 transformer block (pre-LayerNorm), with Hugging Face's module names and `Conv1D`
+/// weight layout:
+///   h = x + attn.c_proj(attention(attn.c_attn(ln_1(x))))
+///   y = h + mlp.c_proj(gelu(mlp.c_fc(ln_2(h))))
+public final class GPT2Block: Module {
+    public let ln1: LayerNorm
+    public let cAttn: Linear
+    public let attnProj: Linear
+    public let ln2: LayerNorm
+    public let cFC: Linear
+    public let mlpProj: Linear
+    public let heads: Int
+
+    /// GPT-2 initialisation: N(0, 0.02) weights; the residual projections scaled by 1/√(2·layers).
+    public init(width: Int, heads: Int, layers: Int = 1, eps: Float = 1e-5, rng: inout RandomGenerator) {
+        precondition(width % heads == 0, "GPT2Block: width \(width) is not divisible by \(heads) heads")
+        self.heads = heads
+        let residualStd = 0.02 / Float(2 * layers).squareRoot()
+        ln1 = LayerNorm(width, eps: eps)
+        cAttn = Linear(width, 3 * width, layout: .inOut, rng: &rng)
+        attnProj = Linear(width, width, layout: .inOut, std: residualStd, rng: &rng)
+        ln2 = LayerNorm(width, eps: eps)
+        cFC = Linear(width, 4 * width, layout: .inOut, rng: &rng)
+        mlpProj = Linear(4 * width, width, layout: .inOut, std: residualStd, rng: &rng)
+    }
+
+    /// x: (B, T, C); keyMask: (B, T) with 0 at padding. Returns (B, T, C).
+    public func callAsFunction(_ x: Tensor, keyMask: Tensor? = nil) -> Tensor {
+        let a = Tensor.attention(packedQKV: cAttn(ln1(x)), heads: heads, keyMask: keyMask)
+        let h = x + attnProj(a)
+        return h + mlpProj(cFC(ln2(h)).gelu())
+    }
+
+    public func namedParameters() -> [(String, Tensor)] {
+        prefixed("ln_1", ln1) + prefixed("attn.c_attn", cAttn) + prefixed("attn.c_proj", attnProj)
+            + prefixed("ln_2", ln2) + prefixed("mlp.c_fc", cFC) + prefixed("mlp.c_proj", mlpProj)
+    }
+}

@@ -1,0 +1,32 @@
+import AlignTensor
+
+/// A fully connected layer y = x·Wᵀ + b with `nn.Linear`'s (out, in) weight, or Hugging Face
+/// GPT-2's `Conv1D` (in, out) weight when `layout` is `.inOut`.
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let layout: Tensor.WeightLayout
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    /// Normal(0, std) weights, zero bias (GPT-2 initialisation uses std 0.02).
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, layout: Tensor.WeightLayout = .outIn,
+                std: Float = 0.02, rng: inout RandomGenerator) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.layout = layout
+        let shape = layout == .outIn ? [outFeatures, inFeatures] : [inFeatures, outFeatures]
+        weight = Tensor.randn(shape, std: std, rng: &rng, requiresGrad: true)
+        self.bias = bias ? Tensor.zeros([outFeatures], requiresGrad: true) : nil
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        Tensor.linear(x, weight: weight, bias: bias, layout: layout)
+    }
+
+    public func namedParameters() -> [(String, Tensor)] {
+        var p = [("weight", weight)]
+        if let bias { p.append(("bias", bias)) }
+        return p
+    }
+}

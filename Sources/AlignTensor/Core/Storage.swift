@@ -1,0 +1,53 @@
+import Foundation
+
+/// A fixed-size, 64-byte aligned buffer of `Float` that tensors share.
+///
+/// Storage is a reference type: a reshaped tensor shares its input's storage, and optimizers
+/// update parameters in place through it. Everything else treats storage as immutable once
+/// the op that produced it has returned.
+public final class Storage: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    /// Uninitialised storage of `count` floats.
+    public init(uninitializedCount count: Int) {
+        precondition(count >= 0, "Storage: negative element count \(count)")
+        self.count = count
+        var raw: UnsafeMutableRawPointer?
+        let bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
+        let rc = posix_memalign(&raw, 64, bytes)
+        precondition(rc == 0 && raw != nil, "Storage: cannot allocate \(bytes) bytes")
+        pointer = raw!.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+    }
+
+    /// Storage of `count` copies of `value`.
+    public convenience init(count: Int, repeating value: Float) {
+        self.init(uninitializedCount: count)
+        if value == 0 {
+            memset(pointer, 0, count * MemoryLayout<Float>.stride)
+        } else {
+            pointer.initialize(repeating: value, count: count)
+        }
+    }
+
+    /// Storage holding a copy of `values`.
+    public convenience init(_ values: [Float]) {
+        self.init(uninitializedCount: values.count)
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { pointer.initialize(from: base, count: values.count) }
+        }
+    }
+
+    deinit { free(pointer) }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: pointer, count: count)
+    }
+
+    /// A new storage holding a copy of this one.
+    public func copy() -> Storage {
+        let s = Storage(uninitializedCount: count)
+        s.pointer.initialize(from: pointer, count: count)
+        return s
+    }
+}

@@ -1,0 +1,78 @@
+/// Vectorised exp for the hot loops (softmax, cross-entropy, attention, GELU).
+///
+/// Cephes' single-precision `expf` (range reduction by ln 2 split in two constants, degree-6
+/// polynomial), eight lanes at a time. Relative error ≤ 2 ulp over the float range; inputs
+/// below −87.3 give exactly 0 and −inf gives 0 (masked scores); NaN propagates.
+
+@inline(__always)
+func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    let hi = SIMD8<Float>(repeating: 88.3762626647949)
+    let lo = SIMD8<Float>(repeating: -87.3365478515625)
+    var x = v.clamped(lowerBound: lo, upperBound: hi)
+    let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    x = x - fx * 0.693359375
+    x = x + fx * 2.12194440e-4
+    let z = x * x
+    var y = SIMD8<Float>(repeating: 1.9875691500e-4)
+    y = y * x + 1.3981999507e-3
+    y = y * x + 8.3334519073e-3
+    y = y * x + 4.1665795894e-2
+    y = y * x + 1.6666665459e-1
+    y = y * x + 5.0000001201e-1
+    y = y * z + x + 1
+    let bits = (SIMD8<Int32>(fx) &+ 127) &<< 23
+    var r = y * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    r.replace(with: 0, where: v .< lo)
+    r.replace(with: v, where: v .!= v) // NaN in, NaN out
+    return r
+}
+
+/// exp of one value through the vector kernel (tails of rows).
+@inline(__always)
+func fastExp(_ x: Float) -> Float { simdExp(SIMD8<Float>(repeating: x))[0] }
+
+/// y[i] = exp(x[i] − shift) for i in 0..<n; returns Σ y. `y` may equal `x`.
+@inline(__always)
+func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let s = SIMD8<Float>(repeating: shift)
+    while i + 8 <= n {
+        let v = simdExp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - s)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+        acc += v
+        i += 8
+    }
+    var total = acc.sum()
+    while i < n { let e = fastExp(x[i] - shift); y[i] = e; total += e; i += 1 }
+    return total
+}
+
+/// Σ exp(x[i] − shift) without storing the terms.
+@inline(__always)
+func sumExpShifted(_ x: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    let s = SIMD8<Float>(repeating: shift)
+    while i + 8 <= n {
+        acc += simdExp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - s)
+        i += 8
+    }
+    var total = acc.sum()
+    while i < n { total += fastExp(x[i] - shift); i += 1 }
+    return total
+}
+
+/// max over x[0..<n] (−inf for n = 0).
+@inline(__always)
+func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var m = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        m = pointwiseMax(m, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        i += 8
+    }
+    var r = m.max()
+    while i < n { r = Swift.max(r, x[i]); i += 1 }
+    return r
+}

@@ -1,0 +1,38 @@
+import AlignNN
+import AlignTensor
+import ArgumentParser
+import Foundation
+
+/// `align bench`: throughput of the library against the BLAS it runs on, measured in one
+/// process. sgemm at GPT-2-small shapes gives the reference; the transformer block and the
+/// softmax-cross-entropy are reported as ratios to it.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm, transformer-block and cross-entropy throughput (ratios to sgemm).")
+
+    @Option(help: "Batch size B.") var batch = 4
+    @Option(help: "Sequence length T.") var seq = 256
+    @Option(help: "Model width C.") var width = 768
+    @Option(help: "Attention heads.") var heads = 12
+    @Option(help: "Vocabulary size for the cross-entropy.") var vocab = 50257
+    @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    func validate() throws {
+        guard batch > 0, seq > 0, width > 0, heads > 0, vocab > 1, repeats > 0 else {
+            throw ValidationError("--batch, --seq, --width, --heads, --repeats must be positive and --vocab > 1")
+        }
+        guard width % heads == 0 else { throw ValidationError("--width \(width) is not divisible by --heads \(heads)") }
+    }
+
+    func run() throws {
+        let report = Benchmarks(batch: batch, seq: seq, width: width, heads: heads, vocab: vocab, repeats: repeats).run()
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: report.json, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(report.text)
+        }
+    }
+}
