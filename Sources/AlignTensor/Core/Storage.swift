@@ -38,7 +38,7 @@ public final class Storage: @unchecked Sendable {
         }
     }
 
-    deinit { free(pointer) }
+    deinit { BufferPool.shared.release(UnsafeMutableRawPointer(pointer), bytes: Swift.max(count, 1) * MemoryLayout<Float>.stride) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: pointer, count: count)

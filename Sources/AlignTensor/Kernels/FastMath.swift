@@ -1,15 +1,23 @@
 /// Vectorised exp for the hot loops (softmax, cross-entropy, attention, GELU).
 ///
 /// Cephes' single-precision `expf` (range reduction by ln 2 split in two constants, degree-6
-/// polynomial), eight lanes at a time. Relative error ≤ 2 ulp over the float range; inputs
+/// polynomial on [−ln2/2, ln2/2]), eight lanes at a time. Relative error ≤ 2 ulp over the float range; inputs
 /// below −87.3 give exactly 0 and −inf gives 0 (masked scores); NaN propagates.
 
 @inline(__always)
 func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
     let hi = SIMD8<Float>(repeating: 88.3762626647949)
     let lo = SIMD8<Float>(repeating: -87.3365478515625)
-    var x = v.clamped(lowerBound: lo, upperBound: hi)
-    let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    var x = v
+    x.replace(with: hi, where: x .> hi)
+    x.replace(with: lo, where: x .< lo)
+    // n = round(x·log₂e) by the 1.5·2²³ trick: after adding the magic constant the integer n
+    // sits in the low mantissa bits of t, so both the float n and the integer n come from
+    // plain adds and a bit cast (no lane-by-lane rounding or conversion on any x86-64 level)
+    let magic = SIMD8<Float>(repeating: 12_582_912)
+    let t = x * 1.44269504088896341 + magic
+    let fx = t - magic
+    let n = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
     x = x - fx * 0.693359375
     x = x + fx * 2.12194440e-4
     let z = x * x
@@ -20,7 +28,7 @@ func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
     y = y * x + 1.6666665459e-1
     y = y * x + 5.0000001201e-1
     y = y * z + x + 1
-    let bits = (SIMD8<Int32>(fx) &+ 127) &<< 23
+    let bits = (n &+ 127) &<< 23
     var r = y * unsafeBitCast(bits, to: SIMD8<Float>.self)
     r.replace(with: 0, where: v .< lo)
     r.replace(with: v, where: v .!= v) // NaN in, NaN out
@@ -69,7 +77,8 @@ func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var m = SIMD8<Float>(repeating: -.infinity)
     var i = 0
     while i + 8 <= n {
-        m = pointwiseMax(m, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        m.replace(with: v, where: v .> m)
         i += 8
     }
     var r = m.max()
