@@ -21,7 +21,7 @@ let package = Package(
         ),
         .target(name: "AlignTensor", dependencies: ["CBLAS"]),
         .target(name: "AlignNN", dependencies: ["AlignTensor"]),
-        .target(name: "AlignData"),
+        .target(name: "AlignData", dependencies: ["AlignTensor"]),
         .executableTarget(
             name: "align",
             dependencies: [
@@ -32,6 +32,11 @@ let package = Package(
         .testTarget(
             name: "AlignTensorTests",
             dependencies: ["AlignTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "AlignNNTests",
+            dependencies: ["AlignNN", "AlignData"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,7 +1,9 @@
+import Dispatch
+
 /// Fused scaled-dot-product attention with a causal mask, a key padding mask and grouped-query
 /// heads. Per (batch, head) the score and value products are OpenBLAS GEMMs read straight out
 /// of the (B, T, heads·D) activations through their row stride, so no head split/merge copies
-/// are made; the masked softmax runs in between, parallel over rows.
+/// are made; the masked softmax runs in between. Work is parallel over (batch, kv-head) groups.
 ///
 /// Query i (0-based among the T queries) sits at absolute position i + (S − T) among the S keys
 /// (queries are the last T positions, as with a KV cache); causally it sees keys j ≤ i + S − T.
@@ -18,49 +20,61 @@ struct AttentionGeometry {
 }
 
 // forward: q (B,T,ldq) k (B,S,ldk) v (B,S,ldv) mask (B,S)? -> out (B,T,ldo), probs (B,H,T,S)
+// Parallel over (batch, kv head) groups; each task runs its heads' GEMMs single-threaded.
 func attentionForward(_ out: UnsafeMutablePointer<Float>, _ probs: UnsafeMutablePointer<Float>,
                       _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                       _ keyMask: UnsafePointer<Float>?, _ g: AttentionGeometry) {
     let T = g.queries, S = g.keys, D = g.headDim
-    for b in 0..<g.batch {
-        for h in 0..<g.heads {
-            let kvh = h / g.group
+    BLASThreads.ensureLibraryMode()
+    forEachKVGroup(g) { b, kvh in
+        let kh = k + b * S * g.ldk + kvh * D
+        let vh = v + b * S * g.ldv + kvh * D
+        for h in kvh * g.group..<(kvh + 1) * g.group {
             let qh = q + b * T * g.ldq + h * D
-            let kh = k + b * S * g.ldk + kvh * D
-            let vh = v + b * S * g.ldv + kvh * D
             let p = probs + (b * g.heads + h) * T * S
             // p (T,S) = scale · qh (T,D) · khᵀ (D,S)
-            sgemm(transA: false, transB: true, m: T, n: S, k: D, alpha: g.scale, a: qh, lda: g.ldq,
-                  b: kh, ldb: g.ldk, c: p, ldc: S)
-            maskedSoftmaxRows(p, rows: T, cols: S, offset: S - T, causal: g.causal,
-                              keyMask: keyMask.map { $0 + b * S })
+            sgemmSingle(false, true, T, S, D, g.scale, qh, g.ldq, kh, g.ldk, 0, p, S)
+            let mask = keyMask.map { $0 + b * S }
+            for i in 0..<T { maskedSoftmaxRow(p + i * S, cols: S, visible: g.visibleKeys(query: i), keyMask: mask) }
             // out_h (T,D) = p (T,S) · vh (S,D)
-            sgemm(transA: false, transB: false, m: T, n: D, k: S, a: p, lda: S, b: vh, ldb: g.ldv,
-                  c: out + b * T * g.ldo + h * D, ldc: g.ldo)
+            sgemmSingle(false, false, T, D, S, 1, p, S, vh, g.ldv, 0, out + b * T * g.ldo + h * D, g.ldo)
         }
     }
 }
 
-/// In-place softmax of score rows with causal and key masks applied (masked → probability 0).
-func maskedSoftmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, offset: Int, causal: Bool,
-                       keyMask: UnsafePointer<Float>?) {
-    parallelChunks(rows, costPerItem: cols * 4) { r in
-        for i in r {
-            let row = p + i * cols
-            let visible = causal ? Swift.max(0, Swift.min(cols, i + offset + 1)) : cols
-            if let keyMask {
-                for j in 0..<visible where keyMask[j] == 0 { row[j] = -.infinity }
-            }
-            for j in visible..<cols { row[j] = 0 }
-            let mx = rowMax(row, visible)
-            if mx == -.infinity {
-                for j in 0..<visible { row[j] = 0 }
-                continue
-            }
-            let inv = 1 / expShifted(row, row, visible, shift: mx)
-            for j in 0..<visible { row[j] *= inv }
-        }
+/// Runs body(batch, kvHead) for every group in parallel. Heads that share a kv head run in
+/// one task, so their dk/dv accumulations never race.
+func forEachKVGroup(_ g: AttentionGeometry, _ body: (Int, Int) -> Void) {
+    let groups = g.batch * g.kvHeads
+    let work = g.queries * g.keys * g.headDim * g.group
+    if groups == 1 || work * groups < 1 << 16 {
+        for t in 0..<groups { body(t / g.kvHeads, t % g.kvHeads) }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: groups) { t in body(t / g.kvHeads, t % g.kvHeads) }
     }
+}
+
+extension AttentionGeometry {
+    /// Keys query i may see before the key mask: all, or causally those at j ≤ i + S − T.
+    @inline(__always)
+    func visibleKeys(query i: Int) -> Int { causal ? Swift.max(0, Swift.min(keys, i + keys - queries + 1)) : keys }
+}
+
+/// In-place softmax of one score row: keys at or past `visible` and keys whose mask is 0 get
+/// probability 0; a row with no visible key becomes all zeros.
+@inline(__always)
+func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, cols: Int, visible: Int, keyMask: UnsafePointer<Float>?) {
+    if let keyMask {
+        for j in 0..<visible where keyMask[j] == 0 { row[j] = -.infinity }
+    }
+    for j in visible..<cols { row[j] = 0 }
+    let mx = rowMax(row, visible)
+    if mx == -.infinity {
+        for j in 0..<visible { row[j] = 0 }
+        return
+    }
+    let inv = 1 / expShifted(row, row, visible, shift: mx)
+    for j in 0..<visible { row[j] *= inv }
 }
 
 // backward: dout (B,T,ldo), probs (B,H,T,S), q k v as in forward
@@ -70,29 +84,35 @@ func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePoi
                        _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                        _ g: AttentionGeometry) {
     let T = g.queries, S = g.keys, D = g.headDim
-    let dp = Storage(uninitializedCount: T * S)
-    for b in 0..<g.batch {
-        for h in 0..<g.heads {
-            let kvh = h / g.group
+    BLASThreads.ensureLibraryMode()
+    forEachKVGroup(g) { b, kvh in
+        let kh = k + b * S * g.ldk + kvh * D
+        let vh = v + b * S * g.ldv + kvh * D
+        let dkh = dk + b * S * g.ldk + kvh * D
+        let dvh = dv + b * S * g.ldv + kvh * D
+        let dp = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
+        defer { dp.deallocate() }
+        for h in kvh * g.group..<(kvh + 1) * g.group {
             let qh = q + b * T * g.ldq + h * D
-            let kh = k + b * S * g.ldk + kvh * D
-            let vh = v + b * S * g.ldv + kvh * D
             let doh = dout + b * T * g.ldo + h * D
             let p = probs + (b * g.heads + h) * T * S
             // dp (T,S) = dout_h (T,D) · vhᵀ
-            sgemm(transA: false, transB: true, m: T, n: S, k: D, a: doh, lda: g.ldo, b: vh, ldb: g.ldv,
-                  c: dp.pointer, ldc: S)
+            sgemmSingle(false, true, T, S, D, 1, doh, g.ldo, vh, g.ldv, 0, dp, S)
             // dv_h (S,D) += pᵀ (S,T) · dout_h (T,D)
-            sgemm(transA: true, transB: false, m: S, n: D, k: T, a: p, lda: S, b: doh, ldb: g.ldo,
-                  beta: 1, c: dv + b * S * g.ldv + kvh * D, ldc: g.ldv)
+            sgemmSingle(true, false, S, D, T, 1, p, S, doh, g.ldo, 1, dvh, g.ldv)
             // ds = p ⊙ (dp − Σ dp⊙p), in place in dp (masked entries have p = 0, so ds = 0)
-            softmaxBackward(dp.pointer, p, dp.pointer, rows: T, cols: S)
+            for i in 0..<T {
+                let pr = p + i * S, dr = dp + i * S
+                let n = g.visibleKeys(query: i)
+                var dot: Float = 0
+                for j in 0..<n { dot += pr[j] * dr[j] }
+                for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) }
+                for j in n..<S { dr[j] = 0 }
+            }
             // dq_h (T,D) = scale · ds (T,S) · kh (S,D)
-            sgemm(transA: false, transB: false, m: T, n: D, k: S, alpha: g.scale, a: dp.pointer, lda: S,
-                  b: kh, ldb: g.ldk, c: dq + b * T * g.ldq + h * D, ldc: g.ldq)
+            sgemmSingle(false, false, T, D, S, g.scale, dp, S, kh, g.ldk, 0, dq + b * T * g.ldq + h * D, g.ldq)
             // dk_h (S,D) += scale · dsᵀ (S,T) · qh (T,D)
-            sgemm(transA: true, transB: false, m: S, n: D, k: T, alpha: g.scale, a: dp.pointer, lda: S,
-                  b: qh, ldb: g.ldq, beta: 1, c: dk + b * S * g.ldk + kvh * D, ldc: g.ldk)
+            sgemmSingle(true, false, S, D, T, g.scale, dp, S, qh, g.ldq, 1, dkh, g.ldk)
         }
     }
 }

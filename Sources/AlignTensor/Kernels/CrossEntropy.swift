@@ -34,8 +34,7 @@ func targetLogProbBackward(_ dlogits: UnsafeMutablePointer<Float>, _ dout: Unsaf
                 continue
             }
             let x = logits + row * vocab, l = lse[row]
-            _ = expShifted(x, d, vocab, shift: l)
-            for j in 0..<vocab { d[j] *= -g }
+            _ = expShifted(x, d, vocab, shift: l, scale: -g)
             d[t] += g
         }
     }

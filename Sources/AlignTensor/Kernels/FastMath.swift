@@ -39,20 +39,23 @@ func simdExp(_ v: SIMD8<Float>) -> SIMD8<Float> {
 @inline(__always)
 func fastExp(_ x: Float) -> Float { simdExp(SIMD8<Float>(repeating: x))[0] }
 
-/// y[i] = exp(x[i] − shift) for i in 0..<n; returns Σ y. `y` may equal `x`.
+/// y[i] = scale · exp(x[i] − shift) for i in 0..<n; returns Σ exp(x[i] − shift) (unscaled).
+/// `y` may equal `x`.
 @inline(__always)
-func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+func expShifted(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, shift: Float,
+                scale: Float = 1) -> Float {
     var acc = SIMD8<Float>(repeating: 0)
     var i = 0
     let s = SIMD8<Float>(repeating: shift)
+    let k = SIMD8<Float>(repeating: scale)
     while i + 8 <= n {
         let v = simdExp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - s)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v * k, as: SIMD8<Float>.self)
         acc += v
         i += 8
     }
     var total = acc.sum()
-    while i < n { let e = fastExp(x[i] - shift); y[i] = e; total += e; i += 1 }
+    while i < n { let e = fastExp(x[i] - shift); y[i] = e * scale; total += e; i += 1 }
     return total
 }
 

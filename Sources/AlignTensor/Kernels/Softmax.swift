@@ -51,8 +51,8 @@ func logSoftmaxBackward(_ dinp: UnsafeMutablePointer<Float>, _ y: UnsafePointer<
             let ly = y + row * cols, g = dout + row * cols, d = dinp + row * cols
             var s: Float = 0
             for j in 0..<cols { s += g[j] }
-            _ = expShifted(ly, d, cols, shift: 0)
-            for j in 0..<cols { d[j] = g[j] - d[j] * s }
+            _ = expShifted(ly, d, cols, shift: 0, scale: -s)
+            for j in 0..<cols { d[j] += g[j] }
         }
     }
 }
