@@ -12,23 +12,42 @@ public final class GPT2Block: Module {
     public let cFC: Linear
     public let mlpProj: Linear
     public let heads: Int
+    public let width: Int
 
     /// GPT-2 initialisation: N(0, 0.02) weights; the residual projections scaled by 1/√(2·layers).
-    public init(width: Int, heads: Int, layers: Int = 1, eps: Float = 1e-5, rng: inout RandomGenerator) {
+    /// `inner` is the MLP width (`n_inner`, default 4·width).
+    public init(width: Int, heads: Int, layers: Int = 1, eps: Float = 1e-5, inner: Int? = nil,
+                rng: inout RandomGenerator) {
         precondition(width % heads == 0, "GPT2Block: width \(width) is not divisible by \(heads) heads")
         self.heads = heads
+        self.width = width
+        let inner = inner ?? 4 * width
         let residualStd = 0.02 / Float(2 * layers).squareRoot()
         ln1 = LayerNorm(width, eps: eps)
         cAttn = Linear(width, 3 * width, layout: .inOut, rng: &rng)
         attnProj = Linear(width, width, layout: .inOut, std: residualStd, rng: &rng)
         ln2 = LayerNorm(width, eps: eps)
-        cFC = Linear(width, 4 * width, layout: .inOut, rng: &rng)
-        mlpProj = Linear(4 * width, width, layout: .inOut, std: residualStd, rng: &rng)
+        cFC = Linear(width, inner, layout: .inOut, rng: &rng)
+        mlpProj = Linear(inner, width, layout: .inOut, std: residualStd, rng: &rng)
     }
 
     /// x: (B, T, C); keyMask: (B, T) with 0 at padding. Returns (B, T, C).
     public func callAsFunction(_ x: Tensor, keyMask: Tensor? = nil) -> Tensor {
         let a = Tensor.attention(packedQKV: cAttn(ln1(x)), heads: heads, keyMask: keyMask)
+        let h = x + attnProj(a)
+        return h + mlpProj(cFC(ln2(h)).gelu())
+    }
+
+    /// With a KV cache: x (B, T, C) are the new tokens; their keys and values are appended to
+    /// `cache` at `layer` and the queries attend to every cached key. keyMask: (B, S) over all
+    /// S = cached + T keys. Without a cache this is `callAsFunction(_:keyMask:)`.
+    public func callAsFunction(_ x: Tensor, keyMask: Tensor?, cache: KVCache?, layer: Int) -> Tensor {
+        guard let cache else { return self(x, keyMask: keyMask) }
+        let qkv = cAttn(ln1(x))
+        let C = width
+        let q = qkv.slice(axis: 2, 0..<C)
+        let (k, v) = cache.append(layer: layer, keys: qkv.slice(axis: 2, C..<2 * C), values: qkv.slice(axis: 2, 2 * C..<3 * C))
+        let a = Tensor.attention(q: q, k: k, v: v, heads: heads, keyMask: keyMask)
         let h = x + attnProj(a)
         return h + mlpProj(cFC(ln2(h)).gelu())
     }

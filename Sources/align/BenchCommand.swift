@@ -18,6 +18,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Vocabulary size for the cross-entropy.") var vocab = 50257
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
+    @Option(help: "What to measure: kernels (sgemm, one block, cross-entropy) or train-step (a full GPT-2 124M training step: forward, loss, backward, clipping, AdamW).")
+    var job: Job = .kernels
+
+    enum Job: String, ExpressibleByArgument, CaseIterable {
+        case kernels
+        case trainStep = "train-step"
+    }
 
     func validate() throws {
         guard batch > 0, seq > 0, width > 0, heads > 0, vocab > 1, repeats > 0 else {
@@ -27,7 +34,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let report = Benchmarks(batch: batch, seq: seq, width: width, heads: heads, vocab: vocab, repeats: repeats).run()
+        let bench = Benchmarks(batch: batch, seq: seq, width: width, heads: heads, vocab: vocab, repeats: repeats)
+        let report = job == .kernels ? bench.run() : bench.trainStep()
         if json {
             let data = try JSONSerialization.data(withJSONObject: report.json, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))

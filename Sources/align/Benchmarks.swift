@@ -105,4 +105,38 @@ struct Benchmarks {
                                  "fraction_of_lm_head_gemm": ceTime / lmHeadTime]
         return Report(text: lines.joined(separator: "\n"), json: json)
     }
+
+    /// A full GPT-2 training step (width/heads/vocab of this benchmark, 12 layers, 1024
+    /// positions, no dropout): forward, mean cross-entropy over all B·T tokens, backward, global
+    /// clipping at 1.0 and AdamW (weight decay 0.1). The same job as
+    /// `scripts/bench_train_step_torch.py`.
+    func trainStep() -> Report {
+        var rng = RandomGenerator(seed: 0)
+        let config = GPT2Config(vocabSize: vocab, contextLength: Swift.max(1024, seq), width: width, layers: 12, heads: heads)
+        let model = GPT2Model(config, rng: &rng)
+        let optimizer = AdamW(parameters: model.parameters, config: AdamWConfig(weightDecay: 0.1))
+        let ids = (0..<batch * seq).map { _ in rng.int(below: vocab) }
+        let targets = (0..<batch * seq).map { _ in rng.int(below: vocab) }
+        var lastLoss: Float = 0
+        let t = median {
+            let loss = model(ids, batch: batch, length: seq).crossEntropy(targets: targets)
+            var grads = loss.backward()
+            clipGradNorm(&grads, maxNorm: 1)
+            optimizer.step(grads, lr: 1e-4)
+            lastLoss = loss.item
+        }
+        let tokens = Double(batch * seq) / t
+        let rss = peakResidentBytes()
+        let text = String(format: "GPT-2 %.0fM train step B=%d T=%d: %.3f s/step, %.0f tokens/s, peak RSS %.0f MiB (loss %.3f)",
+                          Double(model.parameterCount) / 1e6, batch, seq, t, tokens, Double(rss) / 1048576, lastLoss)
+        return Report(text: text, json: ["job": "train-step", "impl": "align", "seconds_per_step": t, "tokens_per_second": tokens,
+                                         "peak_rss_bytes": rss, "parameters": model.parameterCount, "batch": batch, "seq": seq])
+    }
+}
+
+/// Peak resident set size of this process in bytes (getrusage; Linux reports KiB).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
 }

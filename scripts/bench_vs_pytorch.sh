@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of align against PyTorch/transformers on the same machine, in one
+# command, alternating the two so that machine drift hits both: a GPT-2 124M training step
+# (B=4, T=256: forward, loss, backward, clipping, AdamW) in tokens/s, and peak RSS.
+# Both run on 2 threads. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are unset for align (OpenBLAS then
+# picks its kernel for this CPU); PyTorch uses its own BLAS.
+# Needs: pip install torch transformers (CPU).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+swift build -c release --product align >/dev/null
+out=$(mktemp)
+for r in $(seq "$ROUNDS"); do
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/align bench --job train-step --repeats 3 --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >> "$out"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/bench_train_step_torch.py --repeats 3 --threads 2 >> "$out"
+done
+python3 - "$out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def med(impl, key): return statistics.median(r[key] for r in rows if r["impl"] == impl)
+a, t = med("align", "tokens_per_second"), med("pytorch", "tokens_per_second")
+print(f"GPT-2 124M train step, B=4 T=256, 2 threads, median of {len(rows)//2} alternating rounds")
+print(f"  align    {a:8.1f} tokens/s   peak RSS {med('align','peak_rss_bytes')/2**20:7.0f} MiB")
+print(f"  PyTorch  {t:8.1f} tokens/s   peak RSS {med('pytorch','peak_rss_bytes')/2**20:7.0f} MiB")
+print(f"  ratio align/PyTorch: {a/t:.2f}x")
+PY
+rm -f "$out"
