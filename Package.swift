@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "AlignTensor", targets: ["AlignTensor"]),
         .library(name: "AlignNN", targets: ["AlignNN"]),
         .library(name: "AlignData", targets: ["AlignData"]),
+        .library(name: "AlignTraining", targets: ["AlignTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,10 +23,11 @@ let package = Package(
         .target(name: "AlignTensor", dependencies: ["CBLAS"]),
         .target(name: "AlignNN", dependencies: ["AlignTensor"]),
         .target(name: "AlignData", dependencies: ["AlignTensor"]),
+        .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData"]),
         .executableTarget(
             name: "align",
             dependencies: [
-                "AlignTensor", "AlignNN",
+                "AlignTensor", "AlignNN", "AlignData", "AlignTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +39,11 @@ let package = Package(
         .testTarget(
             name: "AlignNNTests",
             dependencies: ["AlignNN", "AlignData"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "AlignTrainingTests",
+            dependencies: ["AlignTraining"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,0 +1,134 @@
+import AlignTensor
+import Foundation
+
+/// A GGUF model as a Hugging Face checkpoint: the `config.json` a transformers model of the same
+/// architecture would have, and the state dict under Hugging Face names and layouts.
+///
+/// llama.cpp's converter renames tensors (`model.layers.N.self_attn.q_proj.weight` →
+/// `blk.N.attn_q.weight`), permutes the rows of LLaMA's q/k projections for its RoPE kernel, and
+/// stores GPT-2's `Conv1D` weights transposed; all three are undone here. Quantised tensors
+/// are dequantised to Float32.
+public struct GGUFCheckpoint {
+    /// Hugging Face `config.json` contents (JSON-serialisable).
+    public let config: [String: Any]
+    public let stateDict: [String: Tensor]
+    /// "llama" or "gpt2".
+    public let architecture: String
+
+    public init(_ file: GGUFFile) throws {
+        let meta = try GGUFModelConfig(file)
+        architecture = meta.architecture
+        let tok = try? GGUFTokenizerMetadata(file)
+        switch meta.architecture {
+        case "llama":
+            (config, stateDict) = try Self.llama(file, meta, tok)
+        case "gpt2":
+            (config, stateDict) = try Self.gpt2(file, meta, tok)
+        default:
+            throw AlignDataError(.unsupported, path: file.path,
+                                 "architecture '\(meta.architecture)' is not supported (supported: llama, gpt2)")
+        }
+    }
+
+    public init(url: URL) throws { try self.init(GGUFFile(url: url)) }
+
+    static func tensor(_ file: GGUFFile, _ name: String) throws -> Tensor {
+        guard let info = file.tensor(name) else {
+            throw AlignDataError(.notFound, path: file.path, "tensor '\(name)' is missing")
+        }
+        return Tensor(try file.floats(name), shape: info.shape)
+    }
+
+    static func tokenIDs(_ tok: GGUFTokenizerMetadata?, into config: inout [String: Any]) {
+        if let b = tok?.bosTokenID { config["bos_token_id"] = b }
+        if let e = tok?.eosTokenID { config["eos_token_id"] = e }
+        if let p = tok?.paddingTokenID { config["pad_token_id"] = p }
+    }
+
+    static func llama(_ file: GGUFFile, _ m: GGUFModelConfig, _ tok: GGUFTokenizerMetadata?) throws
+        -> ([String: Any], [String: Tensor]) {
+        let headDim = m.embeddingLength / m.headCount
+        if let rope = m.ropeDimensionCount, rope != headDim {
+            throw AlignDataError(.unsupported, path: file.path,
+                                 "llama.rope.dimension_count \(rope) differs from the head size \(headDim) (partial rotary is not supported)")
+        }
+        let tied = file.tensor("output.weight") == nil
+        var config: [String: Any] = [
+            "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+            "vocab_size": m.vocabSize, "hidden_size": m.embeddingLength, "intermediate_size": m.feedForwardLength,
+            "num_hidden_layers": m.blockCount, "num_attention_heads": m.headCount,
+            "num_key_value_heads": m.headCountKV, "head_dim": headDim, "hidden_act": "silu",
+            "rms_norm_eps": m.normEpsilon, "rope_theta": m.ropeFreqBase ?? 10000,
+            "max_position_embeddings": m.contextLength, "tie_word_embeddings": tied,
+            "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32",
+        ]
+        tokenIDs(tok, into: &config)
+        var sd: [String: Tensor] = [:]
+        sd["model.embed_tokens.weight"] = try tensor(file, "token_embd.weight")
+        sd["model.norm.weight"] = try tensor(file, "output_norm.weight")
+        if !tied { sd["lm_head.weight"] = try tensor(file, "output.weight") }
+        for i in 0..<m.blockCount {
+            let g = "blk.\(i).", h = "model.layers.\(i)."
+            for (qk, heads) in [("q", m.headCount), ("k", m.headCountKV)] {
+                let t = try tensor(file, g + "attn_\(qk).weight")
+                let rows = t.shape[0], cols = t.shape.count > 1 ? t.shape[1] : 1
+                let w = try LlamaQKPermutation.unpermute(t.scalars, rows: rows, columns: cols, headCount: heads)
+                sd[h + "self_attn.\(qk)_proj.weight"] = Tensor(w, shape: t.shape)
+            }
+            sd[h + "self_attn.v_proj.weight"] = try tensor(file, g + "attn_v.weight")
+            sd[h + "self_attn.o_proj.weight"] = try tensor(file, g + "attn_output.weight")
+            sd[h + "mlp.gate_proj.weight"] = try tensor(file, g + "ffn_gate.weight")
+            sd[h + "mlp.up_proj.weight"] = try tensor(file, g + "ffn_up.weight")
+            sd[h + "mlp.down_proj.weight"] = try tensor(file, g + "ffn_down.weight")
+            sd[h + "input_layernorm.weight"] = try tensor(file, g + "attn_norm.weight")
+            sd[h + "post_attention_layernorm.weight"] = try tensor(file, g + "ffn_norm.weight")
+        }
+        return (config, sd)
+    }
+
+    static func gpt2(_ file: GGUFFile, _ m: GGUFModelConfig, _ tok: GGUFTokenizerMetadata?) throws
+        -> ([String: Any], [String: Tensor]) {
+        var config: [String: Any] = [
+            "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
+            "vocab_size": m.vocabSize, "n_embd": m.embeddingLength, "n_layer": m.blockCount, "n_head": m.headCount,
+            "n_positions": m.contextLength, "n_ctx": m.contextLength, "n_inner": m.feedForwardLength,
+            "layer_norm_epsilon": m.normEpsilon, "activation_function": "gelu_new",
+            "torch_dtype": "float32",
+        ]
+        tokenIDs(tok, into: &config)
+        var sd: [String: Tensor] = [:]
+        // some converters also write the (tied) LM head as output.weight: keep it only if it differs
+        let embedding = try tensor(file, "token_embd.weight")
+        var tied = true
+        if file.tensor("output.weight") != nil {
+            let head = try tensor(file, "output.weight")
+            if head.shape != embedding.shape || head.scalars != embedding.scalars {
+                sd["lm_head.weight"] = head
+                tied = false
+            }
+        }
+        config["tie_word_embeddings"] = tied
+        // Conv1D weights are stored (out, in) in GGUF; Hugging Face keeps (in, out)
+        func conv1D(_ name: String) throws -> Tensor { try tensor(file, name).transposed().detached() }
+        sd["transformer.wte.weight"] = embedding
+        sd["transformer.wpe.weight"] = try tensor(file, "position_embd.weight")
+        sd["transformer.ln_f.weight"] = try tensor(file, "output_norm.weight")
+        sd["transformer.ln_f.bias"] = try tensor(file, "output_norm.bias")
+        for i in 0..<m.blockCount {
+            let g = "blk.\(i).", h = "transformer.h.\(i)."
+            sd[h + "ln_1.weight"] = try tensor(file, g + "attn_norm.weight")
+            sd[h + "ln_1.bias"] = try tensor(file, g + "attn_norm.bias")
+            sd[h + "attn.c_attn.weight"] = try conv1D(g + "attn_qkv.weight")
+            sd[h + "attn.c_attn.bias"] = try tensor(file, g + "attn_qkv.bias")
+            sd[h + "attn.c_proj.weight"] = try conv1D(g + "attn_output.weight")
+            sd[h + "attn.c_proj.bias"] = try tensor(file, g + "attn_output.bias")
+            sd[h + "ln_2.weight"] = try tensor(file, g + "ffn_norm.weight")
+            sd[h + "ln_2.bias"] = try tensor(file, g + "ffn_norm.bias")
+            sd[h + "mlp.c_fc.weight"] = try conv1D(g + "ffn_up.weight")
+            sd[h + "mlp.c_fc.bias"] = try tensor(file, g + "ffn_up.bias")
+            sd[h + "mlp.c_proj.weight"] = try conv1D(g + "ffn_down.weight")
+            sd[h + "mlp.c_proj.bias"] = try tensor(file, g + "ffn_down.bias")
+        }
+        return (config, sd)
+    }
+}

@@ -1,0 +1,136 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import Foundation
+
+/// The model families `align` runs.
+public enum ModelFamily: String, Codable, Sendable {
+    case gpt2
+    case llama
+}
+
+/// A model loaded from disk, with what came with it.
+public struct LoadedModel {
+    public let family: ModelFamily
+    public let model: any CausalLM
+    /// Where it was loaded from (a model directory or a .gguf file).
+    public let source: URL
+
+    public init(family: ModelFamily, model: any CausalLM, source: URL) {
+        self.family = family
+        self.model = model
+        self.source = source
+    }
+
+    /// Hugging Face `config.json` of the model as it is now.
+    public func configJSON() throws -> Data {
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AnyEncodable(model.config))) as! [String: Any]
+        object["architectures"] = [family == .llama ? "LlamaForCausalLM" : "GPT2LMHeadModel"]
+        object["torch_dtype"] = "float32"
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+}
+
+/// Reads models from Hugging Face directories and GGUF files and writes Hugging Face directories.
+public enum ModelStore {
+    /// Loads `path`: a directory with `config.json` and safetensors weights, or a `.gguf` file.
+    /// Errors name the file and the problem (missing weights, unknown architecture, keys that do
+    /// not match the configuration).
+    public static func load(_ path: String) throws -> LoadedModel {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw AlignDataError(.notFound, path: path, "no such file or directory")
+        }
+        if isDirectory.boolValue { return try loadDirectory(url) }
+        if url.pathExtension.lowercased() == "gguf" { return try loadGGUF(url) }
+        if url.lastPathComponent == "config.json" { return try loadDirectory(url.deletingLastPathComponent()) }
+        throw AlignDataError(.invalidArgument, path: path, "expected a model directory (config.json + model.safetensors) or a .gguf file")
+    }
+
+    static func family(ofConfig data: Data, path: String) throws -> ModelFamily {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw AlignDataError(.malformed, path: path, "config.json is not a JSON object")
+        }
+        let type = (object["model_type"] as? String) ?? ""
+        switch type {
+        case "gpt2": return .gpt2
+        case "llama", "mistral": return .llama
+        default:
+            let archs = (object["architectures"] as? [String])?.joined(separator: ", ") ?? "none"
+            throw AlignDataError(.unsupported, path: path,
+                                 "model_type '\(type)' (architectures: \(archs)) is not supported; align runs gpt2 and llama-family models")
+        }
+    }
+
+    static func build(_ family: ModelFamily, config data: Data, stateDict: [String: Tensor], path: String) throws -> any CausalLM {
+        var rng = RandomGenerator(seed: 0)
+        do {
+            switch family {
+            case .gpt2:
+                let model = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
+                try model.load(stateDict: stateDict)
+                return model
+            case .llama:
+                let model = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+                try model.load(stateDict: stateDict)
+                return model
+            }
+        } catch let e as AlignDataError {
+            throw e
+        } catch {
+            throw AlignDataError(.malformed, path: path, "\(error)")
+        }
+    }
+
+    static func loadDirectory(_ dir: URL) throws -> LoadedModel {
+        let configURL = dir.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw AlignDataError(.notFound, path: dir.path, "no config.json in this model directory")
+        }
+        let data = try Data(contentsOf: configURL)
+        let family = try family(ofConfig: data, path: configURL.path)
+        let stateDict = try StateDictFiles.load(directory: dir)
+        return LoadedModel(family: family, model: try build(family, config: data, stateDict: stateDict, path: dir.path), source: dir)
+    }
+
+    static func loadGGUF(_ url: URL) throws -> LoadedModel {
+        let checkpoint = try GGUFCheckpoint(url: url)
+        let data = try JSONSerialization.data(withJSONObject: checkpoint.config)
+        let family: ModelFamily = checkpoint.architecture == "gpt2" ? .gpt2 : .llama
+        return LoadedModel(family: family, model: try build(family, config: data, stateDict: checkpoint.stateDict, path: url.path),
+                           source: url)
+    }
+
+    /// Writes `model.safetensors` (F32), `config.json` and `generation_config.json` into `dir`
+    /// (created if needed), each atomically. Tied weights are saved once, as transformers does.
+    public static func save(_ loaded: LoadedModel, to dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var stateDict = loaded.model.stateDict()
+        if tiedEmbeddings(loaded) { stateDict["lm_head.weight"] = nil }
+        try StateDictFiles.save(stateDict, to: dir)
+        try writeFileAtomically(try loaded.configJSON(), to: dir.appendingPathComponent("config.json"))
+        var generation: [String: Any] = ["_from_model_config": true]
+        let config = loaded.model.config
+        if let bos = config.bosTokenID { generation["bos_token_id"] = bos }
+        if !config.eosTokenIDs.isEmpty { generation["eos_token_id"] = config.eosTokenIDs.count == 1 ? config.eosTokenIDs[0] : config.eosTokenIDs }
+        if let pad = config.padTokenID { generation["pad_token_id"] = pad }
+        try writeFileAtomically(try JSONSerialization.data(withJSONObject: generation, options: [.prettyPrinted, .sortedKeys]),
+                                   to: dir.appendingPathComponent("generation_config.json"))
+    }
+
+    static func tiedEmbeddings(_ loaded: LoadedModel) -> Bool {
+        switch loaded.model {
+        case let m as LlamaModel: return m.config.tieWordEmbeddings
+        case let m as GPT2Model: return m.config.tieWordEmbeddings
+        default: return false
+        }
+    }
+}
+
+/// Encodes an existential `Encodable`.
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}
