@@ -102,9 +102,28 @@ public enum ModelStore {
                            source: url)
     }
 
-    /// Writes `model.safetensors` (F32), `config.json` and `generation_config.json` into `dir`
-    /// (created if needed), each atomically. Tied weights are saved once, as transformers does.
-    public static func save(_ loaded: LoadedModel, to dir: URL) throws {
+    /// The tokenizer that comes with a model: `tokenizer.json` (+ `tokenizer_config.json`) in a
+    /// model directory, or the tokenizer metadata of a GGUF file.
+    public static func loadTokenizer(_ path: String) throws -> Tokenizer {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw AlignDataError(.notFound, path: path, "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            guard FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) else {
+                throw AlignDataError(.notFound, path: path, "no tokenizer.json in this model directory")
+            }
+            return try Tokenizer(directory: url)
+        }
+        if url.pathExtension.lowercased() == "gguf" { return try Tokenizer(ggufURL: url) }
+        return try Tokenizer(tokenizerJSON: url)
+    }
+
+    /// Writes `model.safetensors` (F32), `config.json`, `generation_config.json` and, with a
+    /// tokenizer, `tokenizer.json` and `tokenizer_config.json` into `dir` (created if needed),
+    /// each atomically. Tied weights are saved once, as transformers does.
+    public static func save(_ loaded: LoadedModel, tokenizer: Tokenizer? = nil, to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var stateDict = loaded.model.stateDict()
         if tiedEmbeddings(loaded) { stateDict["lm_head.weight"] = nil }
@@ -117,6 +136,7 @@ public enum ModelStore {
         if let pad = config.padTokenID { generation["pad_token_id"] = pad }
         try writeFileAtomically(try JSONSerialization.data(withJSONObject: generation, options: [.prettyPrinted, .sortedKeys]),
                                    to: dir.appendingPathComponent("generation_config.json"))
+        if let tokenizer { try tokenizer.save(to: dir) }
     }
 
     static func tiedEmbeddings(_ loaded: LoadedModel) -> Bool {
