@@ -71,7 +71,7 @@ EDGE_STRINGS = [
     "12345678901234567890", "1 22 333 4444 55555", "x1y22z333w4444", "\u0663\u0664\u0665 \u0661\u0662",
     "\u216b \u00bd \u00be \u00b2\u00b3 \u2460", "3.14 -2 +7 1e10",
     "\U0001F469\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466\U0001F44D\U0001F3FD\U0001F1FA\U0001F1F8",
-    "e\u0301\u0301 a\u0300b", "\u200b\u200d", "\u00a0\u00a0a", "\u3000x\u3000", "\u2028\u2029\u0085x",
+    "e\u0301\u0301 a\u0300b", "a\u0301\u0323 q\u0307\u0323", "\u200b\u200d", "\u00a0\u00a0a", "\u3000x\u3000", "\u2028\u2029\u0085x",
     "\u00a0 x", " \u00a0x", "\u3000\nx",
     "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n",
     "<|im_start|><|im_end|><|endoftext|>", "<|im_start", "x<|endoftext|>y", " <|im_end|> ",

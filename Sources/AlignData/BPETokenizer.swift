@@ -160,7 +160,8 @@ public struct Tokenizer: Sendable {
         if case .nfc = normalizer {
             let original = String(decoding: bytes, as: UTF8.self)
             var normalized = normalizer.apply(original)
-            if normalized != original || normalized.utf8.count != bytes.count {
+            // Compare bytes: `String ==` is canonical equivalence, which NFC always preserves.
+            if !normalized.utf8.elementsEqual(bytes) {
                 // Offsets cannot be mapped inside a segment that normalisation changed:
                 // every token of it gets the whole segment's range.
                 let before = ids.count

@@ -1,0 +1,96 @@
+import AlignData
+import AlignTraining
+import ArgumentParser
+import Foundation
+
+/// `align tokenizer train|extend`: byte-level BPE tokenizers (seed 003).
+struct TokenizerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer",
+        abstract: "Train a byte-level BPE tokenizer, or add tokens to an existing one.",
+        subcommands: [Train.self, Extend.self])
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a byte-level BPE tokenizer on text files and write tokenizer.json and tokenizer_config.json.")
+
+        @Option(name: .customLong("input"), help: "A UTF-8 text file to train on (repeat for several); each line is one text.")
+        var inputs: [String]
+        @Option(help: "Directory to write (created).") var output: String
+        @Option(help: "Target vocabulary size, including the 256 byte tokens and the special tokens.") var vocabSize: Int
+        @Option(name: .customLong("special"), help: "A special token (repeat; ids are given in this order from 0).")
+        var specials: [String] = []
+        @Option(help: "Pairs seen fewer times are never merged.") var minFrequency = 2
+        @Option(help: "Pre-tokenisation: \(BPEPreTokenizerPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var preTokenizer: String = BPEPreTokenizerPreset.gpt2.rawValue
+        @Option(help: "Chat template to record in tokenizer_config.json: \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var chatTemplate: String?
+
+        func validate() throws {
+            guard !inputs.isEmpty else { throw ValidationError("give at least one --input file") }
+            for f in inputs where !FileManager.default.fileExists(atPath: f) {
+                throw ValidationError("--input \(f): no such file")
+            }
+            guard vocabSize >= 256 + specials.count + 1 else {
+                throw ValidationError("--vocab-size \(vocabSize) must exceed 256 byte tokens + \(specials.count) special tokens")
+            }
+            guard minFrequency >= 1 else { throw ValidationError("--min-frequency must be ≥ 1") }
+            guard BPEPreTokenizerPreset(rawValue: preTokenizer) != nil else {
+                throw ValidationError("--pre-tokenizer \(preTokenizer): expected one of \(BPEPreTokenizerPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if let chatTemplate, ChatTemplate.Family(rawValue: chatTemplate) == nil {
+                throw ValidationError("--chat-template \(chatTemplate): expected one of \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        func run() throws {
+            var lines: [String] = []
+            for f in inputs {
+                let text = try String(contentsOfFile: f, encoding: .utf8)
+                lines += text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            }
+            guard !lines.isEmpty else { throw ValidationError("the --input files hold no text") }
+            let options = BPETrainingOptions(vocabSize: vocabSize, specialTokens: specials, minFrequency: minFrequency,
+                                             preTokenizer: BPEPreTokenizerPreset(rawValue: preTokenizer)!)
+            var tokenizer = try Tokenizer.train(on: lines, options: options)
+            if let chatTemplate { tokenizer.chatTemplate = ChatTemplate(ChatTemplate.Family(rawValue: chatTemplate)!).jinja }
+            try tokenizer.save(to: URL(fileURLWithPath: output))
+            print("wrote \(output)/tokenizer.json: \(tokenizer.vocabSize) tokens from \(lines.count) lines")
+        }
+    }
+
+    struct Extend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add tokens to a model's tokenizer; with --model-output, also resize the model's embeddings and save both.")
+
+        @Option(help: "Tokenizer to extend: a model directory, a tokenizer.json or a .gguf file.") var tokenizer: String
+        @Option(name: .customLong("add"), help: "A token to add (repeat).") var tokens: [String]
+        @Flag(help: "Add the tokens as special tokens (never split, skipped when decoding with skip-special).") var special = false
+        @Option(help: "Directory to write the extended tokenizer to.") var output: String
+        @Option(help: "A model (directory or .gguf) whose token embeddings grow to the new vocabulary; it is written to --output together with the tokenizer.")
+        var model: String?
+
+        func validate() throws {
+            guard !tokens.isEmpty else { throw ValidationError("give at least one --add token") }
+            guard FileManager.default.fileExists(atPath: tokenizer) else { throw ValidationError("--tokenizer \(tokenizer): no such file or directory") }
+            if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("--model \(model): no such file or directory") }
+        }
+
+        func run() throws {
+            var tok = try ModelStore.loadTokenizer(tokenizer)
+            let before = tok.vocabSize
+            let ids = try tok.extend(with: tokens, special: special)
+            let added = zip(tokens, ids).map { "\($0)=\($1)" }.joined(separator: " ")
+            if let model {
+                let loaded = try ModelStore.load(model)
+                let resized = try ModelStore.resizeVocabulary(loaded, to: max(tok.vocabSize, loaded.model.config.vocabSize))
+                try ModelStore.save(resized, tokenizer: tok, to: URL(fileURLWithPath: output))
+                print("wrote \(output): tokenizer \(before) → \(tok.vocabSize) tokens (\(added)); embeddings "
+                      + "\(loaded.model.config.vocabSize) → \(resized.model.config.vocabSize) rows")
+            } else {
+                try tok.save(to: URL(fileURLWithPath: output))
+                print("wrote \(output)/tokenizer.json: \(before) → \(tok.vocabSize) tokens (\(added))")
+            }
+        }
+    }
+}
