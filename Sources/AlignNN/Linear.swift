@@ -8,6 +8,8 @@ public final class Linear: Module {
     public let layout: Tensor.WeightLayout
     public let inFeatures: Int
     public let outFeatures: Int
+    /// A low-rank adapter added to the output while attached (see `LoRA`).
+    public var lora: LoRA?
 
     /// Normal(0, std) weights, zero bias (GPT-2 initialisation uses std 0.02).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, layout: Tensor.WeightLayout = .outIn,
@@ -21,7 +23,9 @@ public final class Linear: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        Tensor.linear(x, weight: weight, bias: bias, layout: layout)
+        let y = Tensor.linear(x, weight: weight, bias: bias, layout: layout)
+        guard let lora else { return y }
+        return y + lora.delta(x, rng: &lora.dropoutRNG)
     }
 
     public func namedParameters() -> [(String, Tensor)] {

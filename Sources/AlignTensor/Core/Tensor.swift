@@ -11,7 +11,9 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let storage: Storage
     /// True for parameters (leaves) and for results computed from them while recording.
-    public let requiresGrad: Bool
+    /// A leaf's flag can be switched with `setRequiresGrad(_:)` (freezing a layer); it affects
+    /// ops recorded afterwards.
+    public private(set) var requiresGrad: Bool
     /// The op that produced this tensor, when it was recorded.
     let node: Node?
 
@@ -95,6 +97,12 @@ public final class Tensor: @unchecked Sendable {
     /// Size of `axis` (negative counts from the end).
     public func size(_ axis: Int) -> Int {
         shape[normalizeAxis(axis, rank: rank, op: "size", shape: shape)]
+    }
+
+    /// Freezes (false) or unfreezes (true) a leaf such as a model parameter.
+    public func setRequiresGrad(_ flag: Bool) {
+        precondition(node == nil, "setRequiresGrad: only leaves can be frozen or unfrozen; this tensor is the result of \(node!.op)")
+        requiresGrad = flag
     }
 
     /// The same values, cut off from the graph: no gradient flows through the result.

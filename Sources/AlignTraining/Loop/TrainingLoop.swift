@@ -1,0 +1,178 @@
+import AlignData
+import AlignTensor
+import Dispatch
+import Foundation
+
+/// Settings of the shared loop (from the run config's top level and `optim` section).
+public struct LoopSettings: Sendable {
+    public var totalSteps: Int
+    public var gradAccum: Int = 1
+    public var learningRate: Float
+    public var schedule: LRSchedule = .linear
+    public var warmupSteps: Int = 0
+    public var maxGradNorm: Float? = 1
+    public var logEvery: Int = 10
+    public var evalEvery: Int?
+    public var saveEvery: Int?
+    public var keepCheckpoints: Int = 2
+    /// Optimizer steps per epoch, for the `epoch` metric.
+    public var stepsPerEpoch: Double = 1
+
+    public init(totalSteps: Int, learningRate: Float) {
+        self.totalSteps = totalSteps
+        self.learningRate = learningRate
+    }
+}
+
+/// How a run ended.
+public enum LoopOutcome: Equatable, Sendable {
+    case completed
+    /// Stopped by SIGINT/SIGTERM after writing a checkpoint at `step`.
+    case interrupted(step: Int)
+}
+
+/// A non-finite loss or gradient: the run stops, the last good checkpoint stays.
+public struct NonFiniteLossError: Error, CustomStringConvertible {
+    public let step: Int
+    public let value: Float
+    public let lastCheckpoint: String?
+    public var description: String {
+        "non-finite loss (\(value)) at step \(step); training stopped"
+            + (lastCheckpoint.map { ", the last good checkpoint is \($0) (resume_from it with a lower learning rate)" } ?? ", no checkpoint had been written yet")
+    }
+}
+
+/// The loop every trainer shares: gradient accumulation with exact loss weighting, global-norm
+/// clipping, the learning-rate schedule, AdamW, periodic logging, evaluation and checkpoints,
+/// resume, and a clean stop on Ctrl-C/SIGTERM.
+public final class TrainingLoop<Objective: TrainingObjective> {
+    public let objective: Objective
+    public let parameters: [(String, Tensor)]
+    public let optimizer: AdamW
+    public let settings: LoopSettings
+    public let outputDir: URL
+    public var callback: TrainingCallback
+    public var stop: StopSignal?
+
+    public private(set) var step = 0
+    public private(set) var tokensSeen = 0
+    public private(set) var lastCheckpoint: URL?
+    /// Metrics of the most recent logged step and evaluation (for summaries).
+    public private(set) var lastMetrics: [String: Double] = [:]
+    public private(set) var lastEval: [String: Double] = [:]
+
+    /// `parameters`: the trainable parameters by name (the optimizer's, in the same order).
+    public init(objective: Objective, parameters: [(String, Tensor)], optimizer: AdamW, settings: LoopSettings,
+                outputDir: URL, callback: @escaping TrainingCallback = { _ in }) {
+        precondition(optimizer.parameters.count == parameters.count && zip(optimizer.parameters, parameters).allSatisfy { $0 === $1.1 },
+                     "TrainingLoop: the optimizer must hold exactly the trainable parameters, in order")
+        self.objective = objective
+        self.parameters = parameters
+        self.optimizer = optimizer
+        self.settings = settings
+        self.outputDir = outputDir
+        self.callback = callback
+    }
+
+    /// Continues from a checkpoint directory: parameters, optimizer, data position, step.
+    public func resume(from directory: URL) throws {
+        let ckpt = try Checkpoint.load(directory)
+        try ckpt.restore(parameters: parameters, optimizer: optimizer)
+        try objective.restoreState(ckpt.state.objective)
+        step = ckpt.state.step
+        tokensSeen = ckpt.state.tokensSeen
+        lastCheckpoint = directory
+        callback(.resumed(step: step, path: directory.path))
+    }
+
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        let state = Checkpoint.State(step: step, totalSteps: settings.totalSteps, optimizerStep: optimizer.stepCount,
+                                     objective: try objective.saveState(), tokensSeen: tokensSeen)
+        let url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
+                                       keep: settings.keepCheckpoints)
+        lastCheckpoint = url
+        callback(.checkpoint(step: step, path: url.path))
+        return url
+    }
+
+    /// Runs until `settings.totalSteps` optimizer steps are done (from the current step).
+    public func run(metrics log: MetricsLog?) throws -> LoopOutcome {
+        let s = settings
+        var intervalTokens = 0
+        var intervalStart = DispatchTime.now().uptimeNanoseconds
+        while step < s.totalSteps {
+            if stop?.stopRequested != nil {
+                try saveCheckpoint()
+                callback(.message("stopped at step \(step) on request; resume with resume_from: \"latest\""))
+                return .interrupted(step: step)
+            }
+            let progress = Double(step) / Double(max(s.totalSteps, 1))
+            var batches: [Objective.MicroBatch] = []
+            for _ in 0..<s.gradAccum { batches.append(try objective.nextBatch(progress: progress)) }
+            let weights = batches.map { objective.weight(of: $0) }
+            let total = weights.reduce(0, +)
+            var grads = Gradients()
+            var stepLoss = 0.0
+            var metrics: [String: Double] = [:]
+            for (batch, w) in zip(batches, weights) where w > 0 {
+                let share = w / total
+                let (loss, m) = objective.loss(batch)
+                let value = loss.item
+                guard value.isFinite else {
+                    throw NonFiniteLossError(step: step + 1, value: value, lastCheckpoint: lastCheckpoint?.path)
+                }
+                stepLoss += Double(value) * share
+                for (k, v) in m { metrics[k, default: 0] += v * share }
+                grads.add((loss * Float(share)).backward())
+                let t = objective.tokens(in: batch)
+                intervalTokens += t
+                tokensSeen += t
+            }
+            let norm: Float
+            if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
+            guard norm.isFinite else {
+                throw NonFiniteLossError(step: step + 1, value: norm, lastCheckpoint: lastCheckpoint?.path)
+            }
+            let lr = s.schedule.learningRate(base: s.learningRate, step: step, totalSteps: s.totalSteps, warmupSteps: s.warmupSteps)
+            optimizer.step(grads, lr: lr)
+            step += 1
+
+            if step % max(s.logEvery, 1) == 0 || step == s.totalSteps || step == 1 {
+                let now = DispatchTime.now().uptimeNanoseconds
+                let seconds = Double(now - intervalStart) / 1e9
+                metrics["loss"] = stepLoss
+                metrics["learning_rate"] = Double(lr)
+                metrics["grad_norm"] = Double(norm)
+                metrics["tokens_per_second"] = seconds > 0 ? Double(intervalTokens) / seconds : 0
+                metrics["epoch"] = Double(step) / max(s.stepsPerEpoch, 1e-9)
+                metrics["step"] = Double(step)
+                intervalTokens = 0
+                intervalStart = now
+                lastMetrics = metrics
+                try log?.append(metrics.mapValues { $0 as Any }.merging(["step": step]) { _, new in new })
+                callback(.step(step: step, totalSteps: s.totalSteps, metrics: metrics))
+            }
+            if let every = s.evalEvery, step % every == 0, step < s.totalSteps {
+                try evaluate(log: log)
+            }
+            if let every = s.saveEvery, step % every == 0, step < s.totalSteps {
+                try saveCheckpoint()
+            }
+        }
+        return .completed
+    }
+
+    /// Runs the objective's evaluation, logs and reports it.
+    @discardableResult
+    public func evaluate(log: MetricsLog?) throws -> [String: Double] {
+        let m = try withNoGrad { try objective.evaluate() }
+        guard !m.isEmpty else { return m }
+        lastEval = m
+        var line: [String: Any] = m.mapValues { $0 as Any }
+        line["step"] = step
+        try log?.append(line)
+        callback(.evaluation(step: step, metrics: m))
+        return m
+    }
+}
