@@ -46,8 +46,8 @@ public final class GPT2Block: Module {
         let qkv = cAttn(ln1(x))
         let C = width
         let q = qkv.slice(axis: 2, 0..<C)
-        let (k, v) = cache.append(layer: layer, keys: qkv.slice(axis: 2, C..<2 * C), values: qkv.slice(axis: 2, 2 * C..<3 * C))
-        let a = Tensor.attention(q: q, k: k, v: v, heads: heads, keyMask: keyMask)
+        let a = cache.attention(layer: layer, queries: q, keys: qkv.slice(axis: 2, C..<2 * C),
+                                values: qkv.slice(axis: 2, 2 * C..<3 * C), heads: heads, keyMask: keyMask)
         let h = x + attnProj(a)
         return h + mlpProj(cFC(ln2(h)).gelu())
     }

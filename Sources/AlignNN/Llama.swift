@@ -29,9 +29,12 @@ public final class LlamaAttention: Module {
     public func callAsFunction(_ x: Tensor, positions: [Int], rope: RoPETable, keyMask: Tensor? = nil,
                                cache: KVCache? = nil, layer: Int = 0) -> Tensor {
         let q = qProj(x).rope(heads: heads, headDim: headDim, positions: positions, table: rope)
-        var k = kProj(x).rope(heads: kvHeads, headDim: headDim, positions: positions, table: rope)
-        var v = vProj(x)
-        if let cache { (k, v) = cache.append(layer: layer, keys: k, values: v) }
+        let k = kProj(x).rope(heads: kvHeads, headDim: headDim, positions: positions, table: rope)
+        let v = vProj(x)
+        if let cache {
+            return oProj(cache.attention(layer: layer, queries: q, keys: k, values: v, heads: heads, kvHeads: kvHeads,
+                                         keyMask: keyMask))
+        }
         return oProj(Tensor.attention(q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, keyMask: keyMask))
     }
 

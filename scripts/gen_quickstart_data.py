@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Generates the quickstart's small data set (deterministic; committed with its output).
+
+A made-up world, so that nothing depends on knowledge a model could bring from elsewhere:
+countries with a capital, a language and a national animal.
+  configs/quickstart/data/corpus.txt       pretraining text: every fact in several phrasings,
+                                           shuffled into short documents (one per line)
+  configs/quickstart/data/sft_train.jsonl  conversations {"messages": [...]} asking about the
+                                           facts of 80% of the countries
+  configs/quickstart/data/sft_eval.jsonl   the same for 10% of the countries (eval loss)
+  configs/quickstart/data/heldout.jsonl    {"prompt", "answer"} questions about the remaining
+                                           10% of the countries, which SFT never saw: the model
+                                           must combine the question format (from SFT) with
+                                           facts it only read in pretraining
+Run: python3 scripts/gen_quickstart_data.py
+"""
+import json
+import random
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "configs/quickstart/data"
+rng = random.Random(20261123)
+
+ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "kr", "st", "tr", "pl", "gr"]
+VOWELS = ["a", "e", "i", "o", "u", "ai", "ou"]
+CODAS = ["", "n", "r", "s", "l", "m", "th"]
+ANIMALS = ["fox", "owl", "bear", "wolf", "heron", "otter", "lynx", "crane", "badger", "falcon", "beaver", "swan"]
+
+
+def word(syllables):
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(syllables)).capitalize()
+
+
+def unique(make, n, taken):
+    out = []
+    while len(out) < n:
+        w = make()
+        if w not in taken and 4 <= len(w) <= 11:
+            taken.add(w)
+            out.append(w)
+    return out
+
+
+taken = set()
+countries = unique(lambda: word(2) + rng.choice(["ia", "land", "or", "ania"]), 120, taken)
+capitals = unique(lambda: word(2), 120, taken)
+languages = unique(lambda: word(1) + rng.choice(["ish", "ic", "ese"]), 30, taken)
+facts = [{"country": c, "capital": capitals[i], "language": rng.choice(languages), "animal": rng.choice(ANIMALS)}
+         for i, c in enumerate(countries)]
+
+STATEMENTS = {
+    "capital": ["The capital of {country} is {capital}.", "{capital} is the capital of {country}.",
+                "In {country}, the capital city is {capital}.", "{country} has its capital at {capital}."],
+    "language": ["People in {country} speak {language}.", "The language of {country} is {language}.",
+                 "{language} is spoken in {country}."],
+    "animal": ["The national animal of {country} is the {animal}.", "{country} chose the {animal} as its national animal."],
+}
+QUESTIONS = {
+    "capital": (["What is the capital of {country}?", "Which city is the capital of {country}?"],
+                "The capital of {country} is {capital}."),
+    "language": (["What language do people speak in {country}?", "Which language is spoken in {country}?"],
+                 "People in {country} speak {language}."),
+    "animal": (["What is the national animal of {country}?"], "The national animal of {country} is the {animal}."),
+}
+ANSWER_FIELD = {"capital": "capital", "language": "language", "animal": "animal"}
+
+sentences = [t.format(**f) for f in facts for ts in STATEMENTS.values() for t in ts]
+rng.shuffle(sentences)
+docs = [" ".join(sentences[i:i + 4]) for i in range(0, len(sentences), 4)]
+
+order = list(range(len(facts)))
+rng.shuffle(order)
+n_train, n_eval = int(0.8 * len(facts)), int(0.1 * len(facts))
+split = {"train": order[:n_train], "eval": order[n_train:n_train + n_eval], "heldout": order[n_train + n_eval:]}
+
+
+def conversations(indices):
+    rows = []
+    for i in indices:
+        f = facts[i]
+        for rel, (qs, a) in QUESTIONS.items():
+            for q in qs:
+                rows.append({"messages": [{"role": "user", "content": q.format(**f)},
+                                          {"role": "assistant", "content": a.format(**f)}]})
+    rng.shuffle(rows)
+    return rows
+
+
+OUT.mkdir(parents=True, exist_ok=True)
+(OUT / "corpus.txt").write_text("\n".join(docs) + "\n")
+for name in ["train", "eval"]:
+    with open(OUT / f"sft_{name}.jsonl", "w") as fh:
+        for r in conversations(split[name]):
+            fh.write(json.dumps(r) + "\n")
+with open(OUT / "heldout.jsonl", "w") as fh:
+    for i in split["heldout"]:
+        f = facts[i]
+        for rel, (qs, _) in QUESTIONS.items():
+            fh.write(json.dumps({"prompt": qs[0].format(**f), "answer": f[ANSWER_FIELD[rel]]}) + "\n")
+for p in sorted(OUT.iterdir()):
+    print(p.relative_to(OUT.parent.parent.parent), p.stat().st_size, "bytes", sum(1 for _ in open(p)), "lines")
