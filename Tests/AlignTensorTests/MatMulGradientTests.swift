@@ -54,6 +54,28 @@ final class MatMulGradientTests: XCTestCase {
         assertClose(y1.scalars, ref, atol: 1e-5)
     }
 
+    func testSingleRowProductsTakeTheMatrixVectorPath() {
+        // m = 1 goes through sgemv, split over output columns when large; check every layout,
+        // with a bias folded in (beta = 1) and in the backward
+        for (k, n) in [(5, 7), (512, 600)] {
+            let x = param([1, k], seed: 40, std: 0.1)
+            for layout in [Tensor.WeightLayout.outIn, .inOut] {
+                let w = param(layout == .outIn ? [n, k] : [k, n], seed: 41, std: 0.1), b = param([n], seed: 42)
+                let y = Tensor.linear(x, weight: w, bias: b, layout: layout)
+                let ref = naive(x.scalars, w.scalars, m: 1, n: n, k: k, tA: false, tB: layout == .outIn)
+                assertClose(y.scalars, zip(ref, b.scalars).map { $0 + $1 }, atol: 1e-4, "linear \(layout) \(k)x\(n)")
+            }
+            for tB in [false, true] {
+                let w = param(tB ? [n, k] : [k, n], seed: 43, std: 0.1)
+                let y = Tensor.matmul(x, w, transposeB: tB)
+                assertClose(y.scalars, naive(x.scalars, w.scalars, m: 1, n: n, k: k, tA: false, tB: tB), atol: 1e-4)
+            }
+        }
+        let x = param([1, 6], seed: 44), w = param([6, 4], seed: 45)
+        checkGradients([x, w]) { Tensor.matmul($0[0], $0[1]) }
+        checkGradients([w, x]) { Tensor.matmul($0[1], $0[0]) }
+    }
+
     func testShapeErrorsNameBothShapes() {
         let e = matmulShapeError([2, 3], [4, 5])
         XCTAssertEqual(e?.message, "matmul: inner dimensions 3 and 4 differ for shapes [2, 3] and [4, 5]")

@@ -24,6 +24,12 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     }
     BLASThreads.ensureLibraryMode()
     let workers = kernelWorkers
+    if m == 1 && !transA {
+        // one row (decoding one token): a matrix-vector product reads B once without the
+        // packing sgemm does on every call, which dominated single-token decoding
+        gemvRow(transB: transB, n: n, k: k, alpha: alpha, a: a, b: b, ldb: ldb, beta: beta, c: c, workers: workers)
+        return
+    }
     // below ~4 MFLOP a single call is cheaper than a thread hand-off
     if workers == 1 || m * n * k < 1 << 21 {
         sgemmSingle(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -45,6 +51,33 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
             let bPart = transB ? b + lo * ldb : b + lo
             sgemmSingle(transA, transB, m, len, k, alpha, a, lda, bPart, ldb, beta, c + lo, ldc)
         }
+    }
+}
+
+/// c (1,N) = alpha · a (1,K) · op(B) + beta · c, as sgemv on B, split over output columns.
+@inline(__always)
+private func gemvRow(transB: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, workers: Int) {
+    // op(B) = B (K,N): c = Bᵀa → sgemv(Trans) over B's K rows, N columns
+    // op(B) = Bᵀ with B (N,K): c = B·a → sgemv(NoTrans) over B's N rows
+    func part(_ lo: Int, _ len: Int) {
+        if transB {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(len), Int32(k), alpha, b + lo * ldb, Int32(ldb),
+                        a, 1, beta, c + lo, 1)
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(len), alpha, b + lo, Int32(ldb),
+                        a, 1, beta, c + lo, 1)
+        }
+    }
+    if workers == 1 || n * k < 1 << 18 {
+        part(0, n)
+        return
+    }
+    let chunk = ((n + workers - 1) / workers + 15) / 16 * 16
+    let parts = (n + chunk - 1) / chunk
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+        let lo = p * chunk
+        part(lo, Swift.min(chunk, n - lo))
     }
 }
 

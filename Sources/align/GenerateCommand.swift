@@ -1,0 +1,91 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import ArgumentParser
+import Foundation
+
+/// `align generate`: continue prompts (or answer chat messages) with a model, batched, with a KV
+/// cache. One prompt streams to standard output as it is generated.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate text from a model directory or .gguf file (greedy, or sampled with temperature/top-k/top-p).")
+
+    @OptionGroup var model: ModelOptions
+    @Option(name: .customLong("prompt"), help: "A prompt (repeat to generate for several prompts in one batch).")
+    var prompts: [String]
+    @Flag(help: "Treat each prompt as a user message and apply the model's chat template (with the assistant turn opened).")
+    var chat = false
+    @Option(help: "System message for --chat (default: the template's own, if any).") var system: String?
+    @Option(help: "Maximum tokens to generate per prompt.") var maxNewTokens = 128
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
+    @Option(help: "Keep only the k most likely tokens (0: all).") var topK = 0
+    @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass (1: all).") var topP: Float = 1
+    @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON object per prompt (text, tokens, log-probs, finish reason) and timing.") var json = false
+    @Flag(help: "Do not stop at end-of-sequence tokens: always generate --max-new-tokens (benchmarks).") var ignoreEos = false
+
+    func validate() throws {
+        guard !prompts.isEmpty else { throw ValidationError("give at least one --prompt") }
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        if let e = SamplingConfig(temperature: temperature, topK: topK, topP: topP).validationError {
+            throw ValidationError(e.replacingOccurrences(of: "top_k", with: "--top-k").replacingOccurrences(of: "top_p", with: "--top-p")
+                .replacingOccurrences(of: "temperature", with: "--temperature"))
+        }
+    }
+
+    func run() throws {
+        let (loaded, tokenizer) = try model.load()
+        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
+        let ids: [[Int]] = try prompts.map { text in
+            if let template {
+                var messages: [ChatMessage] = []
+                if let system { messages.append(.system(system)) }
+                messages.append(.user(text))
+                return try template.encode(messages, with: tokenizer, addGenerationPrompt: true).ids
+            }
+            return tokenizer.encode(text, addSpecialTokens: true)
+        }
+        var stops = loaded.model.config.eosTokenIDs
+        if let eos = tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
+        if ignoreEos { stops = [] }
+        let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topK: topK, topP: topP),
+                                      stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID)
+        let streaming = prompts.count == 1 && !json
+        var streamed: [Int] = []
+        var printed = ""
+        let result = try generate(model: loaded.model, prompts: ids, config: config) { step in
+            guard streaming, let token = step.tokens.first else { return }
+            streamed.append(token.token.id)
+            let text = tokenizer.decode(streamed, skipSpecialTokens: true)
+            // print only complete characters: a multi-byte character may span tokens
+            if !text.hasSuffix("\u{FFFD}"), text.count >= printed.count, text.hasPrefix(printed) {
+                FileHandle.standardOutput.write(Data(String(text.dropFirst(printed.count)).utf8))
+                printed = text
+            }
+        }
+        if streaming {
+            let text = tokenizer.decode(result.sequences[0].tokens, skipSpecialTokens: true)
+            if text.hasPrefix(printed) { FileHandle.standardOutput.write(Data(String(text.dropFirst(printed.count)).utf8)) }
+            print("")
+            return
+        }
+        for (i, s) in result.sequences.enumerated() {
+            let text = tokenizer.decode(s.tokens, skipSpecialTokens: true)
+            if json {
+                let obj: [String: Any] = ["prompt": prompts[i], "text": text, "tokens": s.tokens, "logprobs": s.logProbs.map(Double.init),
+                                          "finish_reason": s.finishReason.rawValue, "prompt_tokens": s.promptTokens]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            } else {
+                print("[\(i)] \(text)")
+            }
+        }
+        if json {
+            let timing: [String: Any] = ["prefill_seconds": result.prefillSeconds, "decode_seconds": result.decodeSeconds,
+                                         "generated_tokens": result.generatedTokens, "decode_tokens_per_second": result.decodeTokensPerSecond,
+                                         "tokens_per_second": result.tokensPerSecond, "batch": prompts.count]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: ["timing": timing], options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}
