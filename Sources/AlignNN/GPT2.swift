@@ -196,6 +196,11 @@ public final class GPT2Model: CausalLM {
         logits(fromHidden: hiddenStates(ids, batch: batch, length: length, keyMask: keyMask))
     }
 
+    public func children() -> [(String, Module)] {
+        [("transformer.wte", wte), ("transformer.wpe", wpe)] + blocks.enumerated().map { ("transformer.h.\($0.offset)", $0.element) }
+            + [("transformer.ln_f", lnF)]
+    }
+
     public func namedParameters() -> [(String, Tensor)] {
         var p = prefixed("transformer.wte", wte) + prefixed("transformer.wpe", wpe)
         for (i, b) in blocks.enumerated() { p += prefixed("transformer.h.\(i)", b) }

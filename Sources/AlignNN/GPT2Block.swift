@@ -52,6 +52,10 @@ public final class GPT2Block: Module {
         return h + mlpProj(cFC(ln2(h)).gelu())
     }
 
+    public func children() -> [(String, Module)] {
+        [("ln_1", ln1), ("attn.c_attn", cAttn), ("attn.c_proj", attnProj), ("ln_2", ln2), ("mlp.c_fc", cFC), ("mlp.c_proj", mlpProj)]
+    }
+
     public func namedParameters() -> [(String, Tensor)] {
         prefixed("ln_1", ln1) + prefixed("attn.c_attn", cAttn) + prefixed("attn.c_proj", attnProj)
             + prefixed("ln_2", ln2) + prefixed("mlp.c_fc", cFC) + prefixed("mlp.c_proj", mlpProj)

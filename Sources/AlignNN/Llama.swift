@@ -38,6 +38,10 @@ public final class LlamaAttention: Module {
         return oProj(Tensor.attention(q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, keyMask: keyMask))
     }
 
+    public func children() -> [(String, Module)] {
+        [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("o_proj", oProj)]
+    }
+
     public func namedParameters() -> [(String, Tensor)] {
         prefixed("q_proj", qProj) + prefixed("k_proj", kProj) + prefixed("v_proj", vProj) + prefixed("o_proj", oProj)
     }
@@ -57,6 +61,10 @@ public final class LlamaMLP: Module {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         downProj(gateProj(x).silu() * upProj(x))
+    }
+
+    public func children() -> [(String, Module)] {
+        [("gate_proj", gateProj), ("up_proj", upProj), ("down_proj", downProj)]
     }
 
     public func namedParameters() -> [(String, Tensor)] {
@@ -86,6 +94,10 @@ public final class LlamaBlock: Module {
                                cache: KVCache? = nil, layer: Int = 0) -> Tensor {
         let h = x + selfAttn(inputLayernorm(x), positions: positions, rope: rope, keyMask: keyMask, cache: cache, layer: layer)
         return h + mlp(postAttentionLayernorm(h))
+    }
+
+    public func children() -> [(String, Module)] {
+        [("input_layernorm", inputLayernorm), ("self_attn", selfAttn), ("post_attention_layernorm", postAttentionLayernorm), ("mlp", mlp)]
     }
 
     public func namedParameters() -> [(String, Tensor)] {
@@ -171,6 +183,11 @@ public final class LlamaModel: CausalLM {
     public func callAsFunction(_ ids: [Int], batch: Int, length: Int, positions: [Int]? = nil,
                                keyMask: Tensor? = nil, cache: KVCache? = nil) -> Tensor {
         logits(ids: ids, batch: batch, length: length, positions: positions, keyMask: keyMask, cache: cache)
+    }
+
+    public func children() -> [(String, Module)] {
+        [("model.embed_tokens", embedTokens)] + layers.enumerated().map { ("model.layers.\($0.offset)", $0.element) }
+            + [("model.norm", norm)]
     }
 
     public func namedParameters() -> [(String, Tensor)] {
