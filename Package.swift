@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AlignNN", targets: ["AlignNN"]),
         .library(name: "AlignData", targets: ["AlignData"]),
         .library(name: "AlignTraining", targets: ["AlignTraining"]),
+        .library(name: "SFTTrainer", targets: ["SFTTrainer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,10 +25,11 @@ let package = Package(
         .target(name: "AlignNN", dependencies: ["AlignTensor"]),
         .target(name: "AlignData", dependencies: ["AlignTensor"]),
         .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData"]),
+        .target(name: "SFTTrainer", dependencies: ["AlignTraining"]),
         .executableTarget(
             name: "align",
             dependencies: [
-                "AlignTensor", "AlignNN", "AlignData", "AlignTraining",
+                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +47,10 @@ let package = Package(
             name: "AlignTrainingTests",
             dependencies: ["AlignTraining"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SFTTrainerTests",
+            dependencies: ["SFTTrainer"]
         ),
         .testTarget(
             name: "AlignDataTests",

@@ -46,10 +46,10 @@ public enum StateDictFiles {
         return out
     }
 
-    /// Writes `model.safetensors` (F32, keys sorted, `format: pt` metadata) atomically.
-    public static func save(_ stateDict: [String: Tensor], to directory: URL) throws {
+    /// Writes `model.safetensors` (or `fileName`; F32, keys sorted, `format: pt` metadata) atomically.
+    public static func save(_ stateDict: [String: Tensor], to directory: URL, fileName: String = "model.safetensors") throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tensors = stateDict.keys.sorted().map { k in (name: k, shape: stateDict[k]!.shape, data: stateDict[k]!.scalars) }
-        try SafeTensorsWriter.write(tensors: tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent("model.safetensors"))
+        try SafeTensorsWriter.write(tensors: tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent(fileName))
     }
 }

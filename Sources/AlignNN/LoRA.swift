@@ -30,10 +30,11 @@ public final class LoRA: Module {
     }
 
     /// (α/r)·B·A·dropout(x) for x (..., in) → (..., out). Dropout draws from `rng` when given
-    /// (training); without it the adapter is deterministic (evaluation).
+    /// and gradients are being recorded (training); under `withNoGrad` (evaluation, generation)
+    /// or without a generator the adapter is deterministic.
     public func delta(_ x: Tensor, rng: inout RandomGenerator?) -> Tensor {
         var input = x
-        if dropout > 0, var r = rng {
+        if dropout > 0, GradMode.isEnabled, var r = rng {
             input = x.dropout(dropout, rng: &r)
             rng = r
         }

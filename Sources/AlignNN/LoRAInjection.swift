@@ -1,7 +1,7 @@
 import AlignTensor
 
 /// Where LoRA goes and how big it is.
-public struct LoRAConfig: Codable, Equatable, Sendable {
+public struct LoRAOptions: Codable, Equatable, Sendable {
     public var rank: Int = 8
     public var alpha: Float = 16
     public var dropout: Float = 0
@@ -32,7 +32,7 @@ extension Module {
     /// parameters under PEFT's names (`<path>.lora_A.weight`). Throws when a target matches
     /// nothing, naming the Linear layers that exist.
     @discardableResult
-    public func applyLoRA(_ config: LoRAConfig, rng: inout RandomGenerator) throws -> [(String, Tensor)] {
+    public func applyLoRA(_ config: LoRAOptions, rng: inout RandomGenerator) throws -> [(String, Tensor)] {
         let linears = namedLinears()
         var matched = Set<String>()
         var out: [(String, Tensor)] = []

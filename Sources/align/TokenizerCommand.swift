@@ -23,6 +23,9 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "Pairs seen fewer times are never merged.") var minFrequency = 2
         @Option(help: "Pre-tokenisation: \(BPEPreTokenizerPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
         var preTokenizer: String = BPEPreTokenizerPreset.gpt2.rawValue
+        @Option(help: "End-of-sequence token (default: the first --special).") var eosToken: String?
+        @Option(help: "Beginning-of-sequence token (default: none).") var bosToken: String?
+        @Option(help: "Padding token (default: the EOS token).") var padToken: String?
         @Option(help: "Chat template to record in tokenizer_config.json: \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", ")).")
         var chatTemplate: String?
 
@@ -37,6 +40,9 @@ struct TokenizerCommand: ParsableCommand {
             guard minFrequency >= 1 else { throw ValidationError("--min-frequency must be ≥ 1") }
             guard BPEPreTokenizerPreset(rawValue: preTokenizer) != nil else {
                 throw ValidationError("--pre-tokenizer \(preTokenizer): expected one of \(BPEPreTokenizerPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            for (flag, token) in [("--eos-token", eosToken), ("--bos-token", bosToken), ("--pad-token", padToken)] {
+                if let token, !specials.contains(token) { throw ValidationError("\(flag) \(token) must also be given as --special") }
             }
             if let chatTemplate, ChatTemplate.Family(rawValue: chatTemplate) == nil {
                 throw ValidationError("--chat-template \(chatTemplate): expected one of \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -53,6 +59,9 @@ struct TokenizerCommand: ParsableCommand {
             let options = BPETrainingOptions(vocabSize: vocabSize, specialTokens: specials, minFrequency: minFrequency,
                                              preTokenizer: BPEPreTokenizerPreset(rawValue: preTokenizer)!)
             var tokenizer = try Tokenizer.train(on: lines, options: options)
+            tokenizer.eosToken = eosToken ?? specials.first
+            tokenizer.bosToken = bosToken
+            tokenizer.padToken = padToken ?? tokenizer.eosToken
             if let chatTemplate { tokenizer.chatTemplate = ChatTemplate(ChatTemplate.Family(rawValue: chatTemplate)!).jinja }
             try tokenizer.save(to: URL(fileURLWithPath: output))
             print("wrote \(output)/tokenizer.json: \(tokenizer.vocabSize) tokens from \(lines.count) lines")

@@ -46,8 +46,8 @@ final class LoRATests: XCTestCase {
                 : GPT2Model(GPT2Config(vocabSize: 17, contextLength: 32, width: 16, layers: 2, heads: 4), rng: &rng)
             let ids = [1, 5, 9, 3, 7, 2]
             let base = withNoGrad { model.logits(ids: ids, batch: 1, length: 6) }.scalars
-            let targets = LoRAConfig.defaultTargets(forModelType: family)
-            let adapters = try model.applyLoRA(LoRAConfig(rank: 4, alpha: 8, targetModules: targets), rng: &rng)
+            let targets = LoRAOptions.defaultTargets(forModelType: family)
+            let adapters = try model.applyLoRA(LoRAOptions(rank: 4, alpha: 8, targetModules: targets), rng: &rng)
             XCTAssertEqual(adapters.count, 2 * 2 * targets.count)  // A and B per adapted layer per block
             XCTAssertEqual(withNoGrad { model.logits(ids: ids, batch: 1, length: 6) }.scalars, base)  // B = 0
             // one step on the adapters only
@@ -70,7 +70,7 @@ final class LoRATests: XCTestCase {
     func testUnknownTargetNamesTheLayersThatExist() {
         var rng = RandomGenerator(seed: 4)
         let model = GPT2Model(GPT2Config(vocabSize: 7, contextLength: 8, width: 8, layers: 1, heads: 2), rng: &rng)
-        XCTAssertThrowsError(try model.applyLoRA(LoRAConfig(targetModules: ["q_proj"]), rng: &rng)) { e in
+        XCTAssertThrowsError(try model.applyLoRA(LoRAOptions(targetModules: ["q_proj"]), rng: &rng)) { e in
             XCTAssertEqual("\(e)", "lora.target_modules: q_proj match no Linear layer; this model has c_attn, c_fc, c_proj")
         }
         XCTAssertTrue(model.loraParameters().isEmpty)

@@ -1,0 +1,155 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import Foundation
+
+/// What every `align <trainer> --config` run does around its objective: validate the output
+/// directory, build or load the model and tokenizer, attach LoRA, build the optimizer, work out
+/// the step count, write `run.json`, open `metrics.jsonl`, run the shared loop (resuming when
+/// asked), save `final/` in the Hugging Face layout (LoRA merged, the adapter also saved) and
+/// write `summary.json`.
+public final class TrainerRun {
+    public let config: RunConfig
+    public let loaded: LoadedModel
+    public let tokenizer: Tokenizer
+    /// The parameters the optimizer trains (all, or the LoRA adapters), by name.
+    public let trainable: [(String, Tensor)]
+    public let callback: TrainingCallback
+    public var model: any CausalLM { loaded.model }
+
+    /// Loads the model named by the config (or initialises a new one) and its tokenizer, and
+    /// attaches LoRA when configured. Nothing is written yet.
+    public init(config: RunConfig, callback: @escaping TrainingCallback) throws {
+        self.config = config
+        self.callback = callback
+        var rng = RandomGenerator(seed: config.seed)
+        switch config.model.source {
+        case .path(let path):
+            loaded = try ModelStore.load(path)
+            tokenizer = try ModelStore.loadTokenizer(path)
+        case .initialize(let spec):
+            tokenizer = try ModelStore.loadTokenizer(spec.tokenizer)
+            loaded = try Self.initialize(spec, tokenizer: tokenizer, rng: &rng)
+        }
+        if let lora = config.lora {
+            let options = LoRAOptions(rank: lora.rank, alpha: Float(lora.alpha), dropout: Float(lora.dropout),
+                                      targetModules: lora.targetModules(for: loaded.family))
+            var loraRNG = rng.fork()
+            trainable = try loaded.model.applyLoRA(options, rng: &loraRNG)
+            if options.dropout > 0 {
+                for (_, linear) in loaded.model.namedLinears() where linear.lora != nil { linear.lora?.dropoutRNG = loraRNG.fork() }
+            }
+        } else {
+            trainable = loaded.model.namedParameters()
+        }
+    }
+
+    /// A freshly initialised model of `spec`'s shape (GPT-2 init: N(0, 0.02)).
+    static func initialize(_ spec: ModelInitConfig, tokenizer: Tokenizer, rng: inout RandomGenerator) throws -> LoadedModel {
+        let vocab = spec.vocabSize ?? tokenizer.vocabSize
+        guard vocab >= tokenizer.vocabSize else {
+            throw ModelConfigError("model.init.vocab_size \(vocab) is smaller than the tokenizer's vocabulary (\(tokenizer.vocabSize))")
+        }
+        var json: [String: Any]
+        switch spec.architecture {
+        case .gpt2:
+            json = ["model_type": "gpt2", "vocab_size": vocab, "n_embd": spec.hiddenSize, "n_layer": spec.layers, "n_head": spec.heads,
+                    "n_positions": spec.contextLength, "n_inner": spec.intermediateSize]
+        case .llama:
+            json = ["model_type": "llama", "vocab_size": vocab, "hidden_size": spec.hiddenSize, "num_hidden_layers": spec.layers,
+                    "num_attention_heads": spec.heads, "num_key_value_heads": spec.kvHeads, "intermediate_size": spec.intermediateSize,
+                    "max_position_embeddings": spec.contextLength, "tie_word_embeddings": true, "rope_theta": 10000.0]
+        }
+        if let b = tokenizer.bosTokenID { json["bos_token_id"] = b }
+        if let e = tokenizer.eosTokenID { json["eos_token_id"] = e }
+        if let p = tokenizer.padTokenID { json["pad_token_id"] = p }
+        let data = try JSONSerialization.data(withJSONObject: json)
+        let model: any CausalLM
+        switch spec.architecture {
+        case .gpt2: model = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
+        case .llama: model = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+        }
+        return LoadedModel(family: spec.architecture, model: model, source: URL(fileURLWithPath: spec.tokenizer))
+    }
+
+    /// Optimizer steps for `examples` training examples under the config (max_steps wins).
+    public func totalSteps(examples: Int) -> Int {
+        if let m = config.maxSteps { return m }
+        let perStep = config.batchSize * config.gradAccum
+        let stepsPerEpoch = Double(examples) / Double(perStep)
+        return max(1, Int((stepsPerEpoch * (config.epochs ?? 1)).rounded(.up)))
+    }
+
+    public func optimizer() -> AdamW {
+        let o = config.optim
+        let cfg = AdamWConfig(beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), weightDecay: Float(o.weightDecay))
+        return AdamW(parameters: trainable.map(\.1), config: cfg)
+    }
+
+    public func loopSettings(totalSteps: Int, examples: Int) -> LoopSettings {
+        var s = LoopSettings(totalSteps: totalSteps, learningRate: Float(config.optim.learningRate))
+        s.gradAccum = config.gradAccum
+        s.schedule = config.optim.schedule
+        s.warmupSteps = config.optim.warmupSteps(totalSteps: totalSteps)
+        s.maxGradNorm = config.optim.maxGradNorm.map(Float.init)
+        s.logEvery = config.logEvery
+        s.evalEvery = config.evalEvery
+        s.saveEvery = config.saveEvery
+        s.keepCheckpoints = config.keepCheckpoints
+        s.stepsPerEpoch = Double(examples) / Double(config.batchSize * config.gradAccum)
+        return s
+    }
+
+    /// Runs `objective` in the shared loop and writes the outputs. Returns the summary.
+    @discardableResult
+    public func train<O: TrainingObjective>(_ objective: O, examples: Int, extraSummary: [String: Any] = [:]) throws -> [String: Any] {
+        let out = config.outputDir
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        _ = try config.writeResolved()
+        let total = totalSteps(examples: examples)
+        let loop = TrainingLoop(objective: objective, parameters: trainable, optimizer: optimizer(),
+                                settings: loopSettings(totalSteps: total, examples: examples), outputDir: out, callback: callback)
+        let resume = config.resumeCheckpoint()
+        if let resume { try loop.resume(from: resume) }
+        let log = try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step)
+        let stop = StopSignal()
+        stop.install()
+        loop.stop = stop
+        defer { stop.uninstall() }
+        let started = Date()
+        let outcome = try loop.run(metrics: log)
+        var summary: [String: Any] = extraSummary
+        summary["steps"] = loop.step
+        summary["total_steps"] = total
+        summary["tokens_seen"] = loop.tokensSeen
+        summary["seconds"] = Date().timeIntervalSince(started)
+        for (k, v) in loop.lastMetrics { summary["final/\(k)"] = v }
+        if case .interrupted(let step) = outcome {
+            summary["status"] = "interrupted"
+            summary["checkpoint"] = Checkpoint.list(out).last?.url.path
+            callback(.message("interrupted at step \(step)"))
+        } else {
+            let eval = try loop.evaluate(log: log)
+            for (k, v) in eval { summary[k] = v }
+            try saveFinal()
+            summary["status"] = "completed"
+            summary["final_model"] = out.appendingPathComponent("final").path
+        }
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try writeFileAtomically(data, to: out.appendingPathComponent("summary.json"))
+        return summary
+    }
+
+    /// `final/`: the model in the Hugging Face layout (LoRA merged unless `lora.merge` is false)
+    /// and, with LoRA, the adapter alone in `final/adapter/` (PEFT names).
+    public func saveFinal() throws {
+        let dir = config.outputDir.appendingPathComponent("final")
+        if config.lora != nil {
+            let adapter = Dictionary(uniqueKeysWithValues: model.loraParameters().map { ("base_model.model.\($0.0)", $0.1.copy()) })
+            try StateDictFiles.save(adapter, to: dir.appendingPathComponent("adapter"), fileName: "adapter_model.safetensors")
+            if config.lora?.merge ?? true { model.mergeLoRA() }
+        }
+        try ModelStore.save(loaded, tokenizer: tokenizer, to: dir)
+        callback(.message("saved \(dir.path)"))
+    }
+}

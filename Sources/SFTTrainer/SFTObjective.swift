@@ -1,0 +1,125 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// Supervised fine-tuning (ALGORITHMS.md, SFT): mean token NLL over the learned tokens of each
+/// step (prompt and padding masked), optionally plus `kl_coef` · the squared log-ratio to the
+/// frozen starting model. Batches come from one data set or a mixture whose weights follow
+/// training progress.
+public final class SFTObjective: TrainingObjective {
+    public typealias MicroBatch = Batch
+
+    enum Source {
+        case single(DataLoader<SFTExample>)
+        case mixture(MixtureLoader<SFTExample>)
+    }
+
+    let model: any CausalLM
+    let reference: (any CausalLM)?
+    let klCoef: Float
+    let padID: Int
+    let evalExamples: [SFTExample]
+    let evalBatchSize: Int
+    private var source: Source
+
+    /// `train`: one source, or several with weight schedules (a mixture).
+    public init(model: any CausalLM, train: [MixtureSource<SFTExample>], eval: [SFTExample], batchSize: Int, seed: UInt64,
+                shuffle: Bool, padID: Int, klCoef: Float = 0, reference: (any CausalLM)? = nil) throws {
+        precondition(!train.isEmpty, "SFTObjective: no training data")
+        self.model = model
+        self.reference = reference
+        self.klCoef = klCoef
+        self.padID = padID
+        evalExamples = eval
+        evalBatchSize = batchSize
+        if train.count == 1 {
+            source = .single(DataLoader(examples: train[0].examples, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle))
+        } else {
+            source = .mixture(try MixtureLoader(sources: train, batchSize: batchSize, seed: seed))
+        }
+    }
+
+    public func nextBatch(progress: Double) throws -> Batch {
+        switch source {
+        case .single(var loader):
+            let b = loader.nextBatch(padID: padID)!
+            source = .single(loader)
+            return b
+        case .mixture(var loader):
+            let examples = loader.next(progress: progress)
+            source = .mixture(loader)
+            return Batch(examples: examples, padID: padID)
+        }
+    }
+
+    public func weight(of batch: Batch) -> Double { Double(batch.lossTokens) }
+    public func tokens(in batch: Batch) -> Int { batch.rowLengths.reduce(0, +) }
+
+    public func loss(_ batch: Batch) -> (loss: Tensor, metrics: [String: Double]) {
+        // right padding: causal attention never lets a real token see the padding after it,
+        // so no key mask is needed and positions are 0…T-1
+        let logits = model.logits(ids: batch.ids, batch: batch.batch, length: batch.length)
+        var loss = SFTLosses.nll(logits: logits, targets: batch.targets)
+        var metrics: [String: Double] = ["nll": Double(loss.item)]
+        if klCoef > 0, let reference {
+            let policyLP = logits.logProbs(ofTargets: batch.targets)
+            let refLP = withNoGrad { reference.logits(ids: batch.ids, batch: batch.batch, length: batch.length).logProbs(ofTargets: batch.targets) }
+            let kl = SFTLosses.squaredLogRatio(policy: policyLP, reference: refLP, targets: batch.targets)
+            metrics["kl"] = Double(kl.item)
+            loss = loss + kl * klCoef
+        }
+        return (loss, metrics)
+    }
+
+    /// `eval/loss` (token-weighted mean NLL over the eval set) and `eval/perplexity`.
+    public func evaluate() throws -> [String: Double] {
+        guard !evalExamples.isEmpty else { return [:] }
+        var total = 0.0, tokens = 0
+        var i = 0
+        while i < evalExamples.count {
+            let chunk = Array(evalExamples[i..<min(i + evalBatchSize, evalExamples.count)])
+            i += chunk.count
+            let b = Batch(examples: chunk, padID: padID)
+            guard b.lossTokens > 0 else { continue }
+            let nll = model.logits(ids: b.ids, batch: b.batch, length: b.length).crossEntropy(targets: b.targets, reduction: .sum)
+            total += Double(nll.item)
+            tokens += b.lossTokens
+        }
+        guard tokens > 0 else { return [:] }
+        let loss = total / Double(tokens)
+        return ["eval/loss": loss, "eval/perplexity": Foundation.exp(loss)]
+    }
+
+    struct SavedState: Codable {
+        var single: DataLoaderState?
+        var mixture: MixtureState?
+        var loraDropout: [RandomGenerator?]
+    }
+
+    public func saveState() throws -> Data {
+        var s = SavedState(single: nil, mixture: nil, loraDropout: model.namedLinears().compactMap { $0.1.lora?.dropoutRNG })
+        switch source {
+        case .single(let l): s.single = l.state
+        case .mixture(let l): s.mixture = l.state
+        }
+        return try JSONEncoder().encode(s)
+    }
+
+    public func restoreState(_ data: Data) throws {
+        let s = try JSONDecoder().decode(SavedState.self, from: data)
+        switch source {
+        case .single(var l):
+            guard let st = s.single else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a data mixture") }
+            try l.restore(st)
+            source = .single(l)
+        case .mixture(var l):
+            guard let st = s.mixture else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a single data set") }
+            try l.restore(st)
+            source = .mixture(l)
+        }
+        let adapters = model.namedLinears().compactMap { $0.1.lora }
+        for (a, r) in zip(adapters.filter { $0.dropoutRNG != nil }, s.loraDropout) { a.dropoutRNG = r }
+    }
+}

@@ -1,0 +1,90 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// `align sft --config run.json`: everything from a validated run config to `final/`.
+public enum SFTRun {
+    /// Reads and tokenises the training and evaluation data, builds the objective and trains.
+    /// Data problems (a malformed line, an empty data set, `max_seq_len` over the model's
+    /// context) throw before anything is written to the output directory.
+    @discardableResult
+    public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
+        let sft = config.trainerConfig(SFTConfig.self)
+        try config.checkOutputDirectory()
+        let run = try TrainerRun(config: config, callback: callback)
+        let model = run.model
+        let data = config.data
+        guard data.maxSeqLen <= model.config.contextLength else {
+            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(model.config.contextLength)")
+        }
+        let template = data.chatTemplate ?? ChatTemplate.detect(run.tokenizer) ?? .chatml
+        var sources: [MixtureSource<SFTExample>] = []
+        var report: [String: Any] = [:]
+        for src in data.train {
+            let file = try readDataset(src.path, format: data.format, skipInvalid: data.skipInvalid)
+            let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, completionOnlyLoss: data.completionOnlyLoss(for: file.format),
+                                              truncationSide: data.truncationSide, stride: data.stride, chatTemplate: template)
+            let set = try file.sftExamples(tokenizer: run.tokenizer, options: options)
+            guard !set.examples.isEmpty else {
+                throw AlignDataError(.invalidArgument, path: src.path, "no training examples left after tokenisation (\(set.report))")
+            }
+            callback(.message("train \(set.report)"))
+            report[src.path] = set.report.description
+            let schedule = src.weightSchedule.map { points in try? WeightSchedule(points.map { (p: $0.progress, weight: $0.weight) }) } ?? nil
+            sources.append(MixtureSource(name: src.path, examples: set.examples, schedule: schedule ?? .constant(src.weight)))
+        }
+        var evalExamples: [SFTExample] = []
+        if let evalPath = data.eval {
+            let file = try readDataset(evalPath, format: data.format, skipInvalid: data.skipInvalid)
+            let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, completionOnlyLoss: data.completionOnlyLoss(for: file.format),
+                                              truncationSide: data.truncationSide, stride: data.stride, chatTemplate: template)
+            let set = try file.sftExamples(tokenizer: run.tokenizer, options: options)
+            callback(.message("eval \(set.report)"))
+            evalExamples = set.examples
+        } else if let fraction = data.evalFraction, sources.count == 1 {
+            // a deterministic held-out slice of the (single) training set
+            var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
+            let order = rng.permutation(sources[0].examples.count)
+            let n = max(1, Int(Double(order.count) * fraction))
+            evalExamples = order.prefix(n).map { sources[0].examples[$0] }
+            sources[0].examples = order.dropFirst(n).map { sources[0].examples[$0] }
+        }
+        let reference: (any CausalLM)? = sft.klCoef > 0 ? try frozenCopy(of: run) : nil
+        let objective = try SFTObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,
+                                         seed: config.seed, shuffle: data.shuffle, padID: Batch.padID(for: run.tokenizer),
+                                         klCoef: Float(sft.klCoef), reference: reference)
+        let examples = sources.reduce(0) { $0 + $1.examples.count }
+        return try run.train(objective, examples: examples, extraSummary: ["trainer": "sft", "train_examples": examples,
+                                                                             "eval_examples": evalExamples.count, "data": report])
+    }
+
+    /// A data file: JSONL / JSON records, or plain text (`.txt`: one document per non-empty
+    /// line, format `text`).
+    static func readDataset(_ path: String, format: DatasetFormat, skipInvalid: Bool) throws -> DatasetFile {
+        let url = URL(fileURLWithPath: path)
+        guard url.pathExtension.lowercased() == "txt" else { return try DatasetFile.read(url, format: format, skipInvalid: skipInvalid) }
+        guard format == .auto || format == .text else {
+            throw AlignDataError(.invalidArgument, path: path, "a .txt file is raw text; data.format must be \"text\" or \"auto\", not \"\(format.rawValue)\"")
+        }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var records: [DatasetRecord] = [], lines: [Int] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            records.append(.text(String(line)))
+            lines.append(i + 1)
+        }
+        return try DatasetFile(records: records, source: path, lines: lines)
+    }
+
+    /// The reference for KL-SFT: the configured `model.reference`, else the starting weights.
+    static func frozenCopy(of run: TrainerRun) throws -> any CausalLM {
+        if let path = run.config.model.reference { return try ModelStore.load(path).model }
+        switch run.config.model.source {
+        case .path(let path): return try ModelStore.load(path).model
+        case .initialize:
+            throw ModelConfigError("sft.kl_coef needs a reference model: set model.reference (a freshly initialised model has none)")
+        }
+    }
+}

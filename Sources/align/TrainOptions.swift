@@ -1,0 +1,26 @@
+import AlignTraining
+import ArgumentParser
+import Foundation
+
+/// Options every `align <trainer>` command shares.
+struct TrainOptions: ParsableArguments {
+    @Option(help: "The run configuration (JSON). Relative paths inside it are resolved against its directory.")
+    var config: String?
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set optim.learning_rate=3e-4 (repeatable).", valueName: "key.path=value"))
+    var overrides: [String] = []
+    @Flag(help: "Continue from the newest checkpoint in output_dir (same as --set resume_from=latest).")
+    var resume = false
+    @Flag(help: "Print every config key with its type, default and meaning (Markdown), and exit.")
+    var helpConfig = false
+
+    func validate() throws {
+        if !helpConfig && config == nil { throw ValidationError("--config is required (or --help-config for the reference)") }
+    }
+
+    /// The validated run config; throws one line per problem.
+    func load(trainer: TrainerSectionSchema) throws -> RunConfig {
+        var all = overrides
+        if resume { all.append("resume_from=latest") }
+        return try RunConfig.load(file: URL(fileURLWithPath: config!), trainer: trainer, overrides: all)
+    }
+}
