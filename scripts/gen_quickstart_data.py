@@ -6,12 +6,12 @@ countries with a capital, a language and a national animal.
   configs/quickstart/data/corpus.txt       pretraining text: every fact in several phrasings,
                                            shuffled into short documents (one per line)
   configs/quickstart/data/sft_train.jsonl  conversations {"messages": [...]} asking about the
-                                           facts of 80% of the countries
-  configs/quickstart/data/sft_eval.jsonl   the same for 10% of the countries (eval loss)
-  configs/quickstart/data/heldout.jsonl    {"prompt", "answer"} questions about the remaining
-                                           10% of the countries, which SFT never saw: the model
-                                           must combine the question format (from SFT) with
-                                           facts it only read in pretraining
+                                           facts of 90% of the countries, in two phrasings per
+                                           question
+  configs/quickstart/data/sft_eval.jsonl   the same for the other 10% (eval loss)
+  configs/quickstart/data/heldout.jsonl    {"prompt", "answer"}: the same facts of the training
+                                           countries asked in a third phrasing that no training
+                                           example uses (held-out templates)
 Run: python3 scripts/gen_quickstart_data.py
 """
 import json
@@ -60,7 +60,14 @@ QUESTIONS = {
                 "The capital of {country} is {capital}."),
     "language": (["What language do people speak in {country}?", "Which language is spoken in {country}?"],
                  "People in {country} speak {language}."),
-    "animal": (["What is the national animal of {country}?"], "The national animal of {country} is the {animal}."),
+    "animal": (["What is the national animal of {country}?", "Which animal is the symbol of {country}?"],
+               "The national animal of {country} is the {animal}."),
+}
+# phrasings no training example uses
+HELDOUT_QUESTIONS = {
+    "capital": "Tell me the capital city of {country}.",
+    "language": "Name the language of {country}.",
+    "animal": "Tell me the national animal of {country}.",
 }
 ANSWER_FIELD = {"capital": "capital", "language": "language", "animal": "animal"}
 
@@ -70,8 +77,8 @@ docs = [" ".join(sentences[i:i + 4]) for i in range(0, len(sentences), 4)]
 
 order = list(range(len(facts)))
 rng.shuffle(order)
-n_train, n_eval = int(0.8 * len(facts)), int(0.1 * len(facts))
-split = {"train": order[:n_train], "eval": order[n_train:n_train + n_eval], "heldout": order[n_train + n_eval:]}
+n_train = int(0.9 * len(facts))
+split = {"train": order[:n_train], "eval": order[n_train:], "heldout": order[:n_train][:20]}
 
 
 def conversations(indices):
@@ -95,7 +102,7 @@ for name in ["train", "eval"]:
 with open(OUT / "heldout.jsonl", "w") as fh:
     for i in split["heldout"]:
         f = facts[i]
-        for rel, (qs, _) in QUESTIONS.items():
-            fh.write(json.dumps({"prompt": qs[0].format(**f), "answer": f[ANSWER_FIELD[rel]]}) + "\n")
+        for rel, q in HELDOUT_QUESTIONS.items():
+            fh.write(json.dumps({"prompt": q.format(**f), "answer": f[ANSWER_FIELD[rel]]}) + "\n")
 for p in sorted(OUT.iterdir()):
     print(p.relative_to(OUT.parent.parent.parent), p.stat().st_size, "bytes", sum(1 for _ in open(p)), "lines")

@@ -116,6 +116,7 @@ public final class TrainerRun {
         stop.install()
         loop.stop = stop
         defer { stop.uninstall() }
+        if resume == nil { try loop.evaluate(log: log) }  // eval at step 0: the curve starts before training
         let started = Date()
         let outcome = try loop.run(metrics: log)
         var summary: [String: Any] = extraSummary
