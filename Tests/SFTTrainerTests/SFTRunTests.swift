@@ -1,0 +1,113 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+import XCTest
+@testable import SFTTrainer
+
+/// `align sft` end to end on a tiny generated task: outputs, falling eval loss, LoRA, and bad
+/// input that leaves the output directory untouched.
+final class SFTRunTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-sft-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // a tokenizer trained on the task's own text, and chat data: "say a b c" → "a b c" (a copy
+        // task, which a tiny model generalises to word triples it has not seen)
+        var lines: [String] = [], rows: [String] = []
+        let words = ["red", "blue", "green", "cat", "dog", "sun", "moon", "tree", "rock", "fish"]
+        var rng = RandomGenerator(seed: 11)
+        for _ in 0..<48 {
+            let triple = (0..<3).map { _ in words[rng.int(below: words.count)] }.joined(separator: " ")
+            let q = "say \(triple)", r = triple
+            lines += [q, r]
+            let msg: [String: Any] = ["messages": [["role": "user", "content": q], ["role": "assistant", "content": r]]]
+            rows.append(String(decoding: try JSONSerialization.data(withJSONObject: msg), as: UTF8.self))
+        }
+        var tok = try Tokenizer.train(on: lines, options: BPETrainingOptions(vocabSize: 300, specialTokens: ["<|im_end|>", "<|im_start|>"]))
+        tok.eosToken = "<|im_end|>"
+        tok.chatTemplate = ChatTemplate.chatml.jinja
+        try tok.save(to: dir.appendingPathComponent("tok"))
+        try (rows.prefix(40).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+        try (rows.suffix(8).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("eval.jsonl"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func config(_ extra: String = "", output: String = "out") -> URL {
+        let text = """
+        {
+          "model": {"init": {"architecture": "llama", "hidden_size": 32, "layers": 2, "heads": 4, "kv_heads": 2,
+                             "context_length": 64, "tokenizer": "tok"}},
+          "data": {"train": "train.jsonl", "eval": "eval.jsonl", "format": "messages", "chat_template": "chatml", "max_seq_len": 48},
+          "optim": {"learning_rate": 0.005, "schedule": "cosine", "warmup_steps": 2},
+          "batch_size": 8, "max_steps": 120, "seed": 3, "log_every": 5, "save_every": 60, "output_dir": "\(output)"\(extra)
+        }
+        """
+        let url = dir.appendingPathComponent("run-\(output).json")
+        try! text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testTrainsWritesEveryOutputAndEvalLossFalls() throws {
+        let cfg = try RunConfig.load(file: config(), trainer: SFTConfig.schema)
+        let summary = try SFTRun.run(config: cfg) { _ in }
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        let out = dir.appendingPathComponent("out")
+        for f in ["run.json", "metrics.jsonl", "summary.json", "final/config.json", "final/model.safetensors", "final/tokenizer.json",
+                  "final/generation_config.json", "checkpoints/step-60/state.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
+        }
+        let evals = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["eval/loss"] as? Double }
+        XCTAssertGreaterThanOrEqual(evals.count, 2)
+        XCTAssertLessThan(evals.last!, evals.first! - 1.0, "eval/loss \(evals)")
+        // the saved model loads and reproduces the trained model's eval metric
+        let reloaded = try ModelStore.load(out.appendingPathComponent("final").path)
+        XCTAssertEqual(reloaded.family, .llama)
+    }
+
+    func testLoRATrainsOnlyAdaptersAndSavesMergedModelAndAdapter() throws {
+        // base: a short full run; then LoRA on top of its final model
+        _ = try SFTRun.run(config: RunConfig.load(file: config(), trainer: SFTConfig.schema)) { _ in }
+        let base = dir.appendingPathComponent("out/final").path
+        let cfg = try RunConfig.load(file: config(output: "lora"), trainer: SFTConfig.schema,
+                                     overrides: ["model.path=\(base)", "model.init=null", "lora.rank=4", "max_steps=10", "save_every=null"])
+        let summary = try SFTRun.run(config: cfg) { _ in }
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        let final = dir.appendingPathComponent("lora/final")
+        let adapter = try SafeTensorsFile(url: final.appendingPathComponent("adapter/adapter_model.safetensors"))
+        XCTAssertEqual(adapter.names.count, 2 * 2 * 2)  // A, B × q_proj, v_proj × 2 layers
+        XCTAssertTrue(adapter.names.allSatisfy { $0.hasPrefix("base_model.model.model.layers.") })
+        // merged: the final model has no adapter keys and differs from the base in q/v only
+        let merged = try StateDictFiles.load(directory: final), original = try StateDictFiles.load(directory: URL(fileURLWithPath: base))
+        XCTAssertEqual(Set(merged.keys), Set(original.keys))
+        for (k, t) in merged {
+            let changed = t.scalars != original[k]!.scalars
+            XCTAssertEqual(changed, k.contains("q_proj") || k.contains("v_proj"), k)
+        }
+    }
+
+    func testBadInputLeavesNothingBehind() throws {
+        let out = dir.appendingPathComponent("out")
+        // a data file that does not exist: the config check names it; nothing is created
+        XCTAssertThrowsError(try RunConfig.load(file: config(), trainer: SFTConfig.schema, overrides: ["data.train=missing.jsonl"])) { e in
+            XCTAssertTrue("\(e)".contains("missing.jsonl"), "\(e)")
+        }
+        // a broken line in the data: reported with file and line, before output_dir exists
+        try "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}, {\"role\": \"assistant\", \"content\": \"y\"}]}\n{not json\n"
+            .write(to: dir.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SFTRun.run(config: RunConfig.load(file: config(), trainer: SFTConfig.schema)) { _ in }) { e in
+            XCTAssertTrue("\(e)".contains("train.jsonl:2"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        // max_seq_len beyond the model's context
+        XCTAssertThrowsError(try SFTRun.run(config: RunConfig.load(file: config(), trainer: SFTConfig.schema,
+                                                                   overrides: ["data.max_seq_len=128", "data.skip_invalid=true"])) { _ in }) { e in
+            XCTAssertTrue("\(e)".contains("max_seq_len") , "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+}
