@@ -148,6 +148,17 @@ public final class TrainerRun {
         if config.lora != nil {
             let adapter = Dictionary(uniqueKeysWithValues: model.loraParameters().map { ("base_model.model.\($0.0)", $0.1.copy()) })
             try StateDictFiles.save(adapter, to: dir.appendingPathComponent("adapter"), fileName: "adapter_model.safetensors")
+            if let lora = config.lora {
+                // PEFT's adapter_config.json, so `PeftModel.from_pretrained(base, dir/adapter)` can read it
+                let peft: [String: Any] = ["peft_type": "LORA", "task_type": "CAUSAL_LM", "r": lora.rank, "lora_alpha": lora.alpha,
+                                           "lora_dropout": lora.dropout, "target_modules": lora.targetModules(for: loaded.family),
+                                           "bias": "none", "fan_in_fan_out": loaded.family == .gpt2, "inference_mode": true,
+                                           "base_model_name_or_path": {
+                                               if case .path(let p) = config.model.source { return p } else { return "" }
+                                           }()]
+                try writeFileAtomically(try JSONSerialization.data(withJSONObject: peft, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+                                        to: dir.appendingPathComponent("adapter/adapter_config.json"))
+            }
             if config.lora?.merge ?? true { model.mergeLoRA() }
         }
         try ModelStore.save(loaded, tokenizer: tokenizer, to: dir)
