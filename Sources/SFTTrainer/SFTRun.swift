@@ -30,6 +30,12 @@ public enum SFTRun {
             guard !set.examples.isEmpty else {
                 throw AlignDataError(.invalidArgument, path: src.path, "no training examples left after tokenisation (\(set.report))")
             }
+            // some long examples may be cut (counted in the report); every one being cut means
+            // max_seq_len is below the data's prompts, a configuration mistake rather than data
+            if set.report.truncated == set.report.examples && set.report.examples > 0 && file.format != .text {
+                throw AlignDataError(.invalidArgument, path: src.path,
+                                     "data.max_seq_len \(data.maxSeqLen) is shorter than every example (all \(set.report.examples) would be truncated); raise data.max_seq_len")
+            }
             callback(.message("train \(set.report)"))
             report[src.path] = set.report.description
             let schedule = src.weightSchedule.map { points in try? WeightSchedule(points.map { (p: $0.progress, weight: $0.weight) }) } ?? nil

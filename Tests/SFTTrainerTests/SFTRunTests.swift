@@ -90,6 +90,17 @@ final class SFTRunTests: XCTestCase {
         }
     }
 
+    func testKLSFTReportsTheSquaredLogRatioAgainstTheStartingModel() throws {
+        _ = try SFTRun.run(config: RunConfig.load(file: config(), trainer: SFTConfig.schema, overrides: ["max_steps=20", "save_every=null"])) { _ in }
+        let base = dir.appendingPathComponent("out/final").path
+        let cfg = try RunConfig.load(file: config(output: "kl"), trainer: SFTConfig.schema,
+                                     overrides: ["model.path=\(base)", "model.init=null", "sft.kl_coef=0.5", "max_steps=10", "save_every=null"])
+        var kls: [Double] = []
+        _ = try SFTRun.run(config: cfg) { e in if case .step(_, _, let m) = e, let kl = m["kl"] { kls.append(kl) } }
+        XCTAssertEqual(kls.first ?? -1, 0, accuracy: 1e-9)   // step 1 starts at the reference
+        XCTAssertGreaterThan(kls.last ?? 0, 0)               // and moves away from it
+    }
+
     func testBadInputLeavesNothingBehind() throws {
         let out = dir.appendingPathComponent("out")
         // a data file that does not exist: the config check names it; nothing is created
