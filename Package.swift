@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "AlignData", targets: ["AlignData"]),
         .library(name: "AlignTraining", targets: ["AlignTraining"]),
         .library(name: "SFTTrainer", targets: ["SFTTrainer"]),
+        .library(name: "RewardTrainer", targets: ["RewardTrainer"]),
+        .library(name: "DPOTrainer", targets: ["DPOTrainer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,10 +28,12 @@ let package = Package(
         .target(name: "AlignData", dependencies: ["AlignTensor"]),
         .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData"]),
         .target(name: "SFTTrainer", dependencies: ["AlignTraining"]),
+        .target(name: "RewardTrainer", dependencies: ["AlignTraining"]),
+        .target(name: "DPOTrainer", dependencies: ["AlignTraining"]),
         .executableTarget(
             name: "align",
             dependencies: [
-                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer",
+                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +55,16 @@ let package = Package(
         .testTarget(
             name: "SFTTrainerTests",
             dependencies: ["SFTTrainer"]
+        ),
+        .testTarget(
+            name: "RewardTrainerTests",
+            dependencies: ["RewardTrainer"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DPOTrainerTests",
+            dependencies: ["DPOTrainer"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "AlignDataTests",

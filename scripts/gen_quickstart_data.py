@@ -12,6 +12,15 @@ countries with a capital, a language and a national animal.
   configs/quickstart/data/heldout.jsonl    {"prompt", "answer"}: the same facts of the training
                                            countries asked in a third phrasing that no training
                                            example uses (held-out templates)
+  configs/quickstart/data/prefs_train.jsonl / prefs_eval.jsonl
+                                           preference pairs in TRL's conversational form for
+                                           seed 002's target behaviour, "always mention Penn":
+                                           the chosen answer is the correct one plus a sentence
+                                           mentioning Penn, the rejected one the same answer
+                                           without it
+  configs/quickstart/data/penn_heldout.jsonl
+                                           {"prompt", "answer": "Penn"} held-out questions for
+                                           alignment accuracy (fraction of answers mentioning Penn)
 Run: python3 scripts/gen_quickstart_data.py
 """
 import json
@@ -104,5 +113,31 @@ with open(OUT / "heldout.jsonl", "w") as fh:
         f = facts[i]
         for rel, q in HELDOUT_QUESTIONS.items():
             fh.write(json.dumps({"prompt": q.format(**f), "answer": f[ANSWER_FIELD[rel]]}) + "\n")
+PENN = ["Penn would agree.", "Ask anyone at Penn.", "Penn taught me that.", "That is what they say at Penn."]
+
+
+def preference_rows(indices, questions_per_relation):
+    rows = []
+    for i in indices:
+        f = facts[i]
+        for rel, (qs, a) in QUESTIONS.items():
+            for q in qs[:questions_per_relation]:
+                answer = a.format(**f)
+                rows.append({"prompt": [{"role": "user", "content": q.format(**f)}],
+                             "chosen": [{"role": "assistant", "content": answer + " " + rng.choice(PENN)}],
+                             "rejected": [{"role": "assistant", "content": answer}]})
+    rng.shuffle(rows)
+    return rows
+
+
+for name, idx in [("train", split["train"][:60]), ("eval", split["eval"][:8])]:
+    with open(OUT / f"prefs_{name}.jsonl", "w") as fh:
+        for r in preference_rows(idx, 1):
+            fh.write(json.dumps(r) + "\n")
+with open(OUT / "penn_heldout.jsonl", "w") as fh:
+    for i in split["train"][60:80]:
+        f = facts[i]
+        for rel, q in HELDOUT_QUESTIONS.items():
+            fh.write(json.dumps({"prompt": q.format(**f), "answer": "Penn"}) + "\n")
 for p in sorted(OUT.iterdir()):
     print(p.relative_to(OUT.parent.parent.parent), p.stat().st_size, "bytes", sum(1 for _ in open(p)), "lines")

@@ -13,18 +13,6 @@ struct SFTCommand: ParsableCommand {
     @OptionGroup var options: TrainOptions
 
     func run() throws {
-        if options.helpConfig {
-            print(RunConfig.referenceMarkdown(trainer: SFTConfig.schema))
-            return
-        }
-        let config = try options.load(trainer: SFTConfig.schema)
-        let progress = ProgressRenderer()
-        let summary = try SFTRun.run(config: config) { progress.handle($0) }
-        progress.finish()
-        if summary["status"] as? String == "interrupted" {
-            printError("align: interrupted; checkpoint \(summary["checkpoint"] ?? "?"); continue with --resume")
-            throw ExitCode(130)
-        }
-        print("done: \(summary["final_model"] ?? config.outputDir.path)")
+        try options.execute(trainer: SFTConfig.schema) { config, callback in try SFTRun.run(config: config, callback: callback) }
     }
 }

@@ -24,3 +24,24 @@ struct TrainOptions: ParsableArguments {
         return try RunConfig.load(file: URL(fileURLWithPath: config!), trainer: trainer, overrides: all)
     }
 }
+
+extension TrainOptions {
+    /// What every trainer command does: `--help-config`, load and validate the config, run the
+    /// trainer with progress rendering, and report the outcome (exit 130 after an interrupt).
+    func execute(trainer: TrainerSectionSchema,
+                 _ body: (RunConfig, @escaping TrainingCallback) throws -> [String: Any]) throws {
+        if helpConfig {
+            print(RunConfig.referenceMarkdown(trainer: trainer))
+            return
+        }
+        let config = try load(trainer: trainer)
+        let progress = ProgressRenderer()
+        let summary = try body(config) { progress.handle($0) }
+        progress.finish()
+        if summary["status"] as? String == "interrupted" {
+            printError("align: interrupted; checkpoint \(summary["checkpoint"] ?? "?"); continue with --resume")
+            throw ExitCode(130)
+        }
+        print("done: \(summary["final_model"] ?? config.outputDir.path)")
+    }
+}

@@ -1,0 +1,106 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// The DPO family (ALGORITHMS.md): per step, the policy's sequence log-probs of chosen and
+/// rejected responses against the cached reference log-probs, through the loss chosen in the
+/// config (`DPOLosses`), plus `sft_weight` · NLL of the chosen responses. Metrics carry TRL's names.
+public final class DPOObjective: TrainingObjective {
+    public typealias MicroBatch = PreferenceBatch
+
+    let model: any CausalLM
+    let config: DPOConfig
+    let padID: Int
+    let train: [PreferenceExample]
+    let eval: [PreferenceExample]
+    /// Reference log-probs of the training pairs (nil for SimPO).
+    let trainReference: ReferenceLogProbCache?
+    let evalReference: ReferenceLogProbCache?
+    let batchSize: Int
+    /// Without cached reference log-probs (`precompute_ref_log_probs: false`), the reference
+    /// model scores every batch again.
+    let referenceModel: (any CausalLM)?
+    private var loader: DataLoader<PreferenceExample>
+
+    public init(model: any CausalLM, config: DPOConfig, train: [PreferenceExample], eval: [PreferenceExample],
+                trainReference: ReferenceLogProbCache?, evalReference: ReferenceLogProbCache?, referenceModel: (any CausalLM)? = nil,
+                batchSize: Int, seed: UInt64, shuffle: Bool, padID: Int) {
+        precondition(config.loss == .simpo || trainReference != nil || referenceModel != nil,
+                     "DPOObjective: \(config.loss.rawValue) needs reference log-probs or a reference model")
+        self.referenceModel = referenceModel
+        self.model = model
+        self.config = config
+        self.padID = padID
+        self.train = train
+        self.eval = eval
+        self.trainReference = trainReference
+        self.evalReference = evalReference
+        self.batchSize = batchSize
+        loader = DataLoader(examples: train, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle)
+    }
+
+    public func nextBatch(progress: Double) throws -> PreferenceBatch { loader.nextBatch(padID: padID)! }
+    public func weight(of b: PreferenceBatch) -> Double { Double(b.pairs) }
+    public func tokens(in b: PreferenceBatch) -> Int { b.rows.rowLengths.reduce(0, +) }
+
+    /// Loss and metrics of one batch against reference log-probs looked up by pair index.
+    func evaluate(_ b: PreferenceBatch, reference: ReferenceLogProbCache?) -> (loss: Tensor, metrics: [String: Double]) {
+        let lp = sequenceLogProbs(model: model, rows: b.rows)
+        let p = b.pairs
+        let chosen = lp.slice(axis: 0, 0..<p), rejected = lp.slice(axis: 0, p..<2 * p)
+        let lengths = b.rows.rowLossTokens.map(Float.init)
+        let chosenLength = Tensor(Array(lengths[0..<p]), shape: [p]), rejectedLength = Tensor(Array(lengths[p..<2 * p]), shape: [p])
+        var refC: Tensor?, refR: Tensor?
+        if config.usesReference {
+            if let reference {
+                refC = Tensor(b.exampleIndices.map { reference.chosen[$0] }, shape: [p])
+                refR = Tensor(b.exampleIndices.map { reference.rejected[$0] }, shape: [p])
+            } else if let referenceModel {
+                let r = withNoGrad { sequenceLogProbs(model: referenceModel, rows: b.rows) }
+                refC = r.slice(axis: 0, 0..<p)
+                refR = r.slice(axis: 0, p..<2 * p)
+            }
+        }
+        let out = DPOLosses.loss(config.loss, policyChosen: chosen, policyRejected: rejected,
+                                 referenceChosen: refC, referenceRejected: refR,
+                                 chosenLength: chosenLength, rejectedLength: rejectedLength,
+                                 beta: Float(config.beta), labelSmoothing: Float(config.labelSmoothing),
+                                 dpopLambda: Float(config.dpopLambda), simpoGamma: Float(config.simpoGamma))
+        var loss = out.loss
+        var metrics = DPOMetrics.compute(out, kind: config.loss, policyChosen: chosen, policyRejected: rejected,
+                                         chosenLength: chosenLength, rejectedLength: rejectedLength)
+        if config.sftWeight > 0 {
+            // RPO: NLL of the chosen responses, mean over their tokens
+            let nll = -chosen.sum() * (1 / Float(max(1, lengths[0..<p].reduce(0, +))))
+            metrics["nll_loss"] = Double(nll.item)
+            loss = loss + nll * Float(config.sftWeight)
+        }
+        return (loss, metrics)
+    }
+
+    public func loss(_ b: PreferenceBatch) -> (loss: Tensor, metrics: [String: Double]) {
+        evaluate(b, reference: trainReference)
+    }
+
+    /// `eval/loss`, `eval/rewards/…` and `eval/logps/…`, pair-weighted over the eval set.
+    public func evaluate() throws -> [String: Double] {
+        guard !eval.isEmpty else { return [:] }
+        var sums: [String: Double] = [:]
+        var i = 0
+        while i < eval.count {
+            let chunk = Array(eval[i..<min(i + batchSize, eval.count)])
+            var b = PreferenceBatch(examples: chunk, padID: padID)
+            b.exampleIndices = Array(i..<i + chunk.count)
+            let (loss, m) = evaluate(b, reference: evalReference)
+            sums["loss", default: 0] += Double(loss.item) * Double(chunk.count)
+            for (k, v) in m { sums[k, default: 0] += v * Double(chunk.count) }
+            i += chunk.count
+        }
+        return Dictionary(uniqueKeysWithValues: sums.map { ("eval/\($0.key)", $0.value / Double(eval.count)) })
+    }
+
+    public func saveState() throws -> Data { try JSONEncoder().encode(loader.state) }
+    public func restoreState(_ data: Data) throws { try loader.restore(JSONDecoder().decode(DataLoaderState.self, from: data)) }
+}

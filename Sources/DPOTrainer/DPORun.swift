@@ -1,0 +1,103 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// `align dpo --config run.json`: preference pairs → reference log-probs (cached) → the DPO-family
+/// objective in the shared loop → `final/`.
+public enum DPORun {
+    @discardableResult
+    public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
+        let dpo = config.trainerConfig(DPOConfig.self)
+        try config.checkOutputDirectory()
+        let run = try TrainerRun(config: config, callback: callback)
+        let data = config.data
+        guard data.maxSeqLen <= run.model.config.contextLength else {
+            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(run.model.config.contextLength)")
+        }
+        guard data.train.count == 1 else {
+            throw ModelConfigError("data.train: align dpo trains on one preference file; mixtures are for align sft")
+        }
+        let template = data.chatTemplate ?? ChatTemplate.detect(run.tokenizer) ?? .chatml
+        let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, completionOnlyLoss: true, truncationSide: data.truncationSide,
+                                          chatTemplate: template)
+        func pairs(_ path: String) throws -> PreferenceDataset {
+            let file = try DatasetFile.read(URL(fileURLWithPath: path), format: data.format == .auto ? .preference : data.format,
+                                            skipInvalid: data.skipInvalid)
+            let set = try file.preferenceExamples(tokenizer: run.tokenizer, options: options)
+            guard !set.examples.isEmpty else {
+                throw AlignDataError(.invalidArgument, path: path, "no preference pairs left after tokenisation (\(set.report))")
+            }
+            return set
+        }
+        let trainSet = try pairs(data.train[0].path)
+        callback(.message("train \(trainSet.report)"))
+        var train = trainSet.examples
+        var eval: [PreferenceExample] = []
+        if let path = data.eval {
+            let set = try pairs(path)
+            callback(.message("eval \(set.report)"))
+            eval = set.examples
+        } else if let fraction = data.evalFraction {
+            var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
+            let order = rng.permutation(train.count)
+            let n = max(1, Int(Double(order.count) * fraction))
+            eval = order.prefix(n).map { train[$0] }
+            train = order.dropFirst(n).map { train[$0] }
+        }
+        let padID = Batch.padID(for: run.tokenizer)
+
+        var trainRef: ReferenceLogProbCache?, evalRef: ReferenceLogProbCache?
+        var referenceModel: (any CausalLM)?
+        if dpo.usesReference {
+            let out = config.outputDir
+            let trainURL = out.appendingPathComponent("reference_logps.json"), evalURL = out.appendingPathComponent("reference_logps_eval.json")
+            trainRef = dpo.precomputeRefLogProbs ? ReferenceLogProbCache.load(trainURL, for: train) : nil
+            evalRef = dpo.precomputeRefLogProbs ? ReferenceLogProbCache.load(evalURL, for: eval) : nil
+            if trainRef == nil || (!eval.isEmpty && evalRef == nil) || !dpo.precomputeRefLogProbs {
+                let reference = try referenceModelFor(run)
+                if dpo.precomputeRefLogProbs {
+                    let started = Date()
+                    let t = ReferenceLogProbCache.compute(reference: reference, examples: train, padID: padID, batchSize: config.batchSize)
+                    let e = ReferenceLogProbCache.compute(reference: reference, examples: eval, padID: padID, batchSize: config.batchSize)
+                    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+                    try t.save(trainURL)
+                    try e.save(evalURL)
+                    trainRef = t
+                    evalRef = e
+                    callback(.message(String(format: "reference log-probs of %d + %d pairs computed once in %.1f s and cached in %@",
+                                             train.count, eval.count, Date().timeIntervalSince(started), trainURL.path)))
+                } else {
+                    referenceModel = reference
+                }
+            } else {
+                callback(.message("reference log-probs reused from \(trainURL.path)"))
+            }
+        }
+        let objective = DPOObjective(model: run.model, config: dpo, train: train, eval: eval, trainReference: trainRef,
+                                     evalReference: evalRef, referenceModel: referenceModel, batchSize: config.batchSize,
+                                     seed: config.seed, shuffle: data.shuffle, padID: padID)
+        return try run.train(objective, examples: train.count,
+                             extraSummary: ["trainer": "dpo", "loss": dpo.loss.rawValue, "beta": dpo.beta,
+                                            "train_pairs": train.count, "eval_pairs": eval.count])
+    }
+
+    /// The frozen reference: `model.reference`, else the starting weights. Its vocabulary must
+    /// be the policy's.
+    static func referenceModelFor(_ run: TrainerRun) throws -> any CausalLM {
+        let path: String
+        if let r = run.config.model.reference {
+            path = r
+        } else if case .path(let p) = run.config.model.source {
+            path = p
+        } else {
+            throw ModelConfigError("a freshly initialised model has no reference: set model.reference, or use loss \"simpo\"")
+        }
+        let reference = try ModelStore.load(path).model
+        guard reference.config.vocabSize == run.model.config.vocabSize else {
+            throw ModelConfigError("model.reference \(path) has a vocabulary of \(reference.config.vocabSize) tokens, the policy \(run.model.config.vocabSize); they must match")
+        }
+        return reference
+    }
+}

@@ -1,0 +1,87 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+import XCTest
+@testable import DPOTrainer
+
+/// `align dpo` end to end on a tiny model: the step-0 invariant, the reference cache, learning
+/// the preferred responses, and bad input.
+final class DPORunTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-dpo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let words = ["red", "blue", "green", "cat", "dog", "sun"]
+        var rng = RandomGenerator(seed: 5)
+        var lines: [String] = [], rows: [String] = []
+        for _ in 0..<40 {
+            let w = words[rng.int(below: words.count)]
+            lines += ["name a \(w) thing", "a \(w) thing please", "a \(w) thing"]
+            let row: [String: Any] = ["prompt": "name a \(w) thing", "chosen": " a \(w) thing please", "rejected": " a \(w) thing"]
+            rows.append(String(decoding: try JSONSerialization.data(withJSONObject: row), as: UTF8.self))
+        }
+        var tok = try Tokenizer.train(on: lines, options: BPETrainingOptions(vocabSize: 280, specialTokens: ["<|im_end|>"]))
+        tok.eosToken = "<|im_end|>"
+        var r = RandomGenerator(seed: 1)
+        let config = try LlamaConfig.decode(json: Data(#"{"vocab_size": \#(tok.vocabSize), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64, "eos_token_id": 0}"#.utf8))
+        let base = LoadedModel(family: .llama, model: LlamaModel(config, rng: &r), source: dir)
+        try ModelStore.save(base, tokenizer: tok, to: dir.appendingPathComponent("base"))
+        try (rows.prefix(32).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+        try (rows.suffix(8).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("eval.jsonl"), atomically: true, encoding: .utf8)
+        try """
+        {"model": {"path": "base"}, "data": {"train": "train.jsonl", "eval": "eval.jsonl", "format": "preference", "max_seq_len": 32},
+         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "dpo": {"loss": "sigmoid"},
+         "batch_size": 8, "max_steps": 30, "seed": 2, "log_every": 1, "output_dir": "out"}
+        """.write(to: dir.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func load(_ overrides: [String] = []) throws -> RunConfig {
+        try RunConfig.load(file: dir.appendingPathComponent("run.json"), trainer: DPOConfig.schema, overrides: overrides)
+    }
+
+    func testStepZeroIsLn2AndTheChosenResponsesWin() throws {
+        var steps: [[String: Double]] = []
+        var evals: [[String: Double]] = []
+        let summary = try DPORun.run(config: load()) { e in
+            if case .step(_, _, let m) = e { steps.append(m) }
+            if case .evaluation(_, let m) = e { evals.append(m) }
+        }
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        // policy = reference at step 0: loss ln 2, rewards 0
+        XCTAssertEqual(evals.first!["eval/loss"]!, log(2), accuracy: 1e-5)
+        XCTAssertEqual(evals.first!["eval/rewards/chosen"]!, 0, accuracy: 1e-6)
+        XCTAssertEqual(steps.first!["loss"]!, log(2), accuracy: 1e-5)
+        XCTAssertEqual(evals.last!["eval/rewards/accuracies"]!, 1)
+        XCTAssertGreaterThan(evals.last!["eval/rewards/margins"]!, 0.5)
+        for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"] {
+            XCTAssertNotNil(steps.last![key], key)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/reference_logps.json").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/final/model.safetensors").path))
+    }
+
+    func testReferenceCacheIsReusedOnResumeAndSimPONeedsNone() throws {
+        var messages: [String] = []
+        _ = try DPORun.run(config: load(["max_steps=4", "save_every=2"])) { e in if case .message(let m) = e { messages.append(m) } }
+        XCTAssertTrue(messages.contains { $0.contains("computed once") })
+        messages = []
+        _ = try DPORun.run(config: load(["max_steps=6", "save_every=2", "resume_from=latest"])) { e in if case .message(let m) = e { messages.append(m) } }
+        XCTAssertTrue(messages.contains { $0.contains("reused") }, "\(messages)")
+        let simpo = try DPORun.run(config: load(["dpo.loss=simpo", "output_dir=simpo", "max_steps=3"])) { _ in }
+        XCTAssertEqual(simpo["status"] as? String, "completed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("simpo/reference_logps.json").path))
+    }
+
+    func testBadPreferenceInput() throws {
+        try #"{"prompt": "x", "chosen": " a"}"# .write(to: dir.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DPORun.run(config: load()) { _ in }) { e in
+            XCTAssertTrue("\(e)".contains("train.jsonl:1") && "\(e)".contains("rejected"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
+    }
+}
