@@ -7,7 +7,8 @@
 #   3. ask it held-out questions (phrasings no training example uses): accuracy before SFT
 #   4. SFT it on chat-formatted questions and answers (align sft, messages)
 #   5. ask the same held-out questions again: accuracy after SFT
-#   6. DPO on preference pairs for seed 002's target behaviour ("always mention Penn"), and
+#   6. a reward model on the preference pairs (held-out pair accuracy)
+#   7. DPO on preference pairs for seed 002's target behaviour ("always mention Penn"), and
 #      alignment accuracy (held-out answers mentioning Penn) before and after
 # Outputs go to runs/quickstart/ (removed first, so every run starts fresh). A few minutes on 2 cores.
 set -euo pipefail
@@ -36,7 +37,10 @@ echo "== 4. SFT on $Q/data/sft_train.jsonl"
 echo "== 5. held-out questions after SFT"
 "$ALIGN" eval --model "$OUT/sft/final" --input "$Q/data/heldout.jsonl" --show 3 | tee "$OUT/eval-after.txt"
 
-echo "== 6. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
+echo "== 6. reward model on the preference pairs (held-out pair accuracy)"
+"$ALIGN" rm --config "$Q/rm.json" | tail -n 2
+
+echo "== 7. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
 "$ALIGN" eval --model "$OUT/sft/final" --input "$Q/data/penn_heldout.jsonl" --show 0 | tee "$OUT/penn-before.txt"
 "$ALIGN" dpo --config "$Q/dpo.json"
 "$ALIGN" eval --model "$OUT/dpo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-after.txt"
@@ -44,5 +48,5 @@ echo "== 6. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
 echo
 echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2)"
 echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2)"
-echo "outputs: $OUT/{tokenizer,pretrain,sft,dpo}: run.json, metrics.jsonl, checkpoints/, final/ (Hugging Face layout), summary.json"
+echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo}: run.json, metrics.jsonl, checkpoints/, final/ (Hugging Face layout), summary.json"
 echo "try:     $ALIGN generate --model $OUT/sft/final --chat --prompt \"$(head -n 1 "$Q/data/heldout.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["prompt"])' 2>/dev/null || echo 'What is the capital of Vostounania?')\""

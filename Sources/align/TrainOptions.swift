@@ -13,26 +13,26 @@ struct TrainOptions: ParsableArguments {
     @Flag(help: "Print every config key with its type, default and meaning (Markdown), and exit.")
     var helpConfig = false
 
-    func validate() throws {
-        if !helpConfig && config == nil { throw ValidationError("--config is required (or --help-config for the reference)") }
-    }
-
-    /// The validated run config; throws one line per problem.
+    /// The validated run config; throws one line per problem. (`--config` is checked here, not
+    /// in `validate()`: a trainer command's subcommands, such as `align rm score`, parse these
+    /// options too without needing a config.)
     func load(trainer: TrainerSectionSchema) throws -> RunConfig {
+        guard let config else { throw ValidationError("--config is required (or --help-config for the reference)") }
         var all = overrides
         if resume { all.append("resume_from=latest") }
-        return try RunConfig.load(file: URL(fileURLWithPath: config!), trainer: trainer, overrides: all)
+        return try RunConfig.load(file: URL(fileURLWithPath: config), trainer: trainer, overrides: all)
     }
 }
 
 extension TrainOptions {
     /// What every trainer command does: `--help-config`, load and validate the config, run the
     /// trainer with progress rendering, and report the outcome (exit 130 after an interrupt).
+    @discardableResult
     func execute(trainer: TrainerSectionSchema,
-                 _ body: (RunConfig, @escaping TrainingCallback) throws -> [String: Any]) throws {
+                 _ body: (RunConfig, @escaping TrainingCallback) throws -> [String: Any]) throws -> [String: Any] {
         if helpConfig {
             print(RunConfig.referenceMarkdown(trainer: trainer))
-            return
+            return [:]
         }
         let config = try load(trainer: trainer)
         let progress = ProgressRenderer()
@@ -43,5 +43,6 @@ extension TrainOptions {
             throw ExitCode(130)
         }
         print("done: \(summary["final_model"] ?? config.outputDir.path)")
+        return summary
     }
 }

@@ -72,9 +72,10 @@ final class DPORunTests: XCTestCase {
         messages = []
         _ = try DPORun.run(config: load(["max_steps=6", "save_every=2", "resume_from=latest"])) { e in if case .message(let m) = e { messages.append(m) } }
         XCTAssertTrue(messages.contains { $0.contains("reused") }, "\(messages)")
-        let simpo = try DPORun.run(config: load(["dpo.loss=simpo", "output_dir=simpo", "max_steps=3"])) { _ in }
+        let simpo = try DPORun.run(config: load(["dpo.loss=simpo", "output_dir=\(dir.path)/simpo", "max_steps=3"])) { _ in }
         XCTAssertEqual(simpo["status"] as? String, "completed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("simpo/reference_logps.json").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("simpo/final/model.safetensors").path))
     }
 
     func testBadPreferenceInput() throws {

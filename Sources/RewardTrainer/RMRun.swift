@@ -1,0 +1,160 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// `align rm --config run.json`: everything from a validated run config to `final/`.
+///
+/// The model is the run's causal LM (loaded or initialised by `TrainerRun`, with LoRA when
+/// configured) plus a new `score` head of `rm.num_heads` outputs, initialised
+/// N(0, 1/√(hidden + 1)) (see `RewardModel.HeadInit`). The optimizer trains the backbone (or
+/// its LoRA adapters) and always the head. `final/` is a Hugging Face sequence-classification
+/// directory (`RewardModelStore`) with `eval_margins.svg`, a histogram of the final eval
+/// margins, which `summary.json` also lists (`eval_margins`).
+public enum RMRun {
+    /// Reads and tokenises the preference data (conversations through the chat template),
+    /// builds the objective and trains. Data problems throw before anything is written.
+    @discardableResult
+    public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
+        let rm = config.trainerConfig(RMConfig.self)
+        try config.checkOutputDirectory()
+        let run = try TrainerRun(config: config, callback: callback)
+        let backbone = run.model
+        let data = config.data
+        guard data.maxSeqLen <= backbone.config.contextLength else {
+            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(backbone.config.contextLength)")
+        }
+        let template = data.chatTemplate ?? ChatTemplate.detect(run.tokenizer) ?? .chatml
+        let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, truncationSide: data.truncationSide, chatTemplate: template)
+        var sources: [MixtureSource<PreferenceExample>] = []
+        var report: [String: Any] = [:]
+        for src in data.train {
+            let set = try readPairs(src.path, config: data, tokenizer: run.tokenizer, options: options)
+            callback(.message("train \(set.report)"))
+            report[src.path] = set.report.description
+            let schedule = src.weightSchedule.map { points in try? WeightSchedule(points.map { (p: $0.progress, weight: $0.weight) }) } ?? nil
+            sources.append(MixtureSource(name: src.path, examples: set.examples, schedule: schedule ?? .constant(src.weight)))
+        }
+        var evalExamples: [PreferenceExample] = []
+        if let evalPath = data.eval {
+            let set = try readPairs(evalPath, config: data, tokenizer: run.tokenizer, options: options)
+            callback(.message("eval \(set.report)"))
+            evalExamples = set.examples
+        } else if let fraction = data.evalFraction, sources.count == 1 {
+            // a deterministic held-out slice of the (single) training set
+            var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
+            let order = rng.permutation(sources[0].examples.count)
+            let n = max(1, Int(Double(order.count) * fraction))
+            guard n < order.count else {
+                throw AlignDataError(.invalidArgument, path: data.train[0].path, "data.eval_fraction leaves no training pairs")
+            }
+            evalExamples = order.prefix(n).map { sources[0].examples[$0] }
+            sources[0].examples = order.dropFirst(n).map { sources[0].examples[$0] }
+        }
+
+        let padID = Batch.padID(for: run.tokenizer)
+        var headRNG = RandomGenerator(seed: config.seed ^ 0x5C0E_4EAD)
+        let head = RewardModel.makeHead(hiddenSize: backbone.config.hiddenSize, heads: rm.numHeads, rng: &headRNG)
+        let model = RewardModel(backbone: backbone, head: head, padID: padID)
+        let objective = try RewardObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,
+                                            seed: config.seed, shuffle: data.shuffle, padID: padID,
+                                            centerCoefficient: Float(rm.centerRewardsCoefficient))
+        let examples = sources.reduce(0) { $0 + $1.examples.count }
+        let parameters = run.trainable + model.prefixed(ScalarHead.huggingFaceName, head)
+        return try train(run, model: model, objective: objective, parameters: parameters, examples: examples, template: template,
+                         extraSummary: ["trainer": "rm", "num_heads": rm.numHeads, "train_examples": examples,
+                                        "eval_examples": evalExamples.count, "data": report])
+    }
+
+    /// A preference file tokenised into pairs; an empty result or every pair truncated is a
+    /// configuration mistake reported with the file.
+    static func readPairs(_ path: String, config data: DataConfig, tokenizer: Tokenizer, options: TokenizationOptions) throws -> PreferenceDataset {
+        let file = try DatasetFile.read(URL(fileURLWithPath: path), format: data.format, skipInvalid: data.skipInvalid)
+        guard file.format == .preference else {
+            throw AlignDataError(.invalidArgument, path: path,
+                                 "align rm trains on preference pairs ({\"prompt\", \"chosen\", \"rejected\"}); this file holds \(file.format.rawValue) records")
+        }
+        let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
+        if set.report.truncated == set.report.examples && set.report.examples > 0 {
+            throw AlignDataError(.invalidArgument, path: path,
+                                 "data.max_seq_len \(data.maxSeqLen) is shorter than every pair (all \(set.report.examples) would be truncated); raise data.max_seq_len")
+        }
+        return set
+    }
+
+    /// `TrainerRun.train` with the head among the trained parameters and a reward-model `final/`.
+    static func train(_ run: TrainerRun, model: RewardModel, objective: RewardObjective, parameters: [(String, Tensor)],
+                      examples: Int, template: ChatTemplate, extraSummary: [String: Any]) throws -> [String: Any] {
+        let config = run.config
+        let out = config.outputDir
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        _ = try config.writeResolved()
+        let total = run.totalSteps(examples: examples)
+        let o = config.optim
+        let optimizer = AdamW(parameters: parameters.map(\.1),
+                              config: AdamWConfig(beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), weightDecay: Float(o.weightDecay)))
+        let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer,
+                                settings: run.loopSettings(totalSteps: total, examples: examples), outputDir: out, callback: run.callback)
+        let resume = config.resumeCheckpoint()
+        if let resume { try loop.resume(from: resume) }
+        let log = try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step)
+        let stop = StopSignal()
+        stop.install()
+        loop.stop = stop
+        defer { stop.uninstall() }
+        if resume == nil { try loop.evaluate(log: log) }  // eval at step 0: the curve starts before training
+        let started = Date()
+        let outcome = try loop.run(metrics: log)
+        var summary = extraSummary
+        summary["steps"] = loop.step
+        summary["total_steps"] = total
+        summary["tokens_seen"] = loop.tokensSeen
+        summary["seconds"] = Date().timeIntervalSince(started)
+        for (k, v) in loop.lastMetrics { summary["final/\(k)"] = v }
+        if case .interrupted(let step) = outcome {
+            summary["status"] = "interrupted"
+            summary["checkpoint"] = Checkpoint.list(out).last?.url.path
+            run.callback(.message("interrupted at step \(step)"))
+        } else {
+            let eval = try loop.evaluate(log: log)
+            for (k, v) in eval { summary[k] = v }
+            let final = out.appendingPathComponent("final")
+            try saveFinal(run, model: model, template: template, to: final)
+            if !objective.lastEvalMargins.isEmpty {
+                summary["eval_margins"] = objective.lastEvalMargins.map(Double.init)
+                let svg = MarginHistogram.svg(margins: objective.lastEvalMargins,
+                                              title: "Eval margins r(chosen) − r(rejected), step \(loop.step), \(objective.lastEvalMargins.count) pairs")
+                try writeFileAtomically(Data(svg.utf8), to: final.appendingPathComponent("eval_margins.svg"))
+            }
+            summary["status"] = "completed"
+            summary["final_model"] = final.path
+            run.callback(.message("saved \(final.path)"))
+        }
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try writeFileAtomically(data, to: out.appendingPathComponent("summary.json"))
+        return summary
+    }
+
+    /// `final/`: with LoRA, the adapter alone in `final/adapter/` as a PEFT `SEQ_CLS` adapter
+    /// (the head saved as `base_model.model.score.weight`, `modules_to_save: ["score"]`); then
+    /// the reward model (LoRA merged unless `lora.merge` is false) via `RewardModelStore`.
+    static func saveFinal(_ run: TrainerRun, model: RewardModel, template: ChatTemplate, to dir: URL) throws {
+        let config = run.config
+        if let lora = config.lora {
+            var adapter = Dictionary(uniqueKeysWithValues: model.backbone.loraParameters().map { ("base_model.model.\($0.0)", $0.1.copy()) })
+            adapter["base_model.model.\(RewardModelStore.headKey)"] = model.head.score.weight.copy()
+            try StateDictFiles.save(adapter, to: dir.appendingPathComponent("adapter"), fileName: "adapter_model.safetensors")
+            var base = ""
+            if case .path(let p) = config.model.source { base = p }
+            let peft: [String: Any] = ["peft_type": "LORA", "task_type": "SEQ_CLS", "r": lora.rank, "lora_alpha": lora.alpha,
+                                       "lora_dropout": lora.dropout, "target_modules": lora.targetModules(for: run.loaded.family),
+                                       "modules_to_save": ["classifier", "score"], "bias": "none",
+                                       "fan_in_fan_out": run.loaded.family == .gpt2, "inference_mode": true, "base_model_name_or_path": base]
+            try RewardModelStore.writeJSON(peft, to: dir.appendingPathComponent("adapter/adapter_config.json"))
+            if lora.merge { model.backbone.mergeLoRA() }
+        }
+        try RewardModelStore.save(model, family: run.loaded.family, tokenizer: run.tokenizer, chatTemplate: template,
+                                  maxSeqLen: config.data.maxSeqLen, to: dir)
+    }
+}

@@ -1,0 +1,159 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// Reward-model training (ALGORITHMS.md, Reward model): each micro-batch of B preference pairs
+/// is one forward pass over its 2B rows (chosen first); the K head outputs at each row's
+/// reading position give r_w and r_l, and the loss is `RewardLosses.pairwise`.
+///
+/// With K > 1 heads (an ensemble) every head is trained on its own bootstrap of the pairs: each
+/// micro-batch draws, per head, B pair indices with replacement from a seeded generator that is
+/// part of the saved state (so a resumed run draws the same resamples). K = 1 uses every pair
+/// once (the plain reward model). Metrics use the ensemble reward (mean over heads) of every
+/// pair: `accuracy` (fraction with r_w > r_l), `margin_mean`, `margin_std` (population std
+/// over the batch's pairs of r_w − r_l), and `reward_std` (mean over rows of the heads' std)
+/// for ensembles.
+public final class RewardObjective: TrainingObjective {
+    public typealias MicroBatch = PreferenceBatch
+
+    enum Source {
+        case single(DataLoader<PreferenceExample>)
+        case mixture(MixtureLoader<PreferenceExample>)
+    }
+
+    public let model: RewardModel
+    let centerCoefficient: Float
+    let padID: Int
+    let evalExamples: [PreferenceExample]
+    let evalBatchSize: Int
+    private var source: Source
+    /// Draws the ensemble heads' bootstrap resamples (unused with one head).
+    public private(set) var bootstrapRNG: RandomGenerator
+    /// Ensemble-mean margins r_w − r_l of the eval pairs at the last `evaluate()`, in eval order.
+    public private(set) var lastEvalMargins: [Float] = []
+
+    /// `train`: one source, or several with weight schedules (a mixture). `seed` seeds the loader
+    /// and (derived from it) the bootstrap generator.
+    public init(model: RewardModel, train: [MixtureSource<PreferenceExample>], eval: [PreferenceExample], batchSize: Int,
+                seed: UInt64, shuffle: Bool = true, padID: Int, centerCoefficient: Float = 0) throws {
+        precondition(!train.isEmpty, "RewardObjective: no training data")
+        self.model = model
+        self.centerCoefficient = centerCoefficient
+        self.padID = padID
+        evalExamples = eval
+        evalBatchSize = batchSize
+        bootstrapRNG = RandomGenerator(seed: seed ^ 0xB007_57A9_E45E_3B1E)
+        if train.count == 1 {
+            source = .single(DataLoader(examples: train[0].examples, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle))
+        } else {
+            source = .mixture(try MixtureLoader(sources: train, batchSize: batchSize, seed: seed))
+        }
+    }
+
+    public func nextBatch(progress: Double) throws -> PreferenceBatch {
+        switch source {
+        case .single(var loader):
+            let b = loader.nextBatch(padID: padID)!
+            source = .single(loader)
+            return b
+        case .mixture(var loader):
+            let b = loader.nextBatch(progress: progress, padID: padID)
+            source = .mixture(loader)
+            return b
+        }
+    }
+
+    public func weight(of batch: PreferenceBatch) -> Double { Double(batch.pairs) }
+    public func tokens(in batch: PreferenceBatch) -> Int { batch.rows.rowLengths.reduce(0, +) }
+
+    /// Chosen and rejected rewards (pairs, K) of a batch.
+    func rewards(_ batch: PreferenceBatch) -> (all: Tensor, chosen: Tensor, rejected: Tensor) {
+        let s = model.scores(batch.rows)
+        let P = batch.pairs
+        return (s, s.slice(axis: 0, 0..<P), s.slice(axis: 0, P..<2 * P))
+    }
+
+    public func loss(_ batch: PreferenceBatch) -> (loss: Tensor, metrics: [String: Double]) {
+        let (all, chosen, rejected) = rewards(batch)
+        let K = model.numHeads
+        let weights = K > 1 ? RewardLosses.bootstrapWeights(pairs: batch.pairs, heads: K, rng: &bootstrapRNG) : nil
+        let loss = RewardLosses.pairwise(chosen: chosen, rejected: rejected, margins: batch.hasMargins ? batch.margins : nil,
+                                         centerCoefficient: centerCoefficient, weights: weights)
+        let scores = Self.rowScores(all, heads: K)
+        let margins = (0..<batch.pairs).map { scores[$0].reward - scores[batch.pairs + $0].reward }
+        let st = RewardLosses.statistics(margins: margins)
+        var metrics = ["accuracy": st.accuracy, "margin_mean": st.mean, "margin_std": st.std]
+        if K > 1 { metrics["reward_std"] = scores.reduce(0.0) { $0 + Double($1.std) } / Double(scores.count) }
+        return (loss, metrics)
+    }
+
+    static func rowScores(_ scores: Tensor, heads K: Int) -> [RewardScore] {
+        let v = scores.scalars
+        return (0..<scores.shape[0]).map { RewardScore(heads: Array(v[$0 * K..<($0 + 1) * K])) }
+    }
+
+    /// `eval/loss` (the loss with every pair and head weighted equally, no bootstrap),
+    /// `eval/accuracy`, `eval/margin_mean`, `eval/margin_std` (and `eval/reward_std` for an
+    /// ensemble) over the eval pairs; keeps the margins in `lastEvalMargins`.
+    public func evaluate() throws -> [String: Double] {
+        guard !evalExamples.isEmpty else { return [:] }
+        var total = 0.0, stdSum = 0.0
+        var margins: [Float] = []
+        margins.reserveCapacity(evalExamples.count)
+        var i = 0
+        while i < evalExamples.count {
+            let chunk = Array(evalExamples[i..<min(i + evalBatchSize, evalExamples.count)])
+            i += chunk.count
+            let b = PreferenceBatch(examples: chunk, padID: padID)
+            let (all, chosen, rejected) = rewards(b)
+            let loss = RewardLosses.pairwise(chosen: chosen, rejected: rejected, margins: b.hasMargins ? b.margins : nil,
+                                             centerCoefficient: centerCoefficient)
+            total += Double(loss.item) * Double(b.pairs)
+            let scores = Self.rowScores(all, heads: model.numHeads)
+            margins += (0..<b.pairs).map { scores[$0].reward - scores[b.pairs + $0].reward }
+            stdSum += scores.reduce(0.0) { $0 + Double($1.std) }
+        }
+        lastEvalMargins = margins
+        let st = RewardLosses.statistics(margins: margins)
+        var m = ["eval/loss": total / Double(evalExamples.count), "eval/accuracy": st.accuracy,
+                 "eval/margin_mean": st.mean, "eval/margin_std": st.std]
+        if model.numHeads > 1 { m["eval/reward_std"] = stdSum / Double(2 * evalExamples.count) }
+        return m
+    }
+
+    struct SavedState: Codable {
+        var single: DataLoaderState?
+        var mixture: MixtureState?
+        var bootstrap: RandomGenerator
+        var loraDropout: [RandomGenerator?]
+    }
+
+    public func saveState() throws -> Data {
+        var s = SavedState(single: nil, mixture: nil, bootstrap: bootstrapRNG,
+                           loraDropout: model.backbone.namedLinears().compactMap { $0.1.lora?.dropoutRNG })
+        switch source {
+        case .single(let l): s.single = l.state
+        case .mixture(let l): s.mixture = l.state
+        }
+        return try JSONEncoder().encode(s)
+    }
+
+    public func restoreState(_ data: Data) throws {
+        let s = try JSONDecoder().decode(SavedState.self, from: data)
+        switch source {
+        case .single(var l):
+            guard let st = s.single else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a data mixture") }
+            try l.restore(st)
+            source = .single(l)
+        case .mixture(var l):
+            guard let st = s.mixture else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a single data set") }
+            try l.restore(st)
+            source = .mixture(l)
+        }
+        bootstrapRNG = s.bootstrap
+        let adapters = model.backbone.namedLinears().compactMap { $0.1.lora }
+        for (a, r) in zip(adapters.filter { $0.dropoutRNG != nil }, s.loraDropout) { a.dropoutRNG = r }
+    }
+}
