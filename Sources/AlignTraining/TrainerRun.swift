@@ -80,10 +80,10 @@ public final class TrainerRun {
         return max(1, Int((stepsPerEpoch * (config.epochs ?? 1)).rounded(.up)))
     }
 
-    public func optimizer() -> AdamW {
+    public func optimizer(for parameters: [(String, Tensor)]) -> AdamW {
         let o = config.optim
         let cfg = AdamWConfig(beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), weightDecay: Float(o.weightDecay))
-        return AdamW(parameters: trainable.map(\.1), config: cfg)
+        return AdamW(parameters: parameters.map(\.1), config: cfg)
     }
 
     public func loopSettings(totalSteps: Int, examples: Int) -> LoopSettings {
@@ -101,13 +101,20 @@ public final class TrainerRun {
     }
 
     /// Runs `objective` in the shared loop and writes the outputs. Returns the summary.
+    ///
+    /// `additionalParameters` train beside `trainable` (a reward model's head). `finalize`
+    /// replaces the default `final/` (`saveFinal()`): it gets the `final/` directory and returns
+    /// entries for the summary.
     @discardableResult
-    public func train<O: TrainingObjective>(_ objective: O, examples: Int, extraSummary: [String: Any] = [:]) throws -> [String: Any] {
+    public func train<O: TrainingObjective>(_ objective: O, examples: Int, extraSummary: [String: Any] = [:],
+                                           additionalParameters: [(String, Tensor)] = [],
+                                           finalize: ((URL) throws -> [String: Any])? = nil) throws -> [String: Any] {
         let out = config.outputDir
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         _ = try config.writeResolved()
         let total = totalSteps(examples: examples)
-        let loop = TrainingLoop(objective: objective, parameters: trainable, optimizer: optimizer(),
+        let parameters = trainable + additionalParameters
+        let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer(for: parameters),
                                 settings: loopSettings(totalSteps: total, examples: examples), outputDir: out, callback: callback)
         let resume = config.resumeCheckpoint()
         if let resume { try loop.resume(from: resume) }
@@ -132,9 +139,15 @@ public final class TrainerRun {
         } else {
             let eval = try loop.evaluate(log: log)
             for (k, v) in eval { summary[k] = v }
-            try saveFinal()
+            let final = out.appendingPathComponent("final")
+            if let finalize {
+                for (k, v) in try finalize(final) { summary[k] = v }
+                callback(.message("saved \(final.path)"))
+            } else {
+                try saveFinal()
+            }
             summary["status"] = "completed"
-            summary["final_model"] = out.appendingPathComponent("final").path
+            summary["final_model"] = final.path
         }
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try writeFileAtomically(data, to: out.appendingPathComponent("summary.json"))

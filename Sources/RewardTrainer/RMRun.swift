@@ -83,57 +83,19 @@ public enum RMRun {
         return set
     }
 
-    /// `TrainerRun.train` with the head among the trained parameters and a reward-model `final/`.
+    /// `TrainerRun.train` with the head among the trained parameters and a reward-model `final/`
+    /// (with the eval-margin histogram).
     static func train(_ run: TrainerRun, model: RewardModel, objective: RewardObjective, parameters: [(String, Tensor)],
                       examples: Int, template: ChatTemplate, extraSummary: [String: Any]) throws -> [String: Any] {
-        let config = run.config
-        let out = config.outputDir
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        _ = try config.writeResolved()
-        let total = run.totalSteps(examples: examples)
-        let o = config.optim
-        let optimizer = AdamW(parameters: parameters.map(\.1),
-                              config: AdamWConfig(beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps), weightDecay: Float(o.weightDecay)))
-        let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer,
-                                settings: run.loopSettings(totalSteps: total, examples: examples), outputDir: out, callback: run.callback)
-        let resume = config.resumeCheckpoint()
-        if let resume { try loop.resume(from: resume) }
-        let log = try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step)
-        let stop = StopSignal()
-        stop.install()
-        loop.stop = stop
-        defer { stop.uninstall() }
-        if resume == nil { try loop.evaluate(log: log) }  // eval at step 0: the curve starts before training
-        let started = Date()
-        let outcome = try loop.run(metrics: log)
-        var summary = extraSummary
-        summary["steps"] = loop.step
-        summary["total_steps"] = total
-        summary["tokens_seen"] = loop.tokensSeen
-        summary["seconds"] = Date().timeIntervalSince(started)
-        for (k, v) in loop.lastMetrics { summary["final/\(k)"] = v }
-        if case .interrupted(let step) = outcome {
-            summary["status"] = "interrupted"
-            summary["checkpoint"] = Checkpoint.list(out).last?.url.path
-            run.callback(.message("interrupted at step \(step)"))
-        } else {
-            let eval = try loop.evaluate(log: log)
-            for (k, v) in eval { summary[k] = v }
-            let final = out.appendingPathComponent("final")
+        let head = parameters.filter { p in !run.trainable.contains { $0.1 === p.1 } }
+        return try run.train(objective, examples: examples, extraSummary: extraSummary, additionalParameters: head) { final in
             try saveFinal(run, model: model, template: template, to: final)
-            if !objective.lastEvalMargins.isEmpty {
-                summary["eval_margins"] = objective.lastEvalMargins.map(Double.init)
-                let svg = MarginHistogram.svg(margins: objective.lastEvalMargins,
-                                              title: "Eval margins r(chosen) − r(rejected), step \(loop.step), \(objective.lastEvalMargins.count) pairs")
-                try writeFileAtomically(Data(svg.utf8), to: final.appendingPathComponent("eval_margins.svg"))
-            }
-            summary["status"] = "completed"
-            summary["final_model"] = final.path
-            run.callback(.message("saved \(final.path)"))
+            guard !objective.lastEvalMargins.isEmpty else { return [:] }
+            let svg = MarginHistogram.svg(margins: objective.lastEvalMargins,
+                                          title: "Eval margins r(chosen) − r(rejected), \(objective.lastEvalMargins.count) pairs")
+            try writeFileAtomically(Data(svg.utf8), to: final.appendingPathComponent("eval_margins.svg"))
+            return ["eval_margins": objective.lastEvalMargins.map(Double.init)]
         }
-        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try writeFileAtomically(data, to: out.appendingPathComponent("summary.json"))
-        return summary
     }
 
     /// `final/`: with LoRA, the adapter alone in `final/adapter/` as a PEFT `SEQ_CLS` adapter
