@@ -18,17 +18,12 @@ import Foundation
 public final class RewardObjective: TrainingObjective {
     public typealias MicroBatch = PreferenceBatch
 
-    enum Source {
-        case single(DataLoader<PreferenceExample>)
-        case mixture(MixtureLoader<PreferenceExample>)
-    }
-
     public let model: RewardModel
     let centerCoefficient: Float
     let padID: Int
     let evalExamples: [PreferenceExample]
     let evalBatchSize: Int
-    private var source: Source
+    private var source: ExampleSource<PreferenceExample>
     /// Draws the ensemble heads' bootstrap resamples (unused with one head).
     public private(set) var bootstrapRNG: RandomGenerator
     /// Ensemble-mean margins r_w − r_l of the eval pairs at the last `evaluate()`, in eval order.
@@ -45,24 +40,12 @@ public final class RewardObjective: TrainingObjective {
         evalExamples = eval
         evalBatchSize = batchSize
         bootstrapRNG = RandomGenerator(seed: seed ^ 0xB007_57A9_E45E_3B1E)
-        if train.count == 1 {
-            source = .single(DataLoader(examples: train[0].examples, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle))
-        } else {
-            source = .mixture(try MixtureLoader(sources: train, batchSize: batchSize, seed: seed))
-        }
+        source = try ExampleSource(train, batchSize: batchSize, seed: seed, shuffle: shuffle)
     }
 
     public func nextBatch(progress: Double) throws -> PreferenceBatch {
-        switch source {
-        case .single(var loader):
-            let b = loader.nextBatch(padID: padID)!
-            source = .single(loader)
-            return b
-        case .mixture(var loader):
-            let b = loader.nextBatch(progress: progress, padID: padID)
-            source = .mixture(loader)
-            return b
-        }
+        let (examples, indices) = source.next(progress: progress)
+        return PreferenceBatch(examples: examples, padID: padID, exampleIndices: indices)
     }
 
     public func weight(of batch: PreferenceBatch) -> Double { Double(batch.pairs) }
@@ -124,36 +107,20 @@ public final class RewardObjective: TrainingObjective {
     }
 
     struct SavedState: Codable {
-        var single: DataLoaderState?
-        var mixture: MixtureState?
+        var source: ExampleSource<PreferenceExample>.State
         var bootstrap: RandomGenerator
         var loraDropout: [RandomGenerator?]
     }
 
     public func saveState() throws -> Data {
-        var s = SavedState(single: nil, mixture: nil, bootstrap: bootstrapRNG,
-                           loraDropout: model.backbone.namedLinears().compactMap { $0.1.lora?.dropoutRNG })
-        switch source {
-        case .single(let l): s.single = l.state
-        case .mixture(let l): s.mixture = l.state
-        }
-        return try JSONEncoder().encode(s)
+        try JSONEncoder().encode(SavedState(source: source.state, bootstrap: bootstrapRNG,
+                                            loraDropout: LoRADropoutState.capture(model.backbone)))
     }
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        switch source {
-        case .single(var l):
-            guard let st = s.single else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a data mixture") }
-            try l.restore(st)
-            source = .single(l)
-        case .mixture(var l):
-            guard let st = s.mixture else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a single data set") }
-            try l.restore(st)
-            source = .mixture(l)
-        }
+        try source.restore(s.source)
         bootstrapRNG = s.bootstrap
-        let adapters = model.backbone.namedLinears().compactMap { $0.1.lora }
-        for (a, r) in zip(adapters.filter { $0.dropoutRNG != nil }, s.loraDropout) { a.dropoutRNG = r }
+        LoRADropoutState.restore(s.loraDropout, into: model.backbone)
     }
 }

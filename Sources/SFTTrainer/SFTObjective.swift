@@ -11,18 +11,13 @@ import Foundation
 public final class SFTObjective: TrainingObjective {
     public typealias MicroBatch = Batch
 
-    enum Source {
-        case single(DataLoader<SFTExample>)
-        case mixture(MixtureLoader<SFTExample>)
-    }
-
     let model: any CausalLM
     let reference: (any CausalLM)?
     let klCoef: Float
     let padID: Int
     let evalExamples: [SFTExample]
     let evalBatchSize: Int
-    private var source: Source
+    private var source: ExampleSource<SFTExample>
 
     /// `train`: one source, or several with weight schedules (a mixture).
     public init(model: any CausalLM, train: [MixtureSource<SFTExample>], eval: [SFTExample], batchSize: Int, seed: UInt64,
@@ -34,24 +29,12 @@ public final class SFTObjective: TrainingObjective {
         self.padID = padID
         evalExamples = eval
         evalBatchSize = batchSize
-        if train.count == 1 {
-            source = .single(DataLoader(examples: train[0].examples, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle))
-        } else {
-            source = .mixture(try MixtureLoader(sources: train, batchSize: batchSize, seed: seed))
-        }
+        source = try ExampleSource(train, batchSize: batchSize, seed: seed, shuffle: shuffle)
     }
 
     public func nextBatch(progress: Double) throws -> Batch {
-        switch source {
-        case .single(var loader):
-            let b = loader.nextBatch(padID: padID)!
-            source = .single(loader)
-            return b
-        case .mixture(var loader):
-            let examples = loader.next(progress: progress)
-            source = .mixture(loader)
-            return Batch(examples: examples, padID: padID)
-        }
+        let (examples, indices) = source.next(progress: progress)
+        return Batch(examples: examples, padID: padID, exampleIndices: indices)
     }
 
     public func weight(of batch: Batch) -> Double { Double(batch.lossTokens) }
@@ -93,33 +76,17 @@ public final class SFTObjective: TrainingObjective {
     }
 
     struct SavedState: Codable {
-        var single: DataLoaderState?
-        var mixture: MixtureState?
+        var source: ExampleSource<SFTExample>.State
         var loraDropout: [RandomGenerator?]
     }
 
     public func saveState() throws -> Data {
-        var s = SavedState(single: nil, mixture: nil, loraDropout: model.namedLinears().compactMap { $0.1.lora?.dropoutRNG })
-        switch source {
-        case .single(let l): s.single = l.state
-        case .mixture(let l): s.mixture = l.state
-        }
-        return try JSONEncoder().encode(s)
+        try JSONEncoder().encode(SavedState(source: source.state, loraDropout: LoRADropoutState.capture(model)))
     }
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        switch source {
-        case .single(var l):
-            guard let st = s.single else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a data mixture") }
-            try l.restore(st)
-            source = .single(l)
-        case .mixture(var l):
-            guard let st = s.mixture else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a single data set") }
-            try l.restore(st)
-            source = .mixture(l)
-        }
-        let adapters = model.namedLinears().compactMap { $0.1.lora }
-        for (a, r) in zip(adapters.filter { $0.dropoutRNG != nil }, s.loraDropout) { a.dropoutRNG = r }
+        try source.restore(s.source)
+        LoRADropoutState.restore(s.loraDropout, into: model)
     }
 }

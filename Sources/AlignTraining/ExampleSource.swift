@@ -1,0 +1,77 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import Foundation
+
+/// Where a trainer's batches come from: one data set (a seeded, shuffled, endless loader) or a
+/// mixture of several whose weights follow training progress. Its `State` is what a checkpoint
+/// stores to continue with exactly the batches the uninterrupted run would have seen.
+public struct ExampleSource<Example: Sendable>: Sendable {
+    enum Kind: Sendable {
+        case single(DataLoader<Example>)
+        case mixture(MixtureLoader<Example>)
+    }
+
+    private var kind: Kind
+
+    /// One source, or several with weight schedules (a mixture).
+    public init(_ sources: [MixtureSource<Example>], batchSize: Int, seed: UInt64, shuffle: Bool) throws {
+        precondition(!sources.isEmpty, "ExampleSource: no training data")
+        if sources.count == 1 {
+            kind = .single(DataLoader(examples: sources[0].examples, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle))
+        } else {
+            kind = .mixture(try MixtureLoader(sources: sources, batchSize: batchSize, seed: seed))
+        }
+    }
+
+    /// The next batch's examples and, for a single data set, their indices (empty for a mixture).
+    public mutating func next(progress: Double) -> (examples: [Example], indices: [Int]) {
+        switch kind {
+        case .single(var loader):
+            let indices = loader.nextIndices()!  // endless
+            kind = .single(loader)
+            return (indices.map { loader.examples[$0] }, indices)
+        case .mixture(var loader):
+            let examples = loader.next(progress: progress)
+            kind = .mixture(loader)
+            return (examples, [])
+        }
+    }
+
+    public struct State: Codable, Sendable {
+        public var single: DataLoaderState?
+        public var mixture: MixtureState?
+    }
+
+    public var state: State {
+        switch kind {
+        case .single(let l): return State(single: l.state, mixture: nil)
+        case .mixture(let l): return State(single: nil, mixture: l.state)
+        }
+    }
+
+    public mutating func restore(_ s: State) throws {
+        switch kind {
+        case .single(var l):
+            guard let st = s.single else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a data mixture") }
+            try l.restore(st)
+            kind = .single(l)
+        case .mixture(var l):
+            guard let st = s.mixture else { throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for a single data set") }
+            try l.restore(st)
+            kind = .mixture(l)
+        }
+    }
+}
+
+/// The LoRA adapters' dropout streams of a model, for checkpoints (exact resume with dropout).
+public enum LoRADropoutState {
+    public static func capture(_ model: Module) -> [RandomGenerator?] {
+        model.namedLinears().compactMap { $0.1.lora?.dropoutRNG }
+    }
+
+    public static func restore(_ streams: [RandomGenerator?], into model: Module) {
+        let adapters = model.namedLinears().compactMap { $0.1.lora }.filter { $0.dropoutRNG != nil }
+        for (a, r) in zip(adapters, streams) { a.dropoutRNG = r }
+    }
+}
