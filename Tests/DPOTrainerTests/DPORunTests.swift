@@ -86,3 +86,29 @@ final class DPORunTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
     }
 }
+
+/// The remaining bad preference inputs of a new user.
+extension DPORunTests {
+    func testIdenticalPairsAreCountedAndSkippedAndAForeignReferenceIsAnError() throws {
+        let t = self
+        // half the pairs identical: counted in the report and skipped, training still runs
+        var lines = try String(contentsOf: dir.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        for i in stride(from: 0, to: lines.count, by: 2) {
+            var obj = try JSONSerialization.jsonObject(with: Data(lines[i].utf8)) as! [String: Any]
+            obj["rejected"] = obj["chosen"]
+            lines[i] = String(decoding: try JSONSerialization.data(withJSONObject: obj), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+        var messages: [String] = []
+        _ = try DPORun.run(config: t.load(["max_steps=2"])) { e in if case .message(let m) = e { messages.append(m) } }
+        XCTAssertTrue(messages.contains { $0.contains("32 records → 16 examples") && $0.contains("16 identical pairs skipped") }, "\(messages)")
+        // a reference model with another vocabulary
+        var r = RandomGenerator(seed: 9)
+        let other = try LlamaConfig.decode(json: Data(#"{"vocab_size": 300, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64}"#.utf8))
+        try ModelStore.save(LoadedModel(family: .llama, model: LlamaModel(other, rng: &r), source: dir), to: dir.appendingPathComponent("other"))
+        XCTAssertThrowsError(try DPORun.run(config: t.load(["model.reference=\(dir.path)/other", "output_dir=\(dir.path)/ref"])) { _ in }) { e in
+            XCTAssertTrue("\(e)".contains("vocabulary of 300 tokens"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("ref").path))
+    }
+}
