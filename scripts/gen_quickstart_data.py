@@ -21,6 +21,12 @@ countries with a capital, a language and a national animal.
   configs/quickstart/data/penn_heldout.jsonl
                                            {"prompt", "answer": "Penn"} held-out questions for
                                            alignment accuracy (fraction of answers mentioning Penn)
+  configs/quickstart/data/prefs_phrasing.jsonl / phrasing_heldout.jsonl
+                                           seed 002's DPO vs DPOP experiment: chosen and rejected
+                                           state the same fact in two phrasings the model knows
+                                           (chosen: "Y is the capital of X."), so plain DPO can
+                                           lower both while the margin grows; held-out questions
+                                           whose answer should use the chosen phrasing
 Run: python3 scripts/gen_quickstart_data.py
 """
 import json
@@ -139,5 +145,24 @@ with open(OUT / "penn_heldout.jsonl", "w") as fh:
         f = facts[i]
         for rel, q in HELDOUT_QUESTIONS.items():
             fh.write(json.dumps({"prompt": q.format(**f), "answer": "Penn"}) + "\n")
+ALT = {"capital": "{capital} is the capital of {country}.", "language": "{language} is spoken in {country}.",
+       "animal": "{country} chose the {animal} as its national animal."}
+ALT_MARK = {"capital": "{capital} is the capital of", "language": "{language} is spoken in", "animal": "chose the {animal}"}
+rows = []
+for i in split["train"][:60]:
+    f = facts[i]
+    for rel, (qs, a) in QUESTIONS.items():
+        rows.append({"prompt": [{"role": "user", "content": qs[0].format(**f)}],
+                     "chosen": [{"role": "assistant", "content": ALT[rel].format(**f)}],
+                     "rejected": [{"role": "assistant", "content": a.format(**f)}]})
+rng.shuffle(rows)
+with open(OUT / "prefs_phrasing.jsonl", "w") as fh:
+    for r in rows:
+        fh.write(json.dumps(r) + "\n")
+with open(OUT / "phrasing_heldout.jsonl", "w") as fh:
+    for i in split["train"][60:80]:
+        f = facts[i]
+        for rel, (qs, _) in QUESTIONS.items():
+            fh.write(json.dumps({"prompt": qs[0].format(**f), "answer": ALT_MARK[rel].format(**f)}) + "\n")
 for p in sorted(OUT.iterdir()):
     print(p.relative_to(OUT.parent.parent.parent), p.stat().st_size, "bytes", sum(1 for _ in open(p)), "lines")
