@@ -63,15 +63,16 @@ public enum RewardScoring {
     /// The token ids of prompt + response as a training row would have them.
     public static func tokenize(prompt: DatasetContent, response: DatasetContent, tokenizer: Tokenizer,
                                 options: TokenizationOptions, location: String) throws -> [Int] {
-        // preferenceExamples tokenises a pair's responses independently; a different sentinel
-        // "rejected" response makes a valid pair whose chosen row is ours (a shorter sentinel
-        // leaves the truncation of our row unchanged)
+        // preferenceExamples tokenises a pair's responses independently; a different one-character
+        // sentinel "rejected" response makes a valid pair whose chosen row is ours (a sentinel no
+        // longer than the response leaves the truncation of our row unchanged; an empty response
+        // is dropped as bad input)
         let sentinel: DatasetContent
         switch response {
-        case .text(let r): sentinel = .text(r.isEmpty ? "x" : "")
+        case .text(let r): sentinel = .text(r == "x" ? "y" : "x")
         case .conversation(let m):
             let content = m.first { $0.role == "assistant" }?.content ?? ""
-            sentinel = .conversation([.assistant(content.isEmpty ? "x" : "")])
+            sentinel = .conversation([.assistant(content == "x" ? "y" : "x")])
         }
         let record = PreferenceRecord(prompt: prompt, chosen: response, rejected: sentinel)
         do {

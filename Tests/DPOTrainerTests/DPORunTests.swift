@@ -102,6 +102,14 @@ extension DPORunTests {
         var messages: [String] = []
         _ = try DPORun.run(config: t.load(["max_steps=2"])) { e in if case .message(let m) = e { messages.append(m) } }
         XCTAssertTrue(messages.contains { $0.contains("32 records → 16 examples") && $0.contains("16 identical pairs skipped") }, "\(messages)")
+        // an empty response: dropped and counted
+        let tok = try Tokenizer(directory: dir.appendingPathComponent("base"))
+        let file = try DatasetFile.parse(Data(#"{"prompt": "name a red thing", "chosen": " a red thing", "rejected": ""}"#.utf8) + Data("\n".utf8)
+                                         + Data(#"{"prompt": "name a cat thing", "chosen": " a cat thing please", "rejected": " a cat thing"}"#.utf8),
+                                         source: "empty.jsonl")
+        let set = try file.preferenceExamples(tokenizer: tok, options: TokenizationOptions(maxSeqLen: 32))
+        XCTAssertEqual(set.examples.count, 1)
+        XCTAssertEqual(set.report.dropped, ["empty response": 1])
         // a reference model with another vocabulary
         var r = RandomGenerator(seed: 9)
         let other = try LlamaConfig.decode(json: Data(#"{"vocab_size": 300, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64}"#.utf8))

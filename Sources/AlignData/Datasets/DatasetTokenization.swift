@@ -270,6 +270,18 @@ extension DatasetFile {
                                      "\(record.format.rawValue) records are not preference pairs (need \"chosen\" and \"rejected\")")
             }
             var prompt: [Int], chosen: [Int], rejected: [Int]
+            // an empty chosen or rejected text carries no preference: dropped and counted
+            // (tokenised it would be the end-of-sequence token alone)
+            func isEmptyContent(_ c: DatasetContent) -> Bool {
+                switch c {
+                case .text(let t): return t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                case .conversation(let m): return m.allSatisfy { $0.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+                }
+            }
+            if isEmptyContent(pair.chosen) || isEmptyContent(pair.rejected) {
+                report.dropped[DatasetReport.emptyResponse, default: 0] += 1
+                continue
+            }
             do {
                 switch (pair.prompt, pair.chosen, pair.rejected) {
                 case (.text(let p), .text(let c), .text(let r)):
