@@ -6,6 +6,5 @@ import AlignTensor
 /// log-probabilities (targets already shifted, −100 elsewhere), as a (rows) tensor that records
 /// the graph when the model does.
 func sequenceLogProbs(model: any CausalLM, rows b: Batch) -> Tensor {
-    let logits = model.logits(ids: b.ids, batch: b.batch, length: b.length)
-    return logits.logProbs(ofTargets: b.targets).reshaped([b.batch, b.length]).sum(axis: 1)
+    model.sequenceLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
 }

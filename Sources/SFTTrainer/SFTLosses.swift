@@ -8,6 +8,17 @@ public enum SFTLosses {
         logits.crossEntropy(targets: targets)
     }
 
+    /// The same mean NLL from the log-probabilities of the learned tokens alone (N).
+    public static func nll(scoredLogProbs lp: Tensor) -> Tensor {
+        -lp.sum() * (1 / Float(max(lp.count, 1)))
+    }
+
+    /// KL-SFT penalty on the learned tokens alone: mean of (logπθ − logπ_ref)² over N tokens.
+    public static func squaredLogRatio(policy: Tensor, reference: Tensor) -> Tensor {
+        let d = policy - reference.detached()
+        return (d * d).sum() * (1 / Float(max(policy.count, 1)))
+    }
+
     /// KL-SFT penalty (seed 002): mean over the learned tokens of (logπθ(t) − logπ_ref(t))²,
     /// which penalises moving away from the reference in either direction.
     /// policy, reference: per-position log-probs of the targets (B·T), 0 where ignored.

@@ -41,15 +41,14 @@ public final class SFTObjective: TrainingObjective {
     public func tokens(in batch: Batch) -> Int { batch.rowLengths.reduce(0, +) }
 
     public func loss(_ batch: Batch) -> (loss: Tensor, metrics: [String: Double]) {
-        // right padding: causal attention never lets a real token see the padding after it,
-        // so no key mask is needed and positions are 0…T-1
-        let logits = model.logits(ids: batch.ids, batch: batch.batch, length: batch.length)
-        var loss = SFTLosses.nll(logits: logits, targets: batch.targets)
+        // right padding: causal attention never lets a real token see the padding after it, so
+        // no key mask is needed; only the learned positions go through the LM head
+        let lp = model.scoredLogProbs(ids: batch.ids, batch: batch.batch, length: batch.length, targets: batch.targets)
+        var loss = SFTLosses.nll(scoredLogProbs: lp)
         var metrics: [String: Double] = ["nll": Double(loss.item)]
         if klCoef > 0, let reference {
-            let policyLP = logits.logProbs(ofTargets: batch.targets)
-            let refLP = withNoGrad { reference.logits(ids: batch.ids, batch: batch.batch, length: batch.length).logProbs(ofTargets: batch.targets) }
-            let kl = SFTLosses.squaredLogRatio(policy: policyLP, reference: refLP, targets: batch.targets)
+            let refLP = withNoGrad { reference.scoredLogProbs(ids: batch.ids, batch: batch.batch, length: batch.length, targets: batch.targets) }
+            let kl = SFTLosses.squaredLogRatio(policy: lp, reference: refLP)
             metrics["kl"] = Double(kl.item)
             loss = loss + kl * klCoef
         }
@@ -66,8 +65,8 @@ public final class SFTObjective: TrainingObjective {
             i += chunk.count
             let b = Batch(examples: chunk, padID: padID)
             guard b.lossTokens > 0 else { continue }
-            let nll = model.logits(ids: b.ids, batch: b.batch, length: b.length).crossEntropy(targets: b.targets, reduction: .sum)
-            total += Double(nll.item)
+            let lp = model.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
+            total -= Double(lp.sum().item)
             tokens += b.lossTokens
         }
         guard tokens > 0 else { return [:] }

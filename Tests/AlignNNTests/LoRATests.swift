@@ -76,3 +76,23 @@ final class LoRATests: XCTestCase {
         XCTAssertTrue(model.loraParameters().isEmpty)
     }
 }
+
+/// `sequenceLogProbs` (LM head on scored positions only) against the full log-softmax.
+final class SequenceLogProbsTests: XCTestCase {
+    func testEqualsSummedFullLogSoftmaxAndItsGradient() throws {
+        var rng = RandomGenerator(seed: 12)
+        let model = GPT2Model(GPT2Config(vocabSize: 13, contextLength: 8, width: 16, layers: 1, heads: 2), rng: &rng)
+        let ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        let targets = [-100, 3, 4, 5, -100, -100, -100, -100, 11, 12, 0, -100]   // two rows of 6
+        let fast = model.sequenceLogProbs(ids: ids, batch: 2, length: 6, targets: targets)
+        let full = model.logits(ids: ids, batch: 2, length: 6).logProbs(ofTargets: targets).reshaped([2, 6]).sum(axis: 1)
+        XCTAssertEqual(fast.shape, [2])
+        for (a, b) in zip(fast.scalars, full.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let w = Tensor([0.7, -1.3], shape: [2])
+        let g1 = (fast * w).sum().backward(), g2 = (full * w).sum().backward()
+        for p in model.parameters {
+            let worst = zip(g1[p]!.scalars, g2[p]!.scalars).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-5)
+        }
+    }
+}

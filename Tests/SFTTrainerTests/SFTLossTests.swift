@@ -25,3 +25,14 @@ final class SFTLossTests: XCTestCase {
         XCTAssertEqual(Array(g[4..<8]), [0, 0, 0, 0])
     }
 }
+
+extension SFTLossTests {
+    func testScoredFormsEqualTheMaskedForms() {
+        // the same two learned positions as testSquaredLogRatioByHand, without the ignored one
+        let policy = Tensor([-1, -2], shape: [2], requiresGrad: true)
+        let kl = SFTLosses.squaredLogRatio(policy: policy, reference: Tensor([-1.5, -1], shape: [2]))
+        XCTAssertEqual(kl.item, 0.625, accuracy: 1e-6)
+        XCTAssertEqual(kl.backward()[policy]!.scalars, [0.5, -1])
+        XCTAssertEqual(SFTLosses.nll(scoredLogProbs: Tensor([-1, -3], shape: [2])).item, 2)
+    }
+}
