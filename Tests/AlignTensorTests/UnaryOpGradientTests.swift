@@ -59,3 +59,18 @@ final class UnaryOpGradientTests: XCTestCase {
         checkGradients([Tensor([-2.5, -0.3, 0.4, 1.7, 3.1], shape: [5], requiresGrad: true)]) { $0[0].gelu() }
     }
 }
+
+extension UnaryOpGradientTests {
+    func testSiLUValuesTailsAndExtremes() {
+        // 11 values: the vector body and the scalar tail; compared with x/(1+e^{-x}) in Double
+        let v: [Float] = [-200, -30, -5, -1, -0.1, 0, 0.1, 1, 5, 30, 200]
+        let y = Tensor(v, shape: [11]).silu().scalars
+        for (x, got) in zip(v, y) {
+            let want = Double(x) / (1 + exp(-Double(x)))
+            XCTAssertEqual(Double(got), want, accuracy: 1e-6 + 1e-6 * abs(want), "silu(\(x))")
+        }
+        let t = Tensor(v, shape: [11], requiresGrad: true)
+        XCTAssertTrue(t.silu().sum().backward()[t]!.scalars.allSatisfy { $0.isFinite })
+        checkGradients([Tensor([-3.3, -0.7, 0.2, 1.9, 4.4, -6, 2.5, 0.9, -1.5], shape: [9], requiresGrad: true)]) { $0[0].silu() }
+    }
+}

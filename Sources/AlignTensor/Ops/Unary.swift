@@ -58,14 +58,6 @@ extension Tensor {
 
     public func relu() -> Tensor { unary("relu", cost: 1, { Swift.max($0, 0) }, { x, _, g in x > 0 ? g : 0 }) }
 
-    /// x·σ(x) (LLaMA's MLP activation).
-    public func silu() -> Tensor {
-        unary("silu", { $0 * stableSigmoid($0) }, { x, _, g in
-            let s = stableSigmoid(x)
-            return g * s * (1 + x * (1 - s))
-        })
-    }
-
     /// Limits values to [low, high]; the gradient passes where low ≤ x ≤ high (as PyTorch).
     public func clamp(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         precondition(low <= high, "clamp: min \(low) is greater than max \(high)")
