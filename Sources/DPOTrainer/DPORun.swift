@@ -13,13 +13,11 @@ public enum DPORun {
         try config.checkOutputDirectory()
         let run = try TrainerRun(config: config, callback: callback)
         let data = config.data
-        guard data.maxSeqLen <= run.model.config.contextLength else {
-            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(run.model.config.contextLength)")
-        }
+        try run.checkSequenceLength()
         guard data.train.count == 1 else {
             throw ModelConfigError("data.train: align dpo trains on one preference file; mixtures are for align sft")
         }
-        let template = data.chatTemplate ?? ChatTemplate.detect(run.tokenizer) ?? .chatml
+        let template = run.chatTemplate
         let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, completionOnlyLoss: true, truncationSide: data.truncationSide,
                                           chatTemplate: template)
         func pairs(_ path: String) throws -> PreferenceDataset {
@@ -39,12 +37,8 @@ public enum DPORun {
             let set = try pairs(path)
             callback(.message("eval \(set.report)"))
             eval = set.examples
-        } else if let fraction = data.evalFraction {
-            var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
-            let order = rng.permutation(train.count)
-            let n = max(1, Int(Double(order.count) * fraction))
-            eval = order.prefix(n).map { train[$0] }
-            train = order.dropFirst(n).map { train[$0] }
+        } else {
+            (train, eval) = try run.holdOut(train)
         }
         let padID = Batch.padID(for: run.tokenizer)
 

@@ -22,10 +22,8 @@ public enum RMRun {
         let run = try TrainerRun(config: config, callback: callback)
         let backbone = run.model
         let data = config.data
-        guard data.maxSeqLen <= backbone.config.contextLength else {
-            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(backbone.config.contextLength)")
-        }
-        let template = data.chatTemplate ?? ChatTemplate.detect(run.tokenizer) ?? .chatml
+        try run.checkSequenceLength()
+        let template = run.chatTemplate
         let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, truncationSide: data.truncationSide, chatTemplate: template)
         var sources: [MixtureSource<PreferenceExample>] = []
         var report: [String: Any] = [:]
@@ -33,24 +31,15 @@ public enum RMRun {
             let set = try readPairs(src.path, config: data, tokenizer: run.tokenizer, options: options)
             callback(.message("train \(set.report)"))
             report[src.path] = set.report.description
-            let schedule = src.weightSchedule.map { points in try? WeightSchedule(points.map { (p: $0.progress, weight: $0.weight) }) } ?? nil
-            sources.append(MixtureSource(name: src.path, examples: set.examples, schedule: schedule ?? .constant(src.weight)))
+            sources.append(run.mixtureSource(src, examples: set.examples))
         }
         var evalExamples: [PreferenceExample] = []
         if let evalPath = data.eval {
             let set = try readPairs(evalPath, config: data, tokenizer: run.tokenizer, options: options)
             callback(.message("eval \(set.report)"))
             evalExamples = set.examples
-        } else if let fraction = data.evalFraction, sources.count == 1 {
-            // a deterministic held-out slice of the (single) training set
-            var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
-            let order = rng.permutation(sources[0].examples.count)
-            let n = max(1, Int(Double(order.count) * fraction))
-            guard n < order.count else {
-                throw AlignDataError(.invalidArgument, path: data.train[0].path, "data.eval_fraction leaves no training pairs")
-            }
-            evalExamples = order.prefix(n).map { sources[0].examples[$0] }
-            sources[0].examples = order.dropFirst(n).map { sources[0].examples[$0] }
+        } else if sources.count == 1 {
+            (sources[0].examples, evalExamples) = try run.holdOut(sources[0].examples)
         }
 
         let padID = Batch.padID(for: run.tokenizer)

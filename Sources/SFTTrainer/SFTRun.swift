@@ -16,10 +16,8 @@ public enum SFTRun {
         let run = try TrainerRun(config: config, callback: callback)
         let model = run.model
         let data = config.data
-        guard data.maxSeqLen <= model.config.contextLength else {
-            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(model.config.contextLength)")
-        }
-        let template = data.chatTemplate ?? ChatTemplate.detect(run.tokenizer) ?? .chatml
+        try run.checkSequenceLength()
+        let template = run.chatTemplate
         var sources: [MixtureSource<SFTExample>] = []
         var report: [String: Any] = [:]
         for src in data.train {
@@ -38,8 +36,7 @@ public enum SFTRun {
             }
             callback(.message("train \(set.report)"))
             report[src.path] = set.report.description
-            let schedule = src.weightSchedule.map { points in try? WeightSchedule(points.map { (p: $0.progress, weight: $0.weight) }) } ?? nil
-            sources.append(MixtureSource(name: src.path, examples: set.examples, schedule: schedule ?? .constant(src.weight)))
+            sources.append(run.mixtureSource(src, examples: set.examples))
         }
         var evalExamples: [SFTExample] = []
         if let evalPath = data.eval {
@@ -49,13 +46,8 @@ public enum SFTRun {
             let set = try file.sftExamples(tokenizer: run.tokenizer, options: options)
             callback(.message("eval \(set.report)"))
             evalExamples = set.examples
-        } else if let fraction = data.evalFraction, sources.count == 1 {
-            // a deterministic held-out slice of the (single) training set
-            var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
-            let order = rng.permutation(sources[0].examples.count)
-            let n = max(1, Int(Double(order.count) * fraction))
-            evalExamples = order.prefix(n).map { sources[0].examples[$0] }
-            sources[0].examples = order.dropFirst(n).map { sources[0].examples[$0] }
+        } else if sources.count == 1 {
+            (sources[0].examples, evalExamples) = try run.holdOut(sources[0].examples)
         }
         let reference: (any CausalLM)? = sft.klCoef > 0 ? try frozenCopy(of: run) : nil
         let objective = try SFTObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,

@@ -1,0 +1,40 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import Foundation
+
+/// Data set-up every trainer shares: the sequence-length check, the chat template, a mixture
+/// source per `data.train` entry, and the `eval_fraction` hold-out.
+extension TrainerRun {
+    /// `data.max_seq_len` must fit the model's context.
+    public func checkSequenceLength() throws {
+        let data = config.data
+        guard data.maxSeqLen <= model.config.contextLength else {
+            throw ModelConfigError("data.max_seq_len \(data.maxSeqLen) exceeds the model's context length \(model.config.contextLength)")
+        }
+    }
+
+    /// `data.chat_template`, else the one the tokenizer's template is recognised as, else ChatML.
+    public var chatTemplate: ChatTemplate {
+        config.data.chatTemplate ?? ChatTemplate.detect(tokenizer) ?? .chatml
+    }
+
+    /// A training source of `examples` with the weight (schedule) of `source`.
+    public func mixtureSource<Example>(_ source: DataSource, examples: [Example]) -> MixtureSource<Example> {
+        let schedule = source.weightSchedule.flatMap { points in try? WeightSchedule(points.map { (p: $0.progress, weight: $0.weight) }) }
+        return MixtureSource(name: source.path, examples: examples, schedule: schedule ?? .constant(source.weight))
+    }
+
+    /// With `data.eval_fraction` (and no `data.eval`), a deterministic held-out slice of a single
+    /// training set: returns (train, eval). Otherwise `examples` unchanged and no eval examples.
+    public func holdOut<Example>(_ examples: [Example]) throws -> (train: [Example], eval: [Example]) {
+        guard config.data.eval == nil, let fraction = config.data.evalFraction else { return (examples, []) }
+        var rng = RandomGenerator(seed: config.seed ^ 0x5EED)
+        let order = rng.permutation(examples.count)
+        let n = max(1, Int(Double(order.count) * fraction))
+        guard n < order.count else {
+            throw AlignDataError(.invalidArgument, path: config.data.train[0].path, "data.eval_fraction \(fraction) leaves no training examples")
+        }
+        return (order.dropFirst(n).map { examples[$0] }, order.prefix(n).map { examples[$0] })
+    }
+}
