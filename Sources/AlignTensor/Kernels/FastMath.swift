@@ -88,3 +88,39 @@ func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     while i < n { r = Swift.max(r, x[i]); i += 1 }
     return r
 }
+
+/// out[i] = f(x[i]), eight lanes at a time (the tail through a broadcast vector), parallel
+/// over chunks. `cost` is a rough FLOP count per element for the parallel split.
+@inline(__always)
+func mapSIMD(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int, cost: Int,
+             _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+    parallelChunks((n + 7) / 8, costPerItem: 8 * cost) { r in
+        for blk in r {
+            let i = blk * 8
+            if i + 8 <= n {
+                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: f(x), as: SIMD8<Float>.self)
+            } else {
+                for j in i..<n { out[j] = f(SIMD8(repeating: inp[j]))[0] }
+            }
+        }
+    }
+}
+
+/// dinp[i] = f′(x[i]) · dout[i] for an element-wise f, given `derivative` = f′ (see `mapSIMD`).
+@inline(__always)
+func backwardSIMD(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                  count n: Int, cost: Int, _ derivative: (SIMD8<Float>) -> SIMD8<Float>) {
+    parallelChunks((n + 7) / 8, costPerItem: 8 * cost) { r in
+        for blk in r {
+            let i = blk * 8
+            if i + 8 <= n {
+                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dinp + i).storeBytes(of: derivative(x) * g, as: SIMD8<Float>.self)
+            } else {
+                for j in i..<n { dinp[j] = derivative(SIMD8(repeating: inp[j]))[0] * dout[j] }
+            }
+        }
+    }
+}

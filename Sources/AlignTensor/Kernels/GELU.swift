@@ -12,29 +12,16 @@ func simdTanh(_ u: SIMD8<Float>) -> SIMD8<Float> {
 
 // forward: inp (N) -> out (N)
 func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int) {
-    parallelChunks((n + 7) / 8, costPerItem: 8 * 12) { r in
-        for blk in r {
-            let i = blk * 8
-            if i + 8 <= n {
-                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
-                let u: SIMD8<Float> = geluK * (x + geluC * x * x * x)
-                let t: SIMD8<Float> = simdTanh(u)
-                let y: SIMD8<Float> = 0.5 * x * (1 + t)
-                UnsafeMutableRawPointer(out + i).storeBytes(of: y, as: SIMD8<Float>.self)
-            } else {
-                for j in i..<n {
-                    let x = inp[j]
-                    let t = simdTanh(SIMD8(repeating: geluK * (x + geluC * x * x * x)))[0]
-                    out[j] = 0.5 * x * (1 + t)
-                }
-            }
-        }
+    mapSIMD(out, inp, count: n, cost: 12) { x in
+        let u: SIMD8<Float> = geluK * (x + geluC * x * x * x)
+        let t: SIMD8<Float> = simdTanh(u)
+        return 0.5 * x * (1 + t)
     }
 }
 
 // backward: inp (N), dout (N) -> dinp (N)
 func geluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, count n: Int) {
-    @inline(__always) func grad(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    backwardSIMD(dinp, inp, dout, count: n, cost: 16) { x in
         let x2: SIMD8<Float> = x * x
         let u: SIMD8<Float> = geluK * (x + geluC * x2 * x)
         let t: SIMD8<Float> = simdTanh(u)
@@ -42,18 +29,6 @@ func geluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
         let left: SIMD8<Float> = 0.5 * (1 + t)
         let right: SIMD8<Float> = 0.5 * x * (1 - t * t) * du
         return left + right
-    }
-    parallelChunks((n + 7) / 8, costPerItem: 8 * 16) { r in
-        for blk in r {
-            let i = blk * 8
-            if i + 8 <= n {
-                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
-                let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(dinp + i).storeBytes(of: grad(x) * g, as: SIMD8<Float>.self)
-            } else {
-                for j in i..<n { dinp[j] = grad(SIMD8(repeating: inp[j]))[0] * dout[j] }
-            }
-        }
     }
 }
 

@@ -9,37 +9,15 @@ func simdSigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
 
 // forward: inp (N) -> out (N)
 func siluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, count n: Int) {
-    parallelChunks((n + 7) / 8, costPerItem: 8 * 8) { r in
-        for blk in r {
-            let i = blk * 8
-            if i + 8 <= n {
-                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(out + i).storeBytes(of: x * simdSigmoid(x), as: SIMD8<Float>.self)
-            } else {
-                for j in i..<n { out[j] = inp[j] * simdSigmoid(SIMD8(repeating: inp[j]))[0] }
-            }
-        }
-    }
+    mapSIMD(out, inp, count: n, cost: 8) { x in x * simdSigmoid(x) }
 }
 
 // backward: inp (N), dout (N) -> dinp (N) = dout · σ(x)·(1 + x·(1 − σ(x)))
 func siluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, count n: Int) {
-    @inline(__always) func grad(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    backwardSIMD(dinp, inp, dout, count: n, cost: 10) { x in
         let s = simdSigmoid(x)
         let one = SIMD8<Float>(repeating: 1)
         return s * (one + x * (one - s))
-    }
-    parallelChunks((n + 7) / 8, costPerItem: 8 * 10) { r in
-        for blk in r {
-            let i = blk * 8
-            if i + 8 <= n {
-                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
-                let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(dinp + i).storeBytes(of: grad(x) * g, as: SIMD8<Float>.self)
-            } else {
-                for j in i..<n { dinp[j] = grad(SIMD8(repeating: inp[j]))[0] * dout[j] }
-            }
-        }
     }
 }
 
