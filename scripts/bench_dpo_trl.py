@@ -47,6 +47,6 @@ times = timer.times[2:]
 # tokens: TRL's own count of non-padding input tokens (chosen and rejected rows) over the run
 num_tokens = max(float(h.get("num_tokens", 0)) for h in trainer.state.log_history)
 per_step = num_tokens / max(len(timer.times), 1)
-print(json.dumps({"impl": "trl", "seconds_per_step": statistics.median(times), "total_seconds": total,
+print(json.dumps({"impl": "trl", "seconds_per_step": statistics.median(times), "total_seconds": total, "tokens_per_step": per_step,
                   "tokens_per_second": per_step / statistics.median(times),
                   "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))

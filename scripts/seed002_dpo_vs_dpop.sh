@@ -4,7 +4,9 @@
 # positive. Needs the quickstart's SFT model (bash scripts/quickstart.sh). Runs both losses on
 # configs/quickstart/data/prefs_phrasing.jsonl (chosen and rejected state the same fact in two
 # phrasings the model knows), prints rewards/chosen and rewards/margins every 30 steps from
-# metrics.jsonl and each model's alignment accuracy (held-out answers in the chosen phrasing).
+# metrics.jsonl and each model's alignment accuracy (held-out answers in the chosen phrasing),
+# and plots the curves of both runs (rewards/chosen, rewards/rejected, rewards/margins) into
+# runs/seed002/curves.svg with `align plot` (the README shows a copy: docs/seed002-dpo-vs-dpop.svg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALIGN=.build/release/align
@@ -35,3 +37,6 @@ PY
 for loss in sigmoid dpop; do
   echo "$loss: $("$ALIGN" eval --model runs/seed002/$loss/final --input configs/quickstart/data/phrasing_heldout.jsonl --show 0)"
 done
+"$ALIGN" plot runs/seed002/sigmoid runs/seed002/dpop --label "DPO (sigmoid)" --label "DPOP (lambda 50)" \
+  --metric rewards/chosen --metric rewards/rejected --metric rewards/margins \
+  --title "Seed 002: DPO vs DPOP on pairs in two known phrasings (beta 0.1)" --out runs/seed002/curves.svg

@@ -17,6 +17,14 @@ public final class ScalarHead: Module {
         score = Linear(hiddenSize, outputs, bias: bias, std: std, rng: &rng)
     }
 
+    /// A head with the given weight (outputs, hidden), copied; no bias.
+    public convenience init(weight: Tensor) {
+        precondition(weight.rank == 2, "ScalarHead: weight must be (outputs, hidden), got \(weight.shape)")
+        var rng = RandomGenerator(seed: 0)
+        self.init(hiddenSize: weight.shape[1], outputs: weight.shape[0], std: 0, rng: &rng)
+        score.weight.pointer.update(from: weight.pointer, count: weight.count)
+    }
+
     /// Scores (B, outputs) read at position `indices[b]` of each sequence of hidden (B, T, C).
     public func callAsFunction(_ hidden: Tensor, at indices: [Int]) -> Tensor {
         precondition(hidden.rank == 3, "ScalarHead: hidden states must be (B, T, C), got \(hidden.shape)")

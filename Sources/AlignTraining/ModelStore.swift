@@ -15,11 +15,15 @@ public struct LoadedModel {
     public let model: any CausalLM
     /// Where it was loaded from (a model directory or a .gguf file).
     public let source: URL
+    /// `score.weight` (num_labels, hidden) when the directory is a sequence classifier (a reward
+    /// model): the backbone is the causal LM above, the head is kept here.
+    public let scoreWeight: Tensor?
 
-    public init(family: ModelFamily, model: any CausalLM, source: URL) {
+    public init(family: ModelFamily, model: any CausalLM, source: URL, scoreWeight: Tensor? = nil) {
         self.family = family
         self.model = model
         self.source = source
+        self.scoreWeight = scoreWeight
     }
 
     /// Hugging Face `config.json` of the model as it is now.
@@ -63,19 +67,25 @@ public enum ModelStore {
         }
     }
 
-    static func build(_ family: ModelFamily, config data: Data, stateDict: [String: Tensor], path: String) throws -> any CausalLM {
+    /// The model of `data` (config.json) with the weights of `stateDict`, strictly: every
+    /// parameter present, nothing left over, shapes equal. `zeroMissingLMHead`: an untied
+    /// `lm_head.weight` absent from the weights loads as zeros.
+    static func build(_ family: ModelFamily, config data: Data, stateDict: [String: Tensor], path: String,
+                      zeroMissingLMHead: Bool = false) throws -> any CausalLM {
         var rng = RandomGenerator(seed: 0)
         do {
+            let model: any CausalLM
             switch family {
-            case .gpt2:
-                let model = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
-                try model.load(stateDict: stateDict)
-                return model
-            case .llama:
-                let model = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
-                try model.load(stateDict: stateDict)
-                return model
+            case .gpt2: model = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
+            case .llama: model = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
             }
+            var stateDict = stateDict
+            if zeroMissingLMHead, stateDict["lm_head.weight"] == nil,
+               let head = model.namedParameters().first(where: { $0.0 == "lm_head.weight" })?.1 {
+                stateDict["lm_head.weight"] = Tensor.zeros(head.shape)
+            }
+            try model.load(stateDict: stateDict)
+            return model
         } catch let e as AlignDataError {
             throw e
         } catch {
@@ -83,6 +93,13 @@ public enum ModelStore {
         }
     }
 
+    /// The name of a sequence classifier's head in Hugging Face checkpoints.
+    public static let scoreKey = "score.weight"
+
+    /// A directory of a causal LM, or of a sequence classifier (`…ForSequenceClassification`, a
+    /// reward model): its backbone loads as the causal LM and `score.weight` is set aside in
+    /// `scoreWeight`. transformers saves a classifier without the LM head of an untied backbone;
+    /// that head then loads as zeros (a reward never reads it).
     static func loadDirectory(_ dir: URL) throws -> LoadedModel {
         let configURL = dir.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
@@ -90,8 +107,23 @@ public enum ModelStore {
         }
         let data = try Data(contentsOf: configURL)
         let family = try family(ofConfig: data, path: configURL.path)
-        let stateDict = try StateDictFiles.load(directory: dir)
-        return LoadedModel(family: family, model: try build(family, config: data, stateDict: stateDict, path: dir.path), source: dir)
+        var stateDict = try StateDictFiles.load(directory: dir)
+        let architectures = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["architectures"] as? [String]) ?? []
+        var score: Tensor?
+        if architectures.contains(where: { $0.hasSuffix("ForSequenceClassification") }) || stateDict[scoreKey] != nil {
+            guard let weight = stateDict.removeValue(forKey: scoreKey) else {
+                throw AlignDataError(.notFound, path: dir.path, "config.json names \(architectures.joined(separator: ", ")) but the weights have no \(scoreKey)")
+            }
+            score = weight
+        }
+        let model = try build(family, config: data, stateDict: stateDict, path: dir.path, zeroMissingLMHead: score != nil)
+        if let score {
+            let hidden = model.config.hiddenSize
+            guard score.rank == 2, score.shape[1] == hidden, score.shape[0] >= 1 else {
+                throw AlignDataError(.malformed, path: dir.path, "\(scoreKey) has shape \(score.shape); expected [num_labels, \(hidden)]")
+            }
+        }
+        return LoadedModel(family: family, model: model, source: dir, scoreWeight: score)
     }
 
     static func loadGGUF(_ url: URL) throws -> LoadedModel {

@@ -27,6 +27,9 @@ public final class TrainerRun {
         case .path(let path):
             loaded = try ModelStore.load(path)
             tokenizer = try ModelStore.loadTokenizer(path)
+            if let score = loaded.scoreWeight {
+                callback(.message("\(path) is a reward model (score.weight \(score.shape)); its backbone loads as the causal LM"))
+            }
         case .initialize(let spec):
             tokenizer = try ModelStore.loadTokenizer(spec.tokenizer)
             loaded = try Self.initialize(spec, tokenizer: tokenizer, rng: &rng)

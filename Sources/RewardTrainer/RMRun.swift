@@ -8,7 +8,8 @@ import Foundation
 ///
 /// The model is the run's causal LM (loaded or initialised by `TrainerRun`, with LoRA when
 /// configured) plus a new `score` head of `rm.num_heads` outputs, initialised
-/// N(0, 1/√(hidden + 1)) (see `RewardModel.HeadInit`). The optimizer trains the backbone (or
+/// N(0, 1/√(hidden + 1)) (see `RewardModel.HeadInit`); when `model.path` is a reward model
+/// directory, training continues from its head instead. The optimizer trains the backbone (or
 /// its LoRA adapters) and always the head. `final/` is a Hugging Face sequence-classification
 /// directory (`RewardModelStore`) with `eval_margins.svg`, a histogram of the final eval
 /// margins, which `summary.json` also lists (`eval_margins`).
@@ -43,8 +44,18 @@ public enum RMRun {
         }
 
         let padID = Batch.padID(for: run.tokenizer)
-        var headRNG = RandomGenerator(seed: config.seed ^ 0x5C0E_4EAD)
-        let head = RewardModel.makeHead(hiddenSize: backbone.config.hiddenSize, heads: rm.numHeads, rng: &headRNG)
+        let head: ScalarHead
+        if let score = run.loaded.scoreWeight {
+            // model.path is a reward model: training continues from its head
+            guard score.shape[0] == rm.numHeads else {
+                throw ModelConfigError("rm.num_heads is \(rm.numHeads) but model.path \(run.loaded.source.path) is a reward model with \(score.shape[0]) head\(score.shape[0] == 1 ? "" : "s") (score.weight \(score.shape)); set rm.num_heads to \(score.shape[0]) to continue training it")
+            }
+            head = ScalarHead(weight: score)
+            callback(.message("continuing from the reward head (score.weight \(score.shape)) in \(run.loaded.source.path)"))
+        } else {
+            var headRNG = RandomGenerator(seed: config.seed ^ 0x5C0E_4EAD)
+            head = RewardModel.makeHead(hiddenSize: backbone.config.hiddenSize, heads: rm.numHeads, rng: &headRNG)
+        }
         let model = RewardModel(backbone: backbone, head: head, padID: padID)
         let objective = try RewardObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,
                                             seed: config.seed, shuffle: data.shuffle, padID: padID,

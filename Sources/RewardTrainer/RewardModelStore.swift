@@ -72,12 +72,11 @@ public enum RewardModelStore {
                                 to: url)
     }
 
-    /// Loads a reward model directory (or its `config.json`): the backbone through the same
-    /// strict state-dict loading as `ModelStore` (with `score.weight` taken out first), the head
-    /// from `score.weight`, the pad id from `pad_token_id`, and the tokenizer when present.
-    /// Directories written by transformers (`save_pretrained` of a `…ForSequenceClassification`)
-    /// load too: their untied backbone has no `lm_head.weight`, which is then zero (unused).
-    /// Errors name the directory and the problem (no `score.weight`: not a reward model).
+    /// Loads a reward model directory (or its `config.json`) through `ModelStore` (strict
+    /// state-dict loading; `score.weight` set aside as the head), the pad id from
+    /// `pad_token_id`, and the tokenizer when present. Directories written by transformers
+    /// (`save_pretrained` of a `…ForSequenceClassification`) load too. Errors name the directory
+    /// and the problem (no `score.weight`: not a reward model).
     public static func load(_ path: String) throws -> LoadedRewardModel {
         var url = URL(fileURLWithPath: path)
         if url.lastPathComponent == "config.json" { url.deleteLastPathComponent() }
@@ -92,51 +91,18 @@ public enum RewardModelStore {
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw AlignDataError(.notFound, path: path, "no config.json in this model directory")
         }
-        let data = try Data(contentsOf: configURL)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw AlignDataError(.malformed, path: configURL.path, "config.json is not a JSON object")
-        }
-        let family: ModelFamily
-        switch (object["model_type"] as? String) ?? "" {
-        case "gpt2": family = .gpt2
-        case "llama", "mistral": family = .llama
-        case let type:
-            throw AlignDataError(.unsupported, path: configURL.path, "model_type '\(type)' is not supported; align runs gpt2 and llama-family models")
-        }
-        var stateDict = try StateDictFiles.load(directory: url)
-        guard let score = stateDict.removeValue(forKey: headKey) else {
+        let loaded = try ModelStore.load(url.path)
+        guard let score = loaded.scoreWeight else {
             throw AlignDataError(.notFound, path: path, "no \(headKey) in the weights: not a reward model (train one with `align rm`)")
         }
-        var rng = RandomGenerator(seed: 0)
-        let backbone: any CausalLM
-        do {
-            switch family {
-            case .gpt2: backbone = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
-            case .llama: backbone = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
-            }
-            // transformers saves a sequence classifier without the LM head of an untied backbone;
-            // the reward never reads it, so it loads as zeros
-            if stateDict["lm_head.weight"] == nil, let head = backbone.namedParameters().first(where: { $0.0 == "lm_head.weight" })?.1 {
-                stateDict["lm_head.weight"] = Tensor.zeros(head.shape)
-            }
-            try backbone.load(stateDict: stateDict)
-        } catch let e as AlignDataError {
-            throw e
-        } catch {
-            throw AlignDataError(.malformed, path: path, "\(error)")
-        }
-        let hidden = backbone.config.hiddenSize
-        guard score.rank == 2, score.shape[1] == hidden, score.shape[0] >= 1 else {
-            throw AlignDataError(.malformed, path: path, "\(headKey) has shape \(score.shape); expected [num_labels, \(hidden)]")
-        }
+        let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any]) ?? [:]
         let K = score.shape[0]
         if let labels = object["num_labels"] as? Int, labels != K {
             throw AlignDataError(.malformed, path: configURL.path, "num_labels is \(labels) but \(headKey) has \(K) rows")
         }
-        let head = ScalarHead(hiddenSize: hidden, outputs: K, rng: &rng)
-        head.score.weight.pointer.update(from: score.pointer, count: score.count)
+        let head = ScalarHead(weight: score)
         let padID = object["pad_token_id"] as? Int
-        let model = RewardModel(backbone: backbone, head: head, padID: padID)
+        let model = RewardModel(backbone: loaded.model, head: head, padID: padID)
         let tokenizer = FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path)
             ? try ModelStore.loadTokenizer(url.path) : nil
         var template: ChatTemplate?, maxSeqLen: Int?
@@ -145,7 +111,7 @@ public enum RewardModelStore {
             template = (r["chat_template"] as? String).flatMap(ChatTemplate.Family.init(rawValue:)).map { ChatTemplate($0) }
             maxSeqLen = r["max_seq_len"] as? Int
         }
-        return LoadedRewardModel(model: model, backbone: LoadedModel(family: family, model: backbone, source: url),
+        return LoadedRewardModel(model: model, backbone: LoadedModel(family: loaded.family, model: loaded.model, source: url),
                                  tokenizer: tokenizer, chatTemplate: template, maxSeqLen: maxSeqLen)
     }
 }

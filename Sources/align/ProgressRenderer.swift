@@ -17,7 +17,7 @@ final class ProgressRenderer {
         case .step(let step, let total, let m):
             let core = String(format: "loss %.4f  lr %.2e  grad_norm %.3f  %.0f tok/s",
                               m["loss"] ?? .nan, m["learning_rate"] ?? .nan, m["grad_norm"] ?? .nan, m["tokens_per_second"] ?? 0)
-            let extras = m.keys.filter { !["loss", "learning_rate", "grad_norm", "tokens_per_second", "step", "epoch"].contains($0) }.sorted()
+            let extras = m.keys.filter { !["loss", "learning_rate", "grad_norm", "tokens_per_second", "num_tokens", "step", "epoch"].contains($0) }.sorted()
                 .map { String(format: "%@ %.4g", $0, m[$0]!) }.joined(separator: "  ")
             if interactive {
                 let frac = Double(step) / Double(max(total, 1))

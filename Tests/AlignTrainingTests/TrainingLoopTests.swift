@@ -158,7 +158,7 @@ final class TrainingLoopTests: XCTestCase {
         let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.filter { $0.contains("eval/loss") }.count, 2)  // steps 3 and 6
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
-        for key in ["step", "epoch", "loss", "learning_rate", "grad_norm", "tokens_per_second"] {
+        for key in ["step", "epoch", "loss", "learning_rate", "grad_norm", "tokens_per_second", "num_tokens"] {
             XCTAssertNotNil(first[key], key)
         }
     }

@@ -146,6 +146,42 @@ final class RMRunTests: XCTestCase {
         XCTAssertEqual(text.split(separator: "\n").count, 3)
     }
 
+    /// model.path = a reward model directory: the run starts from its backbone and its head (the
+    /// step-1 eval equals the saved model's), and a head count that differs is a clear error.
+    func testContinuesTrainingFromARewardModelDirectory() throws {
+        let base = try trainedBaseline()
+        let final = dir.appendingPathComponent("base/final").path
+        let text = """
+        {
+          "model": {"path": "\(final)"},
+          "data": {"train": "train.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+          "optim": {"learning_rate": 1e-9},
+          "batch_size": 8, "max_steps": 1, "seed": 3, "output_dir": "continued"
+        }
+        """
+        let url = dir.appendingPathComponent("run-continued.json")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        var messages: [String] = []
+        var firstEval: [String: Double]?
+        let summary = try RMRun.run(config: try RunConfig.load(file: url, trainer: RMConfig.schema)) { event in
+            if case .message(let m) = event { messages.append(m) }
+            if case .evaluation(_, let m) = event, firstEval == nil { firstEval = m }
+        }
+        XCTAssertTrue(messages.contains { $0.contains("continuing from the reward head") }, "\(messages)")
+        // a learning rate of 1e-9 leaves the model as it was: its eval accuracy and margins are the saved model's
+        XCTAssertEqual(summary["eval/accuracy"] as? Double, base["eval/accuracy"] as? Double)
+        let before = try XCTUnwrap(base["eval_margins"] as? [Double]), after = try XCTUnwrap(summary["eval_margins"] as? [Double])
+        for (a, b) in zip(before, after) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        XCTAssertNotNil(firstEval)
+        // three heads asked of a one-head reward model
+        let three = try RunConfig.load(file: url, trainer: RMConfig.schema, overrides: ["rm.num_heads=3", "output_dir=continued3"])
+        XCTAssertThrowsError(try RMRun.run(config: three) { _ in }) { error in
+            XCTAssertTrue("\(error)".contains("rm.num_heads is 3 but model.path"), "\(error)")
+            XCTAssertTrue("\(error)".contains("1 head"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("continued3").path))
+    }
+
     func testScoreInputErrorsNameFileAndLine() throws {
         _ = try trainedBaseline()
         let loaded = try RewardModelStore.load(dir.appendingPathComponent("base/final").path)

@@ -4,7 +4,8 @@ import Foundation
 /// (a progress bar on a terminal, plain lines otherwise) and they go to `metrics.jsonl`.
 public enum TrainingEvent: Sendable {
     /// An optimizer step finished and was logged (`log_every`): its metrics, incl. `step`,
-    /// `epoch`, `loss`, `learning_rate`, `grad_norm`, `tokens_per_second`.
+    /// `epoch`, `loss`, `learning_rate`, `grad_norm`, `tokens_per_second`, `num_tokens` (tokens
+    /// seen so far, TRL's name).
     case step(step: Int, totalSteps: Int, metrics: [String: Double])
     /// An evaluation finished: metrics named `eval/…`.
     case evaluation(step: Int, metrics: [String: Double])

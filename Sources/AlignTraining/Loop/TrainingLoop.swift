@@ -145,6 +145,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 metrics["learning_rate"] = Double(lr)
                 metrics["grad_norm"] = Double(norm)
                 metrics["tokens_per_second"] = seconds > 0 ? Double(intervalTokens) / seconds : 0
+                metrics["num_tokens"] = Double(tokensSeen)
                 metrics["epoch"] = Double(step) / max(s.stepsPerEpoch, 1e-9)
                 metrics["step"] = Double(step)
                 intervalTokens = 0
