@@ -65,4 +65,57 @@ final class AutogradTests: XCTestCase {
     func testBackwardOfTensorWithoutGraphIsEmpty() {
         XCTAssertEqual(Tensor.ones([1]).backward().count, 0)
     }
+
+    /// A backward pass frees each activation once the last op that needs it has run, even while
+    /// the caller still holds the loss: the graph's memory is gone when backward returns.
+    func testBackwardReleasesTheGraph() {
+        let w = Tensor([0.5, -1, 2], shape: [3], requiresGrad: true)
+        weak var hidden: Tensor?
+        weak var storage: Storage?
+        let loss: Tensor = {
+            let h = (w * 3).exp()     // an activation that exp's backward saves
+            hidden = h
+            storage = h.storage
+            return (h * h).sum()
+        }()
+        XCTAssertNotNil(hidden, "held by the graph before backward")
+        let g = loss.backward()
+        XCTAssertNil(hidden, "released by backward")
+        XCTAssertNil(storage)
+        // d/dw Σ exp(3w)² = 6·exp(6w)
+        for (a, e) in zip(g[w]!.scalars, [0.5, -1, 2].map { 6 * Foundation.exp(6 * Float($0)) }) { XCTAssertEqual(a, e, accuracy: e * 1e-5) }
+        XCTAssertEqual(loss.opName, "sum")   // the loss itself stays usable as a value
+    }
+
+    func testRetainGraphAllowsASecondBackward() {
+        let w = Tensor([1, 2], shape: [2], requiresGrad: true)
+        let loss = ((w * w).exp()).sum()
+        let first = loss.backward(retainGraph: true)[w]!.scalars
+        let second = loss.backward()[w]!.scalars
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first[0], 2 * Foundation.exp(1), accuracy: 1e-5)
+    }
+
+    /// Buffers of at least the pool's minimum size come back for a later request that fits
+    /// (the same size or up to half smaller), not for one more than twice smaller.
+    func testBufferPoolReusesLargeBuffersThatFit() {
+        let pool = BufferPool()   // a pool of its own: no buffers of other tests cached
+        guard pool.capacityBytes >= 3 * pool.minBytes else { return }   // pool switched off by ALIGN_BUFFER_POOL_MB
+        let big = pool.minBytes * 3 / 2
+        let p = pool.allocate(bytes: big)
+        pool.release(p, bytes: big)
+        let q = pool.allocate(bytes: big - 4096)            // fits: the cached buffer is reused
+        XCTAssertEqual(p, q)
+        pool.release(q, bytes: big - 4096)
+        let r = pool.allocate(bytes: pool.minBytes)        // 1.5× smaller: still within the slack
+        XCTAssertEqual(r, p)
+        pool.release(r, bytes: pool.minBytes)
+        let bigger = pool.allocate(bytes: big * 2)          // larger than anything cached: fresh
+        XCTAssertNotEqual(bigger, p)
+        pool.release(bigger, bytes: big * 2)
+        // large storage round-trips through the pool and is zeroed when asked to be
+        let s = Storage(count: BufferPool.shared.minBytes / 4 + 1, repeating: 0)
+        XCTAssertEqual(s.pointer[0], 0)
+        XCTAssertEqual(s.pointer[s.count - 1], 0)
+    }
 }

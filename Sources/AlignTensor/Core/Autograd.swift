@@ -14,12 +14,29 @@ typealias BackwardFunction = (_ output: Tensor, _ gradOutput: Tensor) -> [Tensor
 final class Node {
     let op: String
     private(set) var inputs: [Tensor]
-    let backward: BackwardFunction
+    /// nil once `backward()` has run through this node without `retainGraph`.
+    private(set) var backward: BackwardFunction?
 
     init(op: String, inputs: [Tensor], backward: @escaping BackwardFunction) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
+    }
+
+    /// Drops the inputs and the backward function (with the tensors it saved) once this node's
+    /// gradient has been passed on, so that a backward pass frees each activation as soon as
+    /// the last op that needs it has run (as PyTorch does without `retain_graph`).
+    func release() {
+        backward = nil
+        // tear down what only this node held, iteratively (see deinit)
+        var pending = inputs
+        inputs = []
+        while var t = pending.popLast() {
+            if isKnownUniquelyReferenced(&t), let node = t.node, !node.inputs.isEmpty {
+                pending.append(contentsOf: node.inputs)
+                node.inputs = []
+            }
+        }
     }
 
     /// Releases the graph below this node iteratively. Left to ARC, a chain of N recorded ops
@@ -70,7 +87,10 @@ extension Tensor {
     ///
     /// For a non-scalar tensor pass `seed`, the gradient of some scalar with respect to this
     /// tensor (same shape). Leaves' gradients are distinct buffers (safe to scale in place).
-    public func backward(seed: Tensor? = nil) -> Gradients {
+    ///
+    /// Each node's saved tensors are released as soon as its gradient has been passed on, so a
+    /// graph can be backpropagated once; `retainGraph: true` keeps it for another pass.
+    public func backward(seed: Tensor? = nil, retainGraph: Bool = false) -> Gradients {
         if let seed {
             precondition(seed.shape == shape, "backward: seed shape \(seed.shape) differs from tensor shape \(shape)")
         } else {
@@ -78,13 +98,21 @@ extension Tensor {
         }
         var grads = Gradients()
         guard requiresGrad else { return grads }
-        let order = topologicalOrder()
+        var order = topologicalOrder()
         grads.accumulate(self, seed ?? Tensor.ones(shape))
         withNoGrad {
-            for t in order.reversed() {
+            // popping from the end visits the reverse topological order and drops the order's
+            // own reference to each tensor as soon as it has been handled
+            while let t = order.popLast() {
                 guard let node = t.node else { continue }
-                guard let g = grads.take(t) else { continue }
-                let inputGrads = node.backward(t, g)
+                guard let g = grads.take(t) else {
+                    if !retainGraph { node.release() }
+                    continue
+                }
+                guard let backward = node.backward else {
+                    preconditionFailure("backward: the graph through op \(node.op) was already used by an earlier backward(); pass retainGraph: true to the first one to backpropagate twice")
+                }
+                let inputGrads = backward(t, g)
                 precondition(inputGrads.count == node.inputs.count,
                              "backward: op \(node.op) returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
                 for (input, ig) in zip(node.inputs, inputGrads) {
@@ -93,6 +121,7 @@ extension Tensor {
                                  "backward: op \(node.op) produced gradient of shape \(ig.shape) for input of shape \(input.shape)")
                     grads.accumulate(input, ig)
                 }
+                if !retainGraph { node.release() }
             }
         }
         grads.makeLeafBuffersDistinct()

@@ -8,18 +8,24 @@ import Foundation
 /// kernel zero) hundreds of MiB again; profiles showed that page clearing as one of the
 /// largest costs of a cross-entropy over a 50k vocabulary. Buffers of at least `minBytes`
 /// (32 MiB: the ones glibc never recycles) are kept here after use, up to `capacityBytes` in
-/// total (oldest dropped first), and handed out again for a request of the same rounded size.
-/// Buffers of 2 MiB and more are 2 MiB aligned and advised as transparent huge pages (one fault
-/// per 2 MiB instead of per 4 KiB, and fewer TLB misses in the GEMMs). Smaller buffers go
-/// straight to malloc.
+/// total (oldest dropped first), and handed out again for a request that fits: the smallest
+/// cached buffer of at least the requested size and at most `slack` times it. Shapes that vary
+/// from batch to batch (the logits of the scored positions, say) thus reuse each other's
+/// buffers instead of filling the cache with sizes that never come back. Buffers of 2 MiB and
+/// more are 2 MiB aligned and advised as transparent huge pages (one fault per 2 MiB instead of
+/// per 4 KiB, and fewer TLB misses in the GEMMs). Smaller buffers go straight to malloc.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
 
     let minBytes: Int
     let capacityBytes: Int
+    /// A cached buffer serves requests down to 1/slack of its size.
+    static let slack = 2
     private let lock = NSLock()
-    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
-    private var order: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
+    /// Cached buffers, oldest first.
+    private var cached: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
+    /// Sizes of the pool-sized buffers handed out (their capacity, which may exceed the request).
+    private var capacities: [UnsafeMutableRawPointer: Int] = [:]
     private var cachedBytes = 0
 
     init() {
@@ -33,42 +39,44 @@ final class BufferPool: @unchecked Sendable {
         }
     }
 
-    /// Request size rounded up to whole 64 KiB, so equal tensors share a bucket.
+    /// Request size rounded up to whole 64 KiB.
     func roundedSize(_ bytes: Int) -> Int { (bytes + 0xFFFF) & ~0xFFFF }
 
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        if bytes >= minBytes {
-            let size = roundedSize(bytes)
-            lock.lock()
-            if var list = free[size], let p = list.popLast() {
-                free[size] = list
-                cachedBytes -= size
-                if let i = order.firstIndex(where: { $0.pointer == p }) { order.remove(at: i) }
-                lock.unlock()
-                return p
-            }
-            lock.unlock()
-            return Self.systemAllocate(size)
+        guard capacityBytes > 0 else { return Self.systemAllocate(bytes, hugePages: false) }
+        guard bytes >= minBytes else { return Self.systemAllocate(bytes) }
+        let size = roundedSize(bytes)
+        lock.lock()
+        var best: Int?
+        for (i, c) in cached.enumerated() where c.bytes >= size && c.bytes <= size * Self.slack {
+            if best == nil || c.bytes < cached[best!].bytes { best = i }
         }
-        return Self.systemAllocate(bytes)
+        if let i = best {
+            let (capacity, p) = cached.remove(at: i)
+            cachedBytes -= capacity
+            capacities[p] = capacity
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        let p = Self.systemAllocate(size)
+        lock.lock()
+        capacities[p] = size
+        lock.unlock()
+        return p
     }
 
     func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
-        guard bytes >= minBytes else { Foundation.free(pointer); return }
-        let size = roundedSize(bytes)
+        guard capacityBytes > 0, bytes >= minBytes else { Foundation.free(pointer); return }
         var evicted: [UnsafeMutableRawPointer] = []
         lock.lock()
-        free[size, default: []].append(pointer)
-        order.append((size, pointer))
-        cachedBytes += size
-        while cachedBytes > capacityBytes, !order.isEmpty {
-            let (s, p) = order.removeFirst()
-            if var list = free[s], let i = list.firstIndex(of: p) {
-                list.remove(at: i)
-                free[s] = list
-                cachedBytes -= s
-                evicted.append(p)
-            }
+        let capacity = capacities.removeValue(forKey: pointer) ?? roundedSize(bytes)
+        cached.append((capacity, pointer))
+        cachedBytes += capacity
+        while cachedBytes > capacityBytes, !cached.isEmpty {
+            let (s, p) = cached.removeFirst()
+            cachedBytes -= s
+            evicted.append(p)
         }
         lock.unlock()
         for p in evicted { Foundation.free(p) }
@@ -76,9 +84,9 @@ final class BufferPool: @unchecked Sendable {
 
     static let hugePage = 2 << 20
 
-    static func systemAllocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+    static func systemAllocate(_ bytes: Int, hugePages: Bool = true) -> UnsafeMutableRawPointer {
         var raw: UnsafeMutableRawPointer?
-        let large = bytes >= hugePage
+        let large = hugePages && bytes >= hugePage
         let rc = posix_memalign(&raw, large ? hugePage : 64, Swift.max(bytes, 64))
         precondition(rc == 0 && raw != nil, "Storage: cannot allocate \(bytes) bytes")
         #if os(Linux)

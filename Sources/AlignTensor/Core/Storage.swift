@@ -13,11 +13,8 @@ public final class Storage: @unchecked Sendable {
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "Storage: negative element count \(count)")
         self.count = count
-        var raw: UnsafeMutableRawPointer?
         let bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
-        let rc = posix_memalign(&raw, 64, bytes)
-        precondition(rc == 0 && raw != nil, "Storage: cannot allocate \(bytes) bytes")
-        pointer = raw!.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+        pointer = BufferPool.shared.allocate(bytes: bytes).bindMemory(to: Float.self, capacity: Swift.max(count, 1))
     }
 
     /// Storage of `count` copies of `value`.
