@@ -45,8 +45,13 @@ echo "== 7. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
 "$ALIGN" dpo --config "$Q/dpo.json"
 "$ALIGN" eval --model "$OUT/dpo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-after.txt"
 
+echo "== 8. the aligned model as one GGUF file for llama.cpp, read back"
+"$ALIGN" convert --from "$OUT/dpo/final" --to "$OUT/dpo.gguf" --type q8_0
+"$ALIGN" eval --model "$OUT/dpo.gguf" --input "$Q/data/penn_heldout.jsonl" --show 0 | tee "$OUT/penn-gguf.txt"
+
 echo
 echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2)"
 echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2)"
-echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo}: run.json, metrics.jsonl, checkpoints/, final/ (Hugging Face layout), summary.json"
+echo "alignment accuracy of the Q8_0 GGUF export: $(tail -n 1 "$OUT/penn-gguf.txt" | cut -d' ' -f2)"
+echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo}: run.json, metrics.jsonl, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"
 echo "try:     $ALIGN generate --model $OUT/sft/final --chat --prompt \"$(head -n 1 "$Q/data/heldout.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["prompt"])' 2>/dev/null || echo 'What is the capital of Vostounania?')\""

@@ -66,6 +66,7 @@ extension Tokenizer {
                           ("unknown_token_id", unkTokenID)] {
             if let id { writer.set("tokenizer.ggml.\(key)", uint32: id) }
         }
+        writer.set("tokenizer.ggml.add_space_prefix", false)   // every preset's ByteLevel has add_prefix_space false
         writer.set("tokenizer.ggml.add_bos_token", !prefix.isEmpty)
         writer.set("tokenizer.ggml.add_eos_token", !suffix.isEmpty)
         if let chatTemplate { writer.set("tokenizer.chat_template", chatTemplate) }

@@ -16,6 +16,13 @@ enum GGMLDequantizer {
         case .q8_0: q8_0(source, into: destination)
         case .q4_0: q4_0(source, into: destination)
         case .q4_1: q4_1(source, into: destination)
+        case .q5_0: GGMLKQuantDequantizer.q5_0(source, into: destination)
+        case .q5_1: GGMLKQuantDequantizer.q5_1(source, into: destination)
+        case .q2_K: GGMLKQuantDequantizer.q2_K(source, into: destination)
+        case .q3_K: GGMLKQuantDequantizer.q3_K(source, into: destination)
+        case .q4_K: GGMLKQuantDequantizer.q4_K(source, into: destination)
+        case .q5_K: GGMLKQuantDequantizer.q5_K(source, into: destination)
+        case .q6_K: GGMLKQuantDequantizer.q6_K(source, into: destination)
         default: preconditionFailure("GGMLDequantizer: \(type) is not dequantisable")
         }
     }

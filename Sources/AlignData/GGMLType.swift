@@ -62,7 +62,7 @@ public struct GGMLType: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// Whether `GGUFFile.floats(_:)` can dequantise this type.
     public var canDequantize: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1: return true
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return true
         default: return false
         }
     }

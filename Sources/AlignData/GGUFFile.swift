@@ -92,7 +92,7 @@ public struct GGUFFile: Sendable {
         let info = try requireTensor(name)
         guard info.type.canDequantize else {
             throw AlignDataError(.unsupported, path: path,
-                "tensor '\(name)' has ggml type \(info.type), which cannot be dequantised (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
+                "tensor '\(name)' has ggml type \(info.type), which cannot be dequantised (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)")
         }
         return storage.withUnsafeBytes { raw in
             let source = UnsafeRawBufferPointer(rebasing: raw[info.fileOffset ..< info.fileOffset + info.byteCount])

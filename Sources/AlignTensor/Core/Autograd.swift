@@ -28,20 +28,15 @@ final class Node {
     /// the last op that needs it has run (as PyTorch does without `retain_graph`).
     func release() {
         backward = nil
-        // tear down what only this node held, iteratively (see deinit)
-        var pending = inputs
-        inputs = []
-        while var t = pending.popLast() {
-            if isKnownUniquelyReferenced(&t), let node = t.node, !node.inputs.isEmpty {
-                pending.append(contentsOf: node.inputs)
-                node.inputs = []
-            }
-        }
+        releaseInputs()
     }
 
-    /// Releases the graph below this node iteratively. Left to ARC, a chain of N recorded ops
-    /// would be freed by N nested deinits and overflow the stack for long chains.
-    deinit {
+    deinit { releaseInputs() }
+
+    /// Lets go of the inputs and, iteratively, of the graph below them that nothing else holds.
+    /// Left to ARC, a chain of N recorded ops would be freed by N nested deinits and overflow
+    /// the stack for long chains.
+    private func releaseInputs() {
         guard !inputs.isEmpty else { return }
         var pending = inputs
         inputs = []
