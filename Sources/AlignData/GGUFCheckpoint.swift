@@ -63,6 +63,7 @@ public struct GGUFCheckpoint {
             "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32",
         ]
         tokenIDs(tok, into: &config)
+        if let scaling = try ropeScaling(file, theta: Float(m.ropeFreqBase ?? 10000), headDim: headDim) { config["rope_scaling"] = scaling }
         var sd: [String: Tensor] = [:]
         sd["model.embed_tokens.weight"] = try tensor(file, "token_embd.weight")
         sd["model.norm.weight"] = try tensor(file, "output_norm.weight")
@@ -84,6 +85,36 @@ public struct GGUFCheckpoint {
             sd[h + "post_attention_layernorm.weight"] = try tensor(file, g + "ffn_norm.weight")
         }
         return (config, sd)
+    }
+
+    /// `rope_scaling` for config.json from llama.cpp's encodings: `llama.rope.scaling.type`
+    /// "linear" with its factor, or a `rope_freqs.weight` tensor of per-frequency divisors, which
+    /// llama.cpp's converter writes for Llama 3.1/3.2 and which must then be exactly Llama 3's
+    /// (factor = the largest divisor, low/high frequency factors 1 and 4, original context
+    /// `llama.rope.scaling.original_context_length` or 8192) to be accepted.
+    static func ropeScaling(_ file: GGUFFile, theta: Float, headDim: Int) throws -> [String: Any]? {
+        let type = try file.string("llama.rope.scaling.type")
+        if let type, type != "none" {
+            guard type == "linear", let factor = try file.float("llama.rope.scaling.factor"), factor > 0 else {
+                throw AlignDataError(.unsupported, path: file.path,
+                                     "metadata 'llama.rope.scaling.type' is \(jsonQuoted(type)); only linear scaling (with llama.rope.scaling.factor) and Llama 3's rope_freqs are supported")
+            }
+            return ["rope_type": "linear", "factor": factor]
+        }
+        guard file.tensor("rope_freqs.weight") != nil else { return nil }
+        let divisors = try file.floats("rope_freqs.weight")
+        guard divisors.count == headDim / 2, let factor = divisors.max(), factor >= 1 else {
+            throw AlignDataError(.malformed, path: file.path, "tensor 'rope_freqs.weight' has \(divisors.count) values; expected \(headDim / 2) divisors ≥ 1")
+        }
+        let original = try file.int("llama.rope.scaling.original_context_length") ?? 8192
+        let llama3 = RoPEScaling.llama3(factor: Double(factor), lowFreqFactor: 1, highFreqFactor: 4, originalContext: original)
+        let expected = llama3.frequencyFactors(headDim: headDim, theta: theta)
+        guard zip(divisors, expected).allSatisfy({ abs($0 - $1) <= 1e-4 * $1 }) else {
+            throw AlignDataError(.unsupported, path: file.path,
+                                 "tensor 'rope_freqs.weight' holds RoPE frequency divisors that are not Llama 3's (factor \(factor), low/high frequency factors 1/4, original context \(original)); this RoPE scaling is not supported")
+        }
+        return ["rope_type": "llama3", "factor": Double(factor), "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                "original_max_position_embeddings": original]
     }
 
     static func gpt2(_ file: GGUFFile, _ m: GGUFModelConfig, _ tok: GGUFTokenizerMetadata?) throws

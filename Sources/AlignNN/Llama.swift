@@ -130,7 +130,7 @@ public final class LlamaModel: CausalLM {
         norm = RMSNorm(config.hiddenSize, eps: config.rmsNormEps)
         lmHead = config.tieWordEmbeddings ? nil
             : Tensor.randn([config.vocabSize, config.hiddenSize], std: std, rng: &rng, requiresGrad: true)
-        ropeTable = RoPETable(headDim: config.headDim, theta: config.ropeTheta,
+        ropeTable = RoPETable(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                               maxPositions: Swift.min(config.maxPositionEmbeddings, 256))
     }
 
@@ -141,7 +141,7 @@ public final class LlamaModel: CausalLM {
         if ropeTable.maxPositions < count {
             var n = Swift.max(ropeTable.maxPositions, 1)
             while n < count { n *= 2 }
-            ropeTable = RoPETable(headDim: config.headDim, theta: config.ropeTheta, maxPositions: n)
+            ropeTable = RoPETable(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling, maxPositions: n)
         }
         return ropeTable
     }

@@ -5,9 +5,11 @@ import Foundation
 /// `transformers.LlamaConfig`'s defaults for absent keys; unknown keys are ignored.
 ///
 /// RoPE: `rope_theta` is read from the top level (transformers 4) or from `rope_parameters`
-/// (transformers 5). Only the default RoPE is implemented: a non-null `rope_scaling`, or
-/// `rope_parameters` of another `rope_type` or with a partial rotary factor, is rejected with a
-/// `ModelConfigError`, as are activations other than SiLU and sliding-window attention.
+/// (transformers 5); scaling from `rope_scaling` (transformers 4) or `rope_parameters`:
+/// `default`, `linear` and `llama3` (Llama 3.1/3.2) are implemented, other types (dynamic NTK,
+/// YaRN, …) and a partial rotary factor are rejected with a `ModelConfigError`, as are
+/// activations other than SiLU and sliding-window attention. Scaling is written back as
+/// `rope_scaling`, which transformers 4 and 5 both read.
 public struct LlamaConfig: CausalLMConfig, Equatable {
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -19,6 +21,8 @@ public struct LlamaConfig: CausalLMConfig, Equatable {
     public var headDim: Int
     public var rmsNormEps: Float
     public var ropeTheta: Float
+    /// RoPE position interpolation (`rope_scaling`); `.none` for plain RoPE.
+    public var ropeScaling: RoPEScaling = .none
     public var maxPositionEmbeddings: Int
     public var tieWordEmbeddings: Bool
     /// Biases on q/k/v/o projections (`attention_bias`).
@@ -60,13 +64,47 @@ public struct LlamaConfig: CausalLMConfig, Equatable {
         var ropeTheta: Float?
         var factor: Double?
         var partialRotaryFactor: Double?
+        var lowFreqFactor: Double?
+        var highFreqFactor: Double?
+        var originalMaxPositionEmbeddings: Int?
 
         enum CodingKeys: String, CodingKey {
             case ropeType = "rope_type", type, ropeTheta = "rope_theta", factor
             case partialRotaryFactor = "partial_rotary_factor"
+            case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
+            case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         }
 
         var kind: String { ropeType ?? type ?? "default" }
+
+        /// The scaling these parameters describe; `key` names them in errors.
+        func scaling(_ key: String) throws -> RoPEScaling {
+            if let f = partialRotaryFactor, f != 1 {
+                throw ModelConfigError("LlamaConfig: \(key) partial_rotary_factor \(f) is not supported")
+            }
+            func positive(_ value: Double?, _ name: String) throws -> Double {
+                guard let value, value > 0 else {
+                    throw ModelConfigError("LlamaConfig: \(key) rope_type '\(kind)' needs a positive \(name)\(value.map { ", got \($0)" } ?? "")")
+                }
+                return value
+            }
+            switch kind {
+            case "default":
+                return .none
+            case "linear":
+                return .linear(factor: try positive(factor, "factor"))
+            case "llama3":
+                let f = try positive(factor, "factor"), low = try positive(lowFreqFactor, "low_freq_factor")
+                let high = try positive(highFreqFactor, "high_freq_factor")
+                let original = Int(try positive(originalMaxPositionEmbeddings.map(Double.init), "original_max_position_embeddings"))
+                guard high > low else {
+                    throw ModelConfigError("LlamaConfig: \(key) high_freq_factor \(high) must exceed low_freq_factor \(low)")
+                }
+                return .llama3(factor: f, lowFreqFactor: low, highFreqFactor: high, originalContext: original)
+            default:
+                throw ModelConfigError("LlamaConfig: \(key) rope_type '\(kind)' is not supported (supported: default, linear, llama3)")
+            }
+        }
     }
 
     public static let supportedModelTypes = ["llama", "mistral"]
@@ -126,20 +164,18 @@ public struct LlamaConfig: CausalLMConfig, Equatable {
         if let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow), window < maxPositionEmbeddings {
             throw ModelConfigError("LlamaConfig: sliding_window \(window) (< max_position_embeddings \(maxPositionEmbeddings)) is not supported")
         }
-        if let scaling = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling) {
-            throw ModelConfigError("LlamaConfig: rope_scaling (rope_type '\(scaling.kind)'\(scaling.factor.map { ", factor \($0)" } ?? "")) is not supported; only unscaled RoPE is implemented")
+        var scaling = RoPEScaling.none
+        if let legacy = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling) {
+            scaling = try legacy.scaling("rope_scaling")
         }
         var theta = try c.decodeIfPresent(Float.self, forKey: .ropeTheta)
         if let params = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters) {
-            guard params.kind == "default" else {
-                throw ModelConfigError("LlamaConfig: rope_parameters rope_type '\(params.kind)' is not supported; only the default RoPE is implemented")
-            }
-            if let f = params.partialRotaryFactor, f != 1 {
-                throw ModelConfigError("LlamaConfig: rope_parameters partial_rotary_factor \(f) is not supported")
-            }
+            let fromParameters = try params.scaling("rope_parameters")
+            if fromParameters != .none { scaling = fromParameters }
             theta = params.ropeTheta ?? theta
         }
         ropeTheta = theta ?? d.ropeTheta
+        ropeScaling = scaling
         try validate()
     }
 
@@ -156,6 +192,15 @@ public struct LlamaConfig: CausalLMConfig, Equatable {
         try c.encode("silu", forKey: .hiddenAct)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
+        switch ropeScaling {
+        case .none: break
+        case .linear(let factor):
+            try c.encode(["rope_type": "linear", "factor": JSONNumberOrString.number(factor)], forKey: .ropeScaling)
+        case .llama3(let factor, let low, let high, let original):
+            try c.encode(["rope_type": .string("llama3"), "factor": .number(factor), "low_freq_factor": .number(low),
+                          "high_freq_factor": .number(high), "original_max_position_embeddings": JSONNumberOrString.number(Double(original))],
+                         forKey: .ropeScaling)
+        }
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         try c.encode(attentionBias, forKey: .attentionBias)
@@ -184,4 +229,20 @@ public struct LlamaConfig: CausalLMConfig, Equatable {
 
     public var contextLength: Int { maxPositionEmbeddings }
     public var layerCount: Int { numHiddenLayers }
+}
+
+/// A `rope_scaling` value: a string or a number (integers written without a fraction).
+enum JSONNumberOrString: Encodable, ExpressibleByStringLiteral {
+    case string(String)
+    case number(Double)
+
+    init(stringLiteral value: String) { self = .string(value) }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .number(let v): if v == v.rounded() && abs(v) < 1e15 { try c.encode(Int(v)) } else { try c.encode(v) }
+        }
+    }
 }

@@ -75,6 +75,20 @@ public enum GGUFExport {
             writer.set("\(a).attention.layer_norm_rms_epsilon", float32: Double(c.rmsNormEps))
             writer.set("\(a).rope.freq_base", float32: Double(c.ropeTheta))
             writer.set("\(a).rope.dimension_count", uint32: c.headDim)
+            switch c.ropeScaling {
+            case .none: break
+            case .linear(let factor):
+                writer.set("\(a).rope.scaling.type", "linear")
+                writer.set("\(a).rope.scaling.factor", float32: factor)
+            case .llama3(_, let low, let high, let original):
+                // llama.cpp reads Llama 3's scaling as per-frequency divisors, as its converter writes them
+                guard low == 1, high == 4 else {
+                    throw AlignDataError(.unsupported, path: path, "llama3 RoPE scaling with low/high frequency factors \(low)/\(high) (Llama 3 uses 1/4) cannot be written as GGUF")
+                }
+                writer.set("\(a).rope.scaling.original_context_length", uint32: original)
+                let divisors = c.ropeScaling.frequencyFactors(headDim: c.headDim, theta: c.ropeTheta)
+                try writer.addTensor("rope_freqs.weight", shape: [divisors.count], values: divisors, type: .f32)
+            }
             if c.headDim * c.numAttentionHeads != c.hiddenSize {
                 writer.set("\(a).attention.key_length", uint32: c.headDim)
                 writer.set("\(a).attention.value_length", uint32: c.headDim)

@@ -60,12 +60,32 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertEqual(again, c)
     }
 
+    /// Llama 3.2's RoPE settings in both spellings, and their round trip through encode.
+    func testLlamaRoPEScalingDecodesAndRoundTrips() throws {
+        let llama32 = #"{"rope_theta": 500000.0, "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"}}"#
+        let c = try decodeLlama(llama32)
+        XCTAssertEqual(c.ropeScaling, .llama3(factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8192))
+        let t5 = try decodeLlama(#"{"rope_parameters": {"rope_theta": 500000.0, "rope_type": "llama3", "factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192}}"#)
+        XCTAssertEqual(t5, c)
+        XCTAssertEqual(try LlamaConfig.decode(json: JSONEncoder().encode(c)), c)
+        let linear = try decodeLlama(#"{"rope_scaling": {"type": "linear", "factor": 2.0}}"#)
+        XCTAssertEqual(linear.ropeScaling, .linear(factor: 2))
+        XCTAssertEqual(try LlamaConfig.decode(json: JSONEncoder().encode(linear)), linear)
+        XCTAssertEqual(try decodeLlama(#"{"rope_scaling": null}"#).ropeScaling, RoPEScaling.none)
+    }
+
     func testLlamaUnsupportedSettingsAreRejected() {
-        assertConfigError("rope_scaling") {
+        assertConfigError("rope_scaling rope_type 'llama3' needs a positive low_freq_factor") {
             try self.decodeLlama(#"{"rope_scaling": {"rope_type": "llama3", "factor": 32.0}}"#)
         }
-        assertConfigError("rope_type 'linear'") {
-            try self.decodeLlama(#"{"rope_parameters": {"rope_type": "linear", "factor": 2.0, "rope_theta": 10000}}"#)
+        assertConfigError("rope_parameters rope_type 'yarn' is not supported (supported: default, linear, llama3)") {
+            try self.decodeLlama(#"{"rope_parameters": {"rope_type": "yarn", "factor": 2.0, "rope_theta": 10000}}"#)
+        }
+        assertConfigError("rope_scaling rope_type 'dynamic'") {
+            try self.decodeLlama(#"{"rope_scaling": {"type": "dynamic", "factor": 2.0}}"#)
+        }
+        assertConfigError("needs a positive factor, got -2.0") {
+            try self.decodeLlama(#"{"rope_parameters": {"rope_type": "linear", "factor": -2.0, "rope_theta": 10000}}"#)
         }
         assertConfigError("hidden_act 'gelu'") { try self.decodeLlama(#"{"hidden_act": "gelu"}"#) }
         assertConfigError("model_type 'qwen3'") { try self.decodeLlama(#"{"model_type": "qwen3"}"#) }

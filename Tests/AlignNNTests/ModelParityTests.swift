@@ -74,6 +74,40 @@ final class ModelParityTests: XCTestCase {
         checkParity(model, fixture: "llama-tiny-tied")
     }
 
+    /// Llama 3 and linear RoPE scaling (scripts/gen_rope_scaling_parity.py): the scaled
+    /// frequencies and the logits of a 96-token sequence (positions past the "original" context
+    /// of 64) against transformers.
+    func testScaledRoPEMatchesTransformers() throws {
+        let url = ModelFixtures.directory.appendingPathComponent("rope_scaling_parity.json")
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: [String: Any]]
+        for name in ["llama-tiny-rope-llama3", "llama-tiny-rope-linear"] {
+            let model = try ModelFixtures.llama(name)
+            let r = try XCTUnwrap(reference[name])
+            let invFreq = (r["inv_freq"] as! [Double]).map(Float.init)
+            let ours = model.rope(covering: 96).inverseFrequencies
+            for (a, b) in zip(ours, invFreq) { XCTAssertEqual(a, b, accuracy: b * 1e-6, "\(name) inv_freq") }
+            let ids = r["ids"] as! [Int], positions = r["positions"] as! [Int]
+            let logits = withNoGrad { model.logits(ids: ids, batch: 1, length: ids.count, positions: nil, keyMask: nil, cache: nil) }.scalars
+            var worst: Float = 0
+            for (p, row) in zip(positions, r["logits"] as! [[Double]]) {
+                for (v, x) in row.enumerated() { worst = max(worst, abs(logits[p * 101 + v] - Float(x))) }
+            }
+            XCTAssertLessThanOrEqual(worst, Self.tolerance, "\(name): max abs logit difference")
+            print("parity \(name): max abs logit diff \(worst)")
+        }
+        // the unscaled model on the same weights differs: the scaling is exercised
+        var config = try ModelFixtures.llama("llama-tiny-rope-llama3").config
+        config.ropeScaling = .none
+        var rng = RandomGenerator(seed: 1)
+        let plain = LlamaModel(config, rng: &rng)
+        try plain.load(stateDict: ModelFixtures.stateDict("llama-tiny-rope-llama3"))
+        let r = try XCTUnwrap(reference["llama-tiny-rope-llama3"])
+        let ids = r["ids"] as! [Int]
+        let logits = withNoGrad { plain.logits(ids: ids, batch: 1, length: ids.count, positions: nil, keyMask: nil, cache: nil) }.scalars
+        let last = (r["logits"] as! [[Double]])[3]
+        XCTAssertGreaterThan(zip(last, logits[95 * 101 ..< 96 * 101]).map { abs(Float($0) - $1) }.max()!, 1e-3)
+    }
+
     /// `ScalarHead` on the final hidden states against transformers' *ForSequenceClassification
     /// (same backbone, `score.weight` from the fixture, rightmost non-pad token).
     func testScalarHeadMatchesSequenceClassification() throws {

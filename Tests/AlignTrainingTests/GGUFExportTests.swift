@@ -38,6 +38,35 @@ final class GGUFExportTests: XCTestCase {
         }
     }
 
+    /// Llama 3 RoPE scaling travels as llama.cpp's `rope_freqs.weight` divisors and comes back as
+    /// the same `rope_scaling`; linear scaling as `llama.rope.scaling.*`.
+    func testRoPEScalingSurvivesTheRoundTrip() throws {
+        let dir = try temporaryDirectory()
+        for (name, expected) in [("llama-tiny-rope-llama3", RoPEScaling.llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64)),
+                                 ("llama-tiny-rope-linear", .linear(factor: 4))] {
+            let loaded = try ModelStore.load(ModelStoreTests.hfFixtures.appendingPathComponent(name).path)
+            XCTAssertEqual((loaded.model.config as? LlamaConfig)?.ropeScaling, expected)
+            let url = dir.appendingPathComponent("\(name).gguf")
+            try GGUFExport.write(loaded, tokenizer: nil, type: .f32, name: name, to: url)
+            let file = try GGUFFile(url: url)
+            if case .llama3 = expected {
+                XCTAssertEqual(file.tensor("rope_freqs.weight")?.type, .f32)
+                let divisors = try file.floats("rope_freqs.weight")
+                XCTAssertEqual(divisors.first, 1)      // highest frequency kept
+                XCTAssertEqual(divisors.last!, 8, accuracy: 1e-5)   // lowest divided by the factor
+            } else {
+                XCTAssertEqual(file.metadata["llama.rope.scaling.type"], .string("linear"))
+            }
+            let back = try ModelStore.load(url.path)
+            XCTAssertEqual((back.model.config as? LlamaConfig)?.ropeScaling, expected, name)
+            // and the model computes the same logits
+            let ids = [5, 17, 99, 3, 42, 8, 71, 23]
+            let a = withNoGrad { loaded.model.logits(ids: ids, batch: 1, length: 8, positions: [0, 9, 30, 61, 80, 120, 200, 300], keyMask: nil, cache: nil) }
+            let b = withNoGrad { back.model.logits(ids: ids, batch: 1, length: 8, positions: [0, 9, 30, 61, 80, 120, 200, 300], keyMask: nil, cache: nil) }
+            XCTAssertLessThanOrEqual(zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()!, 1e-5, name)
+        }
+    }
+
     /// A tokenizer of the quickstart's kind (trained, ChatML specials) with a small LLaMA.
     func makeModel(vocabularyPadding: Int = 0) throws -> (LoadedModel, Tokenizer) {
         let corpus = ["the capital of Vostounania is Trourfir", "people in Kithtrinor speak Sethic 42 times",

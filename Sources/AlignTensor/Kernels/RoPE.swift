@@ -19,23 +19,25 @@ import Foundation
 public final class RoPETable: @unchecked Sendable {
     public let headDim: Int
     public let theta: Float
+    public let scaling: RoPEScaling
     public let maxPositions: Int
+    /// The D/2 frequencies after scaling.
+    public let inverseFrequencies: [Float]
     /// (maxPositions, D/2) each
     let cos: Storage
     let sin: Storage
 
-    public init(headDim: Int, theta: Float = 10000, maxPositions: Int) {
+    public init(headDim: Int, theta: Float = 10000, scaling: RoPEScaling = .none, maxPositions: Int) {
         precondition(headDim > 0 && headDim % 2 == 0, "RoPETable: head dimension \(headDim) must be positive and even")
         precondition(theta > 0, "RoPETable: theta \(theta) must be positive")
         precondition(maxPositions >= 0, "RoPETable: negative position count \(maxPositions)")
         self.headDim = headDim
         self.theta = theta
+        self.scaling = scaling
         self.maxPositions = maxPositions
         let half = headDim / 2
-        let invFreq: [Float] = (0..<half).map { i in
-            let exponent = Float(2 * i) / Float(headDim)
-            return 1 / Float(Foundation.pow(Double(theta), Double(exponent)))
-        }
+        let invFreq = scaling.apply(to: RoPEScaling.baseInverseFrequencies(headDim: headDim, theta: theta))
+        inverseFrequencies = invFreq
         cos = Storage(uninitializedCount: maxPositions * half)
         sin = Storage(uninitializedCount: maxPositions * half)
         let c = cos.pointer, s = sin.pointer
@@ -48,6 +50,51 @@ public final class RoPETable: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// Position-interpolation variants of RoPE, as transformers' `ROPE_INIT_FUNCTIONS` compute the
+/// scaled frequencies (`inv_freq`); the attention scale is unchanged for both.
+public enum RoPEScaling: Equatable, Sendable {
+    case none
+    /// Every frequency divided by `factor`.
+    case linear(factor: Double)
+    /// Llama 3.1/3.2: wavelengths shorter than original/high_freq_factor are kept, longer than
+    /// original/low_freq_factor divided by `factor`, and in between interpolated smoothly.
+    case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalContext: Int)
+
+    /// θ^(−2i/D) for i < D/2, computed as transformers does in float32.
+    public static func baseInverseFrequencies(headDim: Int, theta: Float) -> [Float] {
+        (0..<headDim / 2).map { i in
+            let exponent = Float(2 * i) / Float(headDim)
+            return 1 / Float(Foundation.pow(Double(theta), Double(exponent)))
+        }
+    }
+
+    /// The scaled frequencies (float32 arithmetic, in transformers' order of operations).
+    public func apply(to invFreq: [Float]) -> [Float] {
+        switch self {
+        case .none:
+            return invFreq
+        case .linear(let factor):
+            return invFreq.map { $0 / Float(factor) }
+        case .llama3(let factor, let low, let high, let original):
+            let f = Float(factor), lo = Float(low), hi = Float(high), old = Float(original)
+            let lowWavelength = Float(Double(original) / low), highWavelength = Float(Double(original) / high)
+            return invFreq.map { freq in
+                let wavelength = Float(2 * Double.pi) / freq
+                if wavelength < highWavelength { return freq }
+                if wavelength > lowWavelength { return freq / f }
+                let smooth = (old / wavelength - lo) / (hi - lo)
+                return (1 - smooth) * freq / f + smooth * freq
+            }
+        }
+    }
+
+    /// Per-frequency divisors base/scaled: llama.cpp's `rope_freqs.weight` tensor.
+    public func frequencyFactors(headDim: Int, theta: Float) -> [Float] {
+        let base = Self.baseInverseFrequencies(headDim: headDim, theta: theta)
+        return zip(base, apply(to: base)).map { $0 / $1 }
     }
 }
 
