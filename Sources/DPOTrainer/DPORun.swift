@@ -50,7 +50,11 @@ public enum DPORun {
             trainRef = dpo.precomputeRefLogProbs ? ReferenceLogProbCache.load(trainURL, for: train) : nil
             evalRef = dpo.precomputeRefLogProbs ? ReferenceLogProbCache.load(evalURL, for: eval) : nil
             if trainRef == nil || (!eval.isEmpty && evalRef == nil) || !dpo.precomputeRefLogProbs {
-                let reference = try referenceModelFor(run)
+                // the cached log-probs of the starting policy need no second copy of it: nothing
+                // has been trained (or restored from a checkpoint) yet, and LoRA adapters start at zero
+                let startingPolicy: Bool
+                if case .path = run.config.model.source { startingPolicy = dpo.precomputeRefLogProbs && run.config.model.reference == nil } else { startingPolicy = false }
+                let reference = startingPolicy ? run.model : try referenceModelFor(run)
                 if dpo.precomputeRefLogProbs {
                     let started = Date()
                     let t = ReferenceLogProbCache.compute(reference: reference, examples: train, padID: padID, batchSize: config.batchSize)

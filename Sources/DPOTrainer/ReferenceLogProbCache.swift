@@ -47,6 +47,8 @@ public struct ReferenceLogProbCache: Codable, Equatable {
     }
 
     public func save(_ url: URL) throws {
-        try writeFileAtomically(try JSONEncoder().encode(self), to: url)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]   // the same values give the same bytes
+        try writeFileAtomically(try encoder.encode(self), to: url)
     }
 }

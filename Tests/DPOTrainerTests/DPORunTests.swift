@@ -65,6 +65,17 @@ final class DPORunTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/final/model.safetensors").path))
     }
 
+    /// Without `model.reference` the cached log-probs come from the policy itself before training
+    /// (no second copy is loaded); they equal those of the same weights loaded as a reference.
+    func testStartingPolicyAsReferenceEqualsALoadedReference() throws {
+        _ = try DPORun.run(config: load(["max_steps=1", "output_dir=\(dir.path)/a"])) { _ in }
+        _ = try DPORun.run(config: load(["max_steps=1", "output_dir=\(dir.path)/b", "model.reference=\(dir.path)/base"])) { _ in }
+        for file in ["reference_logps.json", "reference_logps_eval.json"] {
+            let a = try Data(contentsOf: dir.appendingPathComponent("a/\(file)")), b = try Data(contentsOf: dir.appendingPathComponent("b/\(file)"))
+            XCTAssertEqual(a, b, "\(file): \(String(decoding: a, as: UTF8.self)) vs \(String(decoding: b, as: UTF8.self))")   // bit-equal values, sorted keys
+        }
+    }
+
     func testReferenceCacheIsReusedOnResumeAndSimPONeedsNone() throws {
         var messages: [String] = []
         _ = try DPORun.run(config: load(["max_steps=4", "save_every=2"])) { e in if case .message(let m) = e { messages.append(m) } }
