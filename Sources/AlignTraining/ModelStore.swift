@@ -74,10 +74,12 @@ public enum ModelStore {
                       zeroMissingLMHead: Bool = false) throws -> any CausalLM {
         var rng = RandomGenerator(seed: 0)
         do {
-            let model: any CausalLM
-            switch family {
-            case .gpt2: model = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
-            case .llama: model = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+            // every parameter is overwritten by the strict load below: no random draws
+            let model: any CausalLM = try withDeferredInitialization {
+                switch family {
+                case .gpt2: return GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
+                case .llama: return LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+                }
             }
             var stateDict = stateDict
             if zeroMissingLMHead, stateDict["lm_head.weight"] == nil,

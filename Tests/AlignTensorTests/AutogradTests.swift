@@ -118,4 +118,18 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(s.pointer[0], 0)
         XCTAssertEqual(s.pointer[s.count - 1], 0)
     }
+
+    func testDeferredInitializationSkipsTheDrawsAndIsScoped() {
+        var rng = RandomGenerator(seed: 4)
+        let before = rng
+        let (a, b) = withDeferredInitialization {
+            (Tensor.randn([3, 2], std: 1, rng: &rng, requiresGrad: true), Tensor.uniform([4], low: 1, high: 2, rng: &rng))
+        }
+        XCTAssertEqual(a.scalars, [Float](repeating: 0, count: 6))
+        XCTAssertTrue(a.requiresGrad)
+        XCTAssertEqual(b.scalars, [0, 0, 0, 0])
+        XCTAssertEqual(rng.next(), { var r = before; return r.next() }())   // the generator did not move
+        XCTAssertFalse(ParameterInitialization.isDeferred)
+        XCTAssertNotEqual(Tensor.randn([3], rng: &rng).scalars, [0, 0, 0])
+    }
 }

@@ -68,6 +68,7 @@ public final class Tensor: @unchecked Sendable {
     /// Normal(mean, std) entries drawn from `rng`.
     public static func randn(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout RandomGenerator,
                              requiresGrad: Bool = false) -> Tensor {
+        if ParameterInitialization.isDeferred { return zeros(shape, requiresGrad: requiresGrad) }
         let s = Storage(uninitializedCount: shapeCount(shape))
         rng.fillNormal(s.buffer, mean: mean, std: std)
         return Tensor(shape: shape, storage: s, requiresGrad: requiresGrad)
@@ -76,6 +77,7 @@ public final class Tensor: @unchecked Sendable {
     /// Uniform[low, high) entries drawn from `rng`.
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, rng: inout RandomGenerator,
                                requiresGrad: Bool = false) -> Tensor {
+        if ParameterInitialization.isDeferred { return zeros(shape, requiresGrad: requiresGrad) }
         let s = Storage(uninitializedCount: shapeCount(shape))
         rng.fillUniform(s.buffer, low: low, high: high)
         return Tensor(shape: shape, storage: s, requiresGrad: requiresGrad)
