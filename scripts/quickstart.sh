@@ -53,5 +53,5 @@ echo
 echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2)"
 echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2)"
 echo "alignment accuracy of the Q8_0 GGUF export: $(tail -n 1 "$OUT/penn-gguf.txt" | cut -d' ' -f2)"
-echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo}: run.json, metrics.jsonl, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"
+echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo}: run.json, metrics.jsonl, curves.svg, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"
 echo "try:     $ALIGN generate --model $OUT/sft/final --chat --prompt \"$(head -n 1 "$Q/data/heldout.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["prompt"])' 2>/dev/null || echo 'What is the capital of Vostounania?')\""

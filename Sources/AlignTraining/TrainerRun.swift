@@ -154,6 +154,8 @@ public final class TrainerRun {
         }
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try writeFileAtomically(data, to: out.appendingPathComponent("summary.json"))
+        try TrainingCurves.write(outputDirectory: out, title: "\(out.lastPathComponent): \(extraSummary["trainer"] as? String ?? "training")",
+                                 keys: ["loss"] + objective.plottedMetrics + ["learning_rate"])
         return summary
     }
 

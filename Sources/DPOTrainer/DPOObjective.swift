@@ -101,6 +101,8 @@ public final class DPOObjective: TrainingObjective {
         return Dictionary(uniqueKeysWithValues: sums.map { ("eval/\($0.key)", $0.value / Double(eval.count)) })
     }
 
+    public var plottedMetrics: [String] { ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] }
+
     public func saveState() throws -> Data { try JSONEncoder().encode(loader.state) }
     public func restoreState(_ data: Data) throws { try loader.restore(JSONDecoder().decode(DataLoaderState.self, from: data)) }
 }

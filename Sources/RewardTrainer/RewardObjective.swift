@@ -117,6 +117,8 @@ public final class RewardObjective: TrainingObjective {
                                             loraDropout: LoRADropoutState.capture(model.backbone)))
     }
 
+    public var plottedMetrics: [String] { ["accuracy", "margin_mean"] }
+
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
         try source.restore(s.source)

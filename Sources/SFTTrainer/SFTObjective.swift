@@ -83,6 +83,8 @@ public final class SFTObjective: TrainingObjective {
         try JSONEncoder().encode(SavedState(source: source.state, loraDropout: LoRADropoutState.capture(model)))
     }
 
+    public var plottedMetrics: [String] { ["kl"] }   // nll equals the loss without KL-SFT
+
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
         try source.restore(s.source)

@@ -83,4 +83,17 @@ final class ReportTests: XCTestCase {
         let ys = points.map { Double($0.split(separator: ",")[1])! }
         XCTAssertLessThan(ys[0], ys[1])   // SVG y grows downward: 2 is above 1
     }
+
+    func testTrainingCurvesPairTrainAndEvalAndSkipAbsentKeys() throws {
+        let file = try MetricsFile(path: "m.jsonl", text: """
+        {"step":0,"eval/loss":0.9}
+        {"step":1,"loss":0.8,"learning_rate":0.1}
+        {"step":2,"loss":0.6,"learning_rate":0.05,"eval/loss":0.7}
+        """)
+        let panels = TrainingCurves.panels(file, keys: ["loss", "rewards/margins", "learning_rate"])
+        XCTAssertEqual(panels.map(\.title), ["loss", "learning_rate"])
+        XCTAssertEqual(panels[0].series.map(\.label), ["train", "eval"])
+        XCTAssertEqual(panels[0].series[1].points.map(\.x), [0, 2])
+        XCTAssertEqual(panels[1].series.map(\.label), ["train"])
+    }
 }

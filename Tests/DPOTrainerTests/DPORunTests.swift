@@ -63,6 +63,13 @@ final class DPORunTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/reference_logps.json").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/final/model.safetensors").path))
+        // curves.svg: loss, the reward metrics and the learning rate, train and eval lines
+        let svg = try String(contentsOf: dir.appendingPathComponent("out/curves.svg"), encoding: .utf8)
+        for panel in ["loss", "rewards/chosen", "rewards/margins", "rewards/accuracies", "learning_rate"] {
+            XCTAssertTrue(svg.contains(">\(panel)</text>"), panel)
+        }
+        XCTAssertTrue(svg.contains("data-label=\"eval\""))
+        XCTAssertTrue(svg.contains("data-label=\"train\""))
     }
 
     /// Without `model.reference` the cached log-probs come from the policy itself before training

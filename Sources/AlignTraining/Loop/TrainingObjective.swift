@@ -30,4 +30,11 @@ public protocol TrainingObjective: AnyObject {
     /// Data position and RNG state, serialised; restored by `restoreState`.
     func saveState() throws -> Data
     func restoreState(_ data: Data) throws
+
+    /// The trainer's headline metrics, drawn in `curves.svg` after the loss.
+    var plottedMetrics: [String] { get }
+}
+
+extension TrainingObjective {
+    public var plottedMetrics: [String] { [] }
 }
