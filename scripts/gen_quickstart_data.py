@@ -27,6 +27,10 @@ countries with a capital, a language and a national animal.
                                            (chosen: "Y is the capital of X."), so plain DPO can
                                            lower both while the margin grows; held-out questions
                                            whose answer should use the chosen phrasing
+  configs/quickstart/data/choice_heldout.jsonl
+                                           {"question", "choices", "answer"}: four-way multiple
+                                           choice on the training countries' facts, for
+                                           `align eval --task choice` (accuracy and calibration)
 Run: python3 scripts/gen_quickstart_data.py
 """
 import json
@@ -164,5 +168,20 @@ with open(OUT / "phrasing_heldout.jsonl", "w") as fh:
         f = facts[i]
         for rel, (qs, _) in QUESTIONS.items():
             fh.write(json.dumps({"prompt": qs[0].format(**f), "answer": ALT_MARK[rel].format(**f)}) + "\n")
+# multiple choice (seed 003's C-Eval recipe; seed 004's calibration): the facts of training
+# countries with three distractors of the same kind; its own generator, so the files above stay
+# as they were
+mc_rng = random.Random(3)
+MC = {"capital": "What is the capital of {country}?", "language": "What language do people speak in {country}?",
+      "animal": "What is the national animal of {country}?"}
+with open(OUT / "choice_heldout.jsonl", "w") as fh:
+    for i in split["train"][:40]:
+        f = facts[i]
+        for rel, q in MC.items():
+            field = ANSWER_FIELD[rel]
+            pool = sorted({g[field] for g in facts} - {f[field]})
+            options = mc_rng.sample(pool, 3) + [f[field]]
+            mc_rng.shuffle(options)
+            fh.write(json.dumps({"question": q.format(**f), "choices": options, "answer": "ABCD"[options.index(f[field])]}) + "\n")
 for p in sorted(OUT.iterdir()):
     print(p.relative_to(OUT.parent.parent.parent), p.stat().st_size, "bytes", sum(1 for _ in open(p)), "lines")

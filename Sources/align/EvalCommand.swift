@@ -5,28 +5,97 @@ import AlignTraining
 import ArgumentParser
 import Foundation
 
-/// `align eval`: alignment accuracy (ALGORITHMS.md, Evaluation): the fraction of greedy answers
-/// to held-out prompts that satisfy the target — here, that the answer contains the expected
-/// text ({"prompt", "answer"} JSONL), case-insensitively.
+/// `align eval`: what ALGORITHMS.md's Evaluation section measures on a model.
+/// - `--task contains` (default): alignment accuracy, the fraction of greedy answers to
+///   held-out `{"prompt", "answer"}` lines that contain the expected text, case-insensitively.
+/// - `--task choice`: multiple-choice accuracy from the option letters' logits (seed 003's
+///   C-Eval recipe) on `{"question", "choices", "answer"}` lines, with the expected
+///   calibration error of those probabilities (seed 004).
+/// - `--task perplexity`: exp(mean NLL) over the loss tokens of SFT-format data.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Answer held-out {\"prompt\", \"answer\"} lines greedily and report the fraction whose answer contains the expected text.")
+        abstract: "Evaluate a model: alignment accuracy of greedy answers, multiple-choice accuracy and calibration, or perplexity.")
+
+    enum Task: String, ExpressibleByArgument, CaseIterable {
+        case contains, choice, perplexity
+    }
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "JSONL file of {\"prompt\": …, \"answer\": …} objects.") var input: String
+    @Option(help: "JSONL input: {\"prompt\", \"answer\"} (contains), {\"question\", \"choices\", \"answer\"} (choice), or SFT data: text, prompt/completion or messages (perplexity).") var input: String
+    @Option(help: "What to measure: contains, choice or perplexity.") var task: Task = .contains
     @Flag(inversion: .prefixedNo, help: "Apply the model's chat template to each prompt (default on).") var chat = true
-    @Option(help: "Maximum tokens per answer.") var maxNewTokens = 32
-    @Option(help: "Prompts per generation batch.") var batchSize = 16
-    @Option(help: "Show this many question/answer examples.") var show = 5
-    @Flag(help: "Print one JSON object with the accuracy and every answer.") var json = false
+    @Option(help: "Maximum tokens per answer (contains).") var maxNewTokens = 32
+    @Option(help: "Sequences per batch.") var batchSize = 16
+    @Option(help: "Longest sequence for perplexity (longer ones are truncated from the left; default: the model's context).") var maxSeqLen: Int?
+    @Option(help: "Show this many examples.") var show = 5
+    @Flag(help: "Print one JSON object with the results.") var json = false
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
         guard maxNewTokens >= 1, batchSize >= 1 else { throw ValidationError("--max-new-tokens and --batch-size must be ≥ 1") }
+        if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be ≥ 2") }
     }
 
     func run() throws {
+        switch task {
+        case .contains: try runContains()
+        case .choice: try runChoice()
+        case .perplexity: try runPerplexity()
+        }
+    }
+
+    func printJSON(_ object: [String: Any]) throws {
+        print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]), as: UTF8.self))
+    }
+
+    func runChoice() throws {
+        let questions = try MultipleChoice.read(input)
+        let (loaded, tokenizer) = try model.load()
+        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
+        let results = try MultipleChoice.evaluate(questions, model: loaded.model, tokenizer: tokenizer, template: template, batchSize: batchSize)
+        let correct = results.filter(\.correct).count
+        let accuracy = Double(correct) / Double(results.count)
+        let confidences = results.map(\.confidence), hits = results.map(\.correct)
+        let ece = Calibration.expectedCalibrationError(confidences: confidences, correct: hits)
+        let meanConfidence = confidences.reduce(0, +) / Double(results.count)
+        let chance = questions.map { 1 / Double($0.choices.count) }.reduce(0, +) / Double(questions.count)
+        if json {
+            let rows = zip(questions, results).map { q, r -> [String: Any] in
+                ["question": q.question, "answer": MultipleChoice.letters[q.answer], "predicted": MultipleChoice.letters[r.predicted],
+                 "probabilities": r.probabilities, "correct": r.correct]
+            }
+            try printJSON(["accuracy": accuracy, "correct": correct, "total": results.count, "chance": chance, "ece": ece,
+                           "mean_confidence": meanConfidence, "questions": rows])
+            return
+        }
+        for (q, r) in zip(questions, results).prefix(show) {
+            print("  \(r.correct ? "✓" : "✗") \(q.question) → \(MultipleChoice.letters[r.predicted]) (p \(String(format: "%.2f", r.confidence)); answer \(MultipleChoice.letters[q.answer]))")
+        }
+        print(String(format: "accuracy %.1f%% (%d/%d; chance %.1f%%)  ECE %.3f  mean confidence %.3f",
+                     100 * accuracy, correct, results.count, 100 * chance, ece, meanConfidence))
+    }
+
+    func runPerplexity() throws {
+        let (loaded, tokenizer) = try model.load()
+        let file = try DatasetFile.read(URL(fileURLWithPath: input))
+        guard file.format != .preference else {
+            throw ValidationError("\(input): preference pairs have no single text to score; give text, prompt/completion or messages lines")
+        }
+        let template = ChatTemplate.detect(tokenizer) ?? .chatml
+        let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
+        let set = try file.sftExamples(tokenizer: tokenizer, options: options)
+        guard !set.examples.isEmpty else { throw ValidationError("\(input): no examples (\(set.report))") }
+        let r = Perplexity.evaluate(set.examples, model: loaded.model, padID: Batch.padID(for: tokenizer), batchSize: batchSize)
+        if json {
+            try printJSON(["perplexity": r.perplexity, "nll": r.nll, "tokens": r.tokens, "sequences": r.sequences, "format": file.format.rawValue])
+            return
+        }
+        print(String(format: "perplexity %.3f (mean NLL %.4f nats over %d scored tokens of %d sequences, %@)",
+                     r.perplexity, r.nll, r.tokens, r.sequences, file.format.rawValue))
+    }
+
+    func runContains() throws {
         var items: [(prompt: String, answer: String)] = []
         let text = try String(contentsOfFile: input, encoding: .utf8)
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -44,8 +113,7 @@ struct EvalCommand: ParsableCommand {
         let accuracy = Double(correct.filter { $0 }.count) / Double(items.count)
         if json {
             let rows = zip(items, zip(answers, correct)).map { ["prompt": $0.prompt, "expected": $0.answer, "answer": $1.0, "correct": $1.1] as [String: Any] }
-            let obj: [String: Any] = ["accuracy": accuracy, "correct": correct.filter { $0 }.count, "total": items.count, "answers": rows]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]), as: UTF8.self))
+            try printJSON(["accuracy": accuracy, "correct": correct.filter { $0 }.count, "total": items.count, "answers": rows])
             return
         }
         for i in 0..<min(show, items.count) {

@@ -1,0 +1,105 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import Foundation
+import XCTest
+@testable import AlignTraining
+
+/// The evaluation measures behind `align eval --task choice|perplexity`: calibration error by
+/// hand, multiple-choice probabilities against the model's own logits of each unpadded prompt,
+/// perplexity against a per-sequence computation, and input errors naming file and line.
+final class EvaluationTests: XCTestCase {
+    func testExpectedCalibrationErrorByHand() {
+        // bins of width 0.1: {0.95 ✓} {0.85 ✗} {0.62 ✓} {0.55 ✗}: (0.05 + 0.85 + 0.38 + 0.55) / 4
+        let ece = Calibration.expectedCalibrationError(confidences: [0.95, 0.85, 0.62, 0.55], correct: [true, false, true, false])
+        XCTAssertEqual(ece, 0.4575, accuracy: 1e-12)
+        // two in one bin: |1/2 − 0.925| · 2/3, plus the lone 0.5 ✓ at |1 − 0.5| · 1/3
+        let ece2 = Calibration.expectedCalibrationError(confidences: [0.9, 0.95, 0.5], correct: [true, false, true])
+        XCTAssertEqual(ece2, abs(0.5 - 0.925) * 2 / 3 + 0.5 / 3, accuracy: 1e-12)
+        let bins = Calibration.bins(confidences: [1.0, 0.0], correct: [true, false])
+        XCTAssertEqual(bins[9].count, 1)   // confidence 1 falls in the last bin
+        XCTAssertEqual(bins[0].count, 1)
+        XCTAssertEqual(Calibration.expectedCalibrationError(confidences: [1, 1], correct: [true, true]), 0)
+    }
+
+    func makeModel() throws -> (LlamaModel, Tokenizer) {
+        let corpus = ["What is the capital of Vostounania? A. Trourfir B. Plainzen C. Stonfos D. Pumplouth Answer: A",
+                      "people in Kithtrinor speak Sethic", "the national animal is the otter"]
+        var tok = try Tokenizer.train(on: corpus, options: BPETrainingOptions(vocabSize: 300, specialTokens: ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]))
+        tok.eosToken = "<|im_end|>"
+        tok.padToken = "<|endoftext|>"
+        var rng = RandomGenerator(seed: 21)
+        let config = LlamaConfig(vocabSize: tok.vocabSize, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 2,
+                                 numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 128, tieWordEmbeddings: true)
+        return (LlamaModel(config, std: 0.3, rng: &rng), tok)
+    }
+
+    func testChoiceProbabilitiesAreTheLetterLogitsOfEachPrompt() throws {
+        let (model, tok) = try makeModel()
+        let questions = [
+            MultipleChoice.Question(question: "What is the capital of Vostounania?", choices: ["Trourfir", "Plainzen", "Stonfos", "Pumplouth"], answer: 0),
+            MultipleChoice.Question(question: "Which language?", choices: ["Sethic", "Bralic"], answer: 1),
+            MultipleChoice.Question(question: "And the national animal of a much longer named country, please?", choices: ["otter", "lynx", "swan"], answer: 2),
+        ]
+        for template in [nil, ChatTemplate.chatml] {
+            let batched = try MultipleChoice.evaluate(questions, model: model, tokenizer: tok, template: template, batchSize: 3)
+            for (q, r) in zip(questions, batched) {
+                XCTAssertEqual(r.probabilities.reduce(0, +), 1, accuracy: 1e-9)
+                XCTAssertEqual(r.probabilities.count, q.choices.count)
+                // the same prompt alone, no padding: the logits at its last position
+                let ids = try template.map { try $0.encode([.user(MultipleChoice.prompt(q))], with: tok, addGenerationPrompt: true).ids + tok.encode("Answer:", addSpecialTokens: false) }
+                    ?? tok.encode(MultipleChoice.prompt(q))
+                let logits = withNoGrad { model.logits(ids: ids, batch: 1, length: ids.count) }.scalars
+                let V = model.config.vocabSize
+                let letters = try MultipleChoice.letterTokens(q.choices.count, tokenizer: tok).map { Double(logits[(ids.count - 1) * V + $0]) }
+                let top = letters.max()!
+                let p = letters.map { Foundation.exp($0 - top) }
+                let expected = p.map { $0 / p.reduce(0, +) }
+                for (a, b) in zip(r.probabilities, expected) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+                XCTAssertEqual(r.predicted, expected.indices.max { expected[$0] < expected[$1] })
+                XCTAssertEqual(r.correct, r.predicted == q.answer)
+            }
+        }
+        XCTAssertTrue(MultipleChoice.prompt(questions[1]).hasSuffix("A. Sethic\nB. Bralic\nAnswer:"))
+    }
+
+    func testPerplexityIsTheMeanNLLOfTheScoredTokensWhateverTheBatching() throws {
+        let (model, tok) = try makeModel()
+        let texts = ["people in Kithtrinor speak Sethic", "the national animal is the otter", "What is the capital of Vostounania?"]
+        let examples = texts.map { t -> SFTExample in
+            let ids = tok.encode(t)
+            return SFTExample(ids: ids, lossMask: [Bool](repeating: true, count: ids.count))
+        }
+        let a = Perplexity.evaluate(examples, model: model, padID: 0, batchSize: 1)
+        let b = Perplexity.evaluate(examples, model: model, padID: 0, batchSize: 3)
+        XCTAssertEqual(a.nll, b.nll, accuracy: 1e-5)
+        XCTAssertEqual(a.tokens, examples.map { $0.ids.count - 1 }.reduce(0, +))   // every token but the first is predicted
+        var total = 0.0
+        for e in examples {
+            let logits = withNoGrad { model.logits(ids: e.ids, batch: 1, length: e.ids.count) }
+            let lp = withNoGrad { logits.reshaped([e.ids.count, model.config.vocabSize]).logProbs(ofTargets: Array(e.ids.dropFirst()) + [0]) }.scalars
+            total -= lp.dropLast().reduce(0.0) { $0 + Double($1) }
+        }
+        XCTAssertEqual(a.nll, total / Double(a.tokens), accuracy: 1e-5)
+        XCTAssertEqual(a.perplexity, Foundation.exp(a.nll))
+    }
+
+    func testChoiceInputErrorsNameFileAndLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-mc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func check(_ text: String, _ fragment: String) throws {
+            let url = dir.appendingPathComponent("q.jsonl")
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try MultipleChoice.read(url.path)) { XCTAssertTrue("\($0)".contains(fragment), "\($0)") }
+        }
+        let good = #"{"question": "q", "choices": ["a", "b"], "answer": "B"}"#
+        try check(good + "\n" + #"{"question": "q", "choices": ["a", "b"], "answer": "C"}"#, "q.jsonl:2: \"answer\" must be a letter A–B or an index 0–1")
+        try check(#"{"question": "q", "choices": ["a"], "answer": 0}"#, "q.jsonl:1: \"choices\" must be an array of 2 to 26 strings")
+        try check("\n\n", "no questions")
+        try check(good + "\n{", "q.jsonl:2: not a JSON object")
+        let url = dir.appendingPathComponent("ok.jsonl")
+        try (good + "\n" + #"{"question": "r", "choices": ["x", "y", "z"], "answer": 2}"#).write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try MultipleChoice.read(url.path).map(\.answer), [1, 2])
+    }
+}
