@@ -4,6 +4,7 @@ import AlignTensor
 import AlignTraining
 import ArgumentParser
 import Foundation
+import RewardTrainer
 
 /// `align eval`: what ALGORITHMS.md's Evaluation section measures on a model.
 /// - `--task contains` (default): alignment accuracy, the fraction of greedy answers to
@@ -12,18 +13,26 @@ import Foundation
 ///   C-Eval recipe) on `{"question", "choices", "answer"}` lines, with the expected
 ///   calibration error of those probabilities (seed 004).
 /// - `--task perplexity`: exp(mean NLL) over the loss tokens of SFT-format data.
+/// - `--task samples`: sampled answers to `{"prompt"}` lines: token entropy, distinct-1/2, and
+///   with `--reference` the KL to it, with `--reward-model` too the win rate against its samples.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a model: alignment accuracy of greedy answers, multiple-choice accuracy and calibration, or perplexity.")
 
     enum Task: String, ExpressibleByArgument, CaseIterable {
-        case contains, choice, perplexity
+        case contains, choice, perplexity, samples
     }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "JSONL input: {\"prompt\", \"answer\"} (contains), {\"question\", \"choices\", \"answer\"} (choice), or SFT data: text, prompt/completion or messages (perplexity).") var input: String
-    @Option(help: "What to measure: contains, choice or perplexity.") var task: Task = .contains
+    @Option(help: "What to measure: contains, choice, perplexity or samples.") var task: Task = .contains
+    @Option(help: "samples: the reference model (KL to it, and the other side of the win rate).") var reference: String?
+    @Option(help: "samples: a reward model (align rm) judging policy against reference samples.") var rewardModel: String?
+    @Option(help: "samples: answers sampled per prompt.") var samplesPerPrompt = 4
+    @Option(help: "samples: sampling temperature.") var temperature: Float = 1
+    @Option(help: "samples: nucleus (top-p) threshold.") var topP: Float = 1
+    @Option(help: "samples: seed of the first round of samples (round k uses seed + k).") var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Apply the model's chat template to each prompt (default on).") var chat = true
     @Option(help: "Maximum tokens per answer (contains).") var maxNewTokens = 32
     @Option(help: "Sequences per batch.") var batchSize = 16
@@ -35,6 +44,17 @@ struct EvalCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
         guard maxNewTokens >= 1, batchSize >= 1 else { throw ValidationError("--max-new-tokens and --batch-size must be ≥ 1") }
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be ≥ 2") }
+        if task == .samples {
+            guard samplesPerPrompt >= 1 else { throw ValidationError("--samples-per-prompt must be ≥ 1") }
+            if let error = SamplingConfig(temperature: temperature, topP: topP).validationError { throw ValidationError(error) }
+            guard temperature > 0 else { throw ValidationError("--temperature must be > 0 for --task samples (greedy answers have no spread)") }
+            if rewardModel != nil && reference == nil { throw ValidationError("--reward-model judges policy against reference samples: give --reference too") }
+            for path in [reference, rewardModel].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
+                throw ValidationError("\(path): no such file or directory")
+            }
+        } else if reference != nil || rewardModel != nil {
+            throw ValidationError("--reference and --reward-model belong to --task samples")
+        }
     }
 
     func run() throws {
@@ -42,6 +62,7 @@ struct EvalCommand: ParsableCommand {
         case .contains: try runContains()
         case .choice: try runChoice()
         case .perplexity: try runPerplexity()
+        case .samples: try runSamples()
         }
     }
 
@@ -93,6 +114,59 @@ struct EvalCommand: ParsableCommand {
         }
         print(String(format: "perplexity %.3f (mean NLL %.4f nats over %d scored tokens of %d sequences, %@)",
                      r.perplexity, r.nll, r.tokens, r.sequences, file.format.rawValue))
+    }
+
+    func runSamples() throws {
+        let text = try String(contentsOfFile: input, encoding: .utf8)
+        var prompts: [String] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let p = obj["prompt"] as? String else {
+                throw ValidationError("\(input):\(i + 1): expected a JSON object with a string field \"prompt\"")
+            }
+            prompts.append(p)
+        }
+        guard !prompts.isEmpty else { throw ValidationError("\(input): no prompts") }
+        let (loaded, tokenizer) = try model.load()
+        let policy = loaded.model
+        let referenceModel = try reference.map { try ModelStore.load($0).model }
+        if let r = referenceModel, r.config.vocabSize != policy.config.vocabSize {
+            throw ValidationError("--reference \(reference!): a vocabulary of \(r.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
+        }
+        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
+        let ids = try prompts.map { p in try template.map { try $0.encode([.user(p)], with: tokenizer, addGenerationPrompt: true).ids } ?? tokenizer.encode(p) }
+        var stops = policy.config.eosTokenIDs
+        if let eos = tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
+        let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topP: topP),
+                                      stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID)
+        let samples = try SampleStatistics.sample(policy, prompts: ids, count: samplesPerPrompt, config: config, tokenizer: tokenizer, batchSize: batchSize)
+        var referenceSamples: [SampleStatistics.Sample]?
+        var judge: (([SampleStatistics.Sample]) throws -> [Double])?
+        if let rewardModel, let referenceModel {
+            let rm = try RewardModelStore.load(rewardModel)
+            guard rm.model.backbone.config.vocabSize == policy.config.vocabSize else {
+                throw ValidationError("--reward-model \(rewardModel): a vocabulary of \(rm.model.backbone.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
+            }
+            referenceSamples = try SampleStatistics.sample(referenceModel, prompts: ids, count: samplesPerPrompt, config: config,
+                                                           tokenizer: tokenizer, batchSize: batchSize)
+            judge = { batch in rm.model.score(batch.map { $0.prompt + $0.tokens }, batchSize: self.batchSize).map { Double($0.reward) } }
+        }
+        let r = try SampleStatistics.evaluate(policy: policy, reference: referenceModel, samples: samples,
+                                              referenceSamples: referenceSamples, judge: judge)
+        if json {
+            var obj: [String: Any] = ["samples": r.samples, "mean_length": r.meanLength, "entropy": r.entropy,
+                                      "distinct_1": r.distinct1, "distinct_2": r.distinct2,
+                                      "texts": samples.map(\.text)]
+            if let kl = r.kl { obj["kl"] = kl; obj["kl_per_token"] = r.klPerToken! }
+            if let w = r.winRate { obj["win_rate"] = w }
+            try printJSON(obj)
+            return
+        }
+        for (p, s) in zip(prompts, samples).prefix(show) { print("  \(p) → \(s.text.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        var line = String(format: "%d samples, %.1f tokens each: entropy %.3f nats/token, distinct-1 %.3f, distinct-2 %.3f",
+                          r.samples, r.meanLength, r.entropy, r.distinct1, r.distinct2)
+        if let kl = r.kl { line += String(format: ", KL to the reference %.3f nats/sample (%.4f/token)", kl, r.klPerToken!) }
+        if let w = r.winRate { line += String(format: ", win rate vs the reference %.1f%%", 100 * w) }
+        print(line)
     }
 
     func runContains() throws {

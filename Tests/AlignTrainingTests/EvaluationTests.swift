@@ -102,4 +102,43 @@ final class EvaluationTests: XCTestCase {
         try (good + "\n" + #"{"question": "r", "choices": ["x", "y", "z"], "answer": 2}"#).write(to: url, atomically: true, encoding: .utf8)
         XCTAssertEqual(try MultipleChoice.read(url.path).map(\.answer), [1, 2])
     }
+
+    func testDistinctNByHand() {
+        // unigrams: a b a c | a b → 6 total, {a, b, c} distinct; bigrams: ab ba ac | ab → 4 total, 3 distinct
+        XCTAssertEqual(SampleStatistics.distinct(["a b a c", "a b"], n: 1), 3.0 / 6.0)
+        XCTAssertEqual(SampleStatistics.distinct(["a b a c", "a b"], n: 2), 3.0 / 4.0)
+        XCTAssertEqual(SampleStatistics.distinct(["", "x"], n: 2), 0)
+    }
+
+    func testSampleStatistics() throws {
+        let (model, tok) = try makeModel()
+        var rng = RandomGenerator(seed: 2)
+        // all-zero weights: every next-token distribution is uniform, entropy = log V
+        let uniform = LlamaModel(model.config, std: 0, rng: &rng)
+        let prompts = [tok.encode("people in"), tok.encode("the capital of")]
+        let config = GenerationConfig(maxNewTokens: 6, sampling: SamplingConfig(temperature: 1), stopTokenIDs: [], seed: 5)
+        let samples = try SampleStatistics.sample(model, prompts: prompts, count: 3, config: config, tokenizer: tok, batchSize: 2)
+        XCTAssertEqual(samples.count, 6)
+        XCTAssertEqual(samples.map(\.tokens.count), [Int](repeating: 6, count: 6))
+        // the same seeds give the same samples
+        let again = try SampleStatistics.sample(model, prompts: prompts, count: 3, config: config, tokenizer: tok, batchSize: 1)
+        XCTAssertEqual(again.map(\.tokens), samples.map(\.tokens))
+        let self_ = try SampleStatistics.evaluate(policy: model, reference: model, samples: samples)
+        XCTAssertEqual(self_.kl!, 0, accuracy: 1e-9)
+        XCTAssertGreaterThan(self_.entropy, 0)
+        XCTAssertLessThan(self_.entropy, Foundation.log(Double(model.config.vocabSize)))
+        let flat = try SampleStatistics.evaluate(policy: uniform, reference: model, samples: samples)
+        XCTAssertEqual(flat.entropy, Foundation.log(Double(model.config.vocabSize)), accuracy: 1e-4)
+        // KL(uniform ‖ model) estimated on these samples: Σ (−log V − log p_model)
+        let modelLogProbs = SampleStatistics.score(model, samples).map { $0.logProbs.reduce(0, +) }
+        let expected = modelLogProbs.map { -6 * Foundation.log(Double(model.config.vocabSize)) - $0 }.reduce(0, +) / 6
+        XCTAssertEqual(flat.kl!, expected, accuracy: 1e-3)
+        // win rate: a judge preferring longer texts, the reference samples shorter
+        let short = samples.map { SampleStatistics.Sample(prompt: $0.prompt, tokens: Array($0.tokens.prefix(2)), text: "x") }
+        var ties = samples
+        ties[0] = short[0]
+        let judged = try SampleStatistics.evaluate(policy: model, reference: model, samples: ties, referenceSamples: short,
+                                                   judge: { $0.map { Double($0.tokens.count) } })
+        XCTAssertEqual(judged.winRate!, (5 + 0.5) / 6, accuracy: 1e-12)
+    }
 }
