@@ -13,6 +13,8 @@ import RewardTrainer
 ///   C-Eval recipe) on `{"question", "choices", "answer"}` lines, with the expected
 ///   calibration error of those probabilities (seed 004).
 /// - `--task perplexity`: exp(mean NLL) over the loss tokens of SFT-format data.
+/// - `--task preference`: accuracy and margins of the policy's rewards on held-out preference
+///   pairs: DPO's implicit rewards β·(logπ − logπ_ref) with `--reference`, else logπ.
 /// - `--task samples`: sampled answers to `{"prompt"}` lines: token entropy, distinct-1/2, and
 ///   with `--reference` the KL to it, with `--reward-model` too the win rate against its samples.
 struct EvalCommand: ParsableCommand {
@@ -21,13 +23,14 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a model: alignment accuracy of greedy answers, multiple-choice accuracy and calibration, or perplexity.")
 
     enum Task: String, ExpressibleByArgument, CaseIterable {
-        case contains, choice, perplexity, samples
+        case contains, choice, perplexity, preference, samples
     }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "JSONL input: {\"prompt\", \"answer\"} (contains), {\"question\", \"choices\", \"answer\"} (choice), or SFT data: text, prompt/completion or messages (perplexity).") var input: String
-    @Option(help: "What to measure: contains, choice, perplexity or samples.") var task: Task = .contains
-    @Option(help: "samples: the reference model (KL to it, and the other side of the win rate).") var reference: String?
+    @Option(help: "What to measure: contains, choice, perplexity, preference or samples.") var task: Task = .contains
+    @Option(help: "preference, samples: the reference model (implicit rewards; KL to it, and the other side of the win rate).") var reference: String?
+    @Option(help: "preference: β of the implicit reward with --reference.") var beta: Double = 0.1
     @Option(help: "samples: a reward model (align rm) judging policy against reference samples.") var rewardModel: String?
     @Option(help: "samples: answers sampled per prompt.") var samplesPerPrompt = 4
     @Option(help: "samples: sampling temperature.") var temperature: Float = 1
@@ -52,9 +55,10 @@ struct EvalCommand: ParsableCommand {
             for path in [reference, rewardModel].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
                 throw ValidationError("\(path): no such file or directory")
             }
-        } else if reference != nil || rewardModel != nil {
-            throw ValidationError("--reference and --reward-model belong to --task samples")
+        } else if rewardModel != nil || (reference != nil && task != .preference) {
+            throw ValidationError("--reference belongs to --task preference or samples, --reward-model to --task samples")
         }
+        if let reference, !FileManager.default.fileExists(atPath: reference) { throw ValidationError("--reference \(reference): no such file or directory") }
     }
 
     func run() throws {
@@ -62,6 +66,7 @@ struct EvalCommand: ParsableCommand {
         case .contains: try runContains()
         case .choice: try runChoice()
         case .perplexity: try runPerplexity()
+        case .preference: try runPreference()
         case .samples: try runSamples()
         }
     }
@@ -114,6 +119,29 @@ struct EvalCommand: ParsableCommand {
         }
         print(String(format: "perplexity %.3f (mean NLL %.4f nats over %d scored tokens of %d sequences, %@)",
                      r.perplexity, r.nll, r.tokens, r.sequences, file.format.rawValue))
+    }
+
+    func runPreference() throws {
+        let (loaded, tokenizer) = try model.load()
+        let file = try DatasetFile.read(URL(fileURLWithPath: input), format: .preference)
+        let template = ChatTemplate.detect(tokenizer) ?? .chatml
+        let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
+        let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
+        guard !set.examples.isEmpty else { throw ValidationError("\(input): no preference pairs (\(set.report))") }
+        let referenceModel = try reference.map { try ModelStore.load($0).model }
+        if let r = referenceModel, r.config.vocabSize != loaded.model.config.vocabSize {
+            throw ValidationError("--reference \(reference!): a vocabulary of \(r.config.vocabSize) tokens, the model \(loaded.model.config.vocabSize); they must match")
+        }
+        let r = PreferenceAccuracy.evaluate(set.examples, policy: loaded.model, reference: referenceModel, beta: beta,
+                                            padID: Batch.padID(for: tokenizer), batchSize: batchSize)
+        let kind = referenceModel == nil ? "log-probability" : "implicit reward β·(logπ − logπ_ref), β \(beta)"
+        if json {
+            try printJSON(["pairs": r.pairs, "accuracy": r.accuracy, "margin_mean": r.marginMean, "margin_std": r.marginStd,
+                           "chosen_mean": r.chosenMean, "rejected_mean": r.rejectedMean, "reward": kind, "margins": r.margins])
+            return
+        }
+        print(String(format: "%d pairs (%@): accuracy %.3f, margin %.3f ± %.3f, chosen %.3f, rejected %.3f",
+                     r.pairs, kind, r.accuracy, r.marginMean, r.marginStd, r.chosenMean, r.rejectedMean))
     }
 
     func runSamples() throws {

@@ -63,6 +63,17 @@ final class DPORunTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/reference_logps.json").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/final/model.safetensors").path))
+        // `align eval --task preference` on the saved model and its reference gives the run's last eval metrics
+        let tok = try ModelStore.loadTokenizer(dir.appendingPathComponent("base").path)
+        let pairs = try DatasetFile.read(dir.appendingPathComponent("eval.jsonl"), format: .preference)
+            .preferenceExamples(tokenizer: tok, options: TokenizationOptions(maxSeqLen: 32, chatTemplate: .chatml)).examples
+        let measured = PreferenceAccuracy.evaluate(pairs, policy: try ModelStore.load(dir.appendingPathComponent("out/final").path).model,
+                                                   reference: try ModelStore.load(dir.appendingPathComponent("base").path).model,
+                                                   beta: 0.1, padID: Batch.padID(for: tok), batchSize: 3)
+        XCTAssertEqual(measured.pairs, 8)
+        XCTAssertEqual(measured.accuracy, evals.last!["eval/rewards/accuracies"]!, accuracy: 1e-9)
+        XCTAssertEqual(measured.marginMean, evals.last!["eval/rewards/margins"]!, accuracy: 1e-4)
+        XCTAssertEqual(measured.chosenMean, evals.last!["eval/rewards/chosen"]!, accuracy: 1e-4)
         // curves.svg: loss, the reward metrics and the learning rate, train and eval lines
         let svg = try String(contentsOf: dir.appendingPathComponent("out/curves.svg"), encoding: .utf8)
         for panel in ["loss", "rewards/chosen", "rewards/margins", "rewards/accuracies", "learning_rate"] {
