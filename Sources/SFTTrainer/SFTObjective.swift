@@ -58,19 +58,9 @@ public final class SFTObjective: TrainingObjective {
     /// `eval/loss` (token-weighted mean NLL over the eval set) and `eval/perplexity`.
     public func evaluate() throws -> [String: Double] {
         guard !evalExamples.isEmpty else { return [:] }
-        var total = 0.0, tokens = 0
-        var i = 0
-        while i < evalExamples.count {
-            let chunk = Array(evalExamples[i..<min(i + evalBatchSize, evalExamples.count)])
-            i += chunk.count
-            let b = Batch(examples: chunk, padID: padID)
-            guard b.lossTokens > 0 else { continue }
-            let lp = model.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
-            total -= Double(lp.sum().item)
-            tokens += b.lossTokens
-        }
-        guard tokens > 0 else { return [:] }
-        let loss = total / Double(tokens)
+        let r = Perplexity.evaluate(evalExamples, model: model, padID: padID, batchSize: evalBatchSize)
+        guard r.tokens > 0 else { return [:] }
+        let loss = r.nll
         return ["eval/loss": loss, "eval/perplexity": Foundation.exp(loss)]
     }
 
