@@ -99,6 +99,7 @@ public final class TrainerRun {
         s.evalEvery = config.evalEvery
         s.saveEvery = config.saveEvery
         s.keepCheckpoints = config.keepCheckpoints
+        s.earlyStopping = config.earlyStopping
         s.stepsPerEpoch = Double(examples) / Double(config.batchSize * config.gradAccum)
         return s
     }
@@ -140,8 +141,15 @@ public final class TrainerRun {
             summary["checkpoint"] = Checkpoint.list(out).last?.url.path
             callback(.message("interrupted at step \(step)"))
         } else {
-            let eval = try loop.evaluate(log: log)
+            if case .stoppedEarly(let step) = outcome { summary["stopped_early_at"] = step }
+            // the final evaluation: of the best parameters when they are restored, else a tracked one
+            let restored = try loop.restoreBestIfRequested()
+            let eval = try loop.evaluate(log: log, track: restored == nil)
             for (k, v) in eval { summary[k] = v }
+            if let es = config.earlyStopping {
+                summary["best_step"] = loop.earlyStoppingState.bestStep
+                summary["best_metric"] = [es.metric: loop.earlyStoppingState.best]
+            }
             let final = out.appendingPathComponent("final")
             if let finalize {
                 for (k, v) in try finalize(final) { summary[k] = v }

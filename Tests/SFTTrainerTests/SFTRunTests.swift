@@ -69,6 +69,72 @@ final class SFTRunTests: XCTestCase {
         XCTAssertEqual(reloaded.family, .llama)
     }
 
+    /// Early stopping: watching eval/loss as if higher were better, no evaluation after step 0
+    /// "improves", so the run stops after `patience` evaluations and ends on the step-0 weights;
+    /// watching it the right way round, the run continues and final/ is the best evaluated model.
+    func testEarlyStoppingStopsAndEndsOnTheBestParameters() throws {
+        var messages: [String] = []
+        let cfg = try RunConfig.load(file: config(#", "eval_every": 5, "early_stopping": {"metric": "eval/loss", "mode": "max", "patience": 2}"#, output: "es"),
+                                     trainer: SFTConfig.schema)
+        let summary = try SFTRun.run(config: cfg) { if case .message(let m) = $0 { messages.append(m) } }
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        XCTAssertEqual(summary["stopped_early_at"] as? Int, 10)
+        XCTAssertEqual(summary["best_step"] as? Int, 0)
+        XCTAssertTrue(messages.contains { $0.hasPrefix("early stopping at step 10") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("restored the best parameters (step 0") }, "\(messages)")
+        let out = dir.appendingPathComponent("es")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/best/trainable.safetensors").path))
+        // final/ holds the step-0 parameters: its eval loss is the step-0 one
+        let rows = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let evals = rows.compactMap { r in (r["eval/loss"] as? Double).map { (r["step"] as! Int, $0) } }
+        XCTAssertEqual(evals.first?.0, 0)
+        XCTAssertEqual(evals.last!.1, evals.first!.1, accuracy: 1e-9)   // the final evaluation, of the restored model
+        XCTAssertLessThan(evals[1].1, evals[0].1)                         // training did lower it
+        XCTAssertEqual(summary["eval/loss"] as! Double, evals.first!.1, accuracy: 1e-9)
+
+        // the right direction: the best of the evaluations (here the last) is the final model
+        let good = try RunConfig.load(file: config(#", "eval_every": 10, "early_stopping": {"patience": 2}"#, output: "es2"),
+                                      trainer: SFTConfig.schema, overrides: ["max_steps=30", "save_every=null"])
+        let s2 = try SFTRun.run(config: good) { _ in }
+        XCTAssertNil(s2["stopped_early_at"])
+        XCTAssertEqual(s2["best_step"] as? Int, 30)
+        XCTAssertEqual((s2["best_metric"] as? [String: Double])?["eval/loss"]!, s2["eval/loss"] as? Double)
+    }
+
+    func testEarlyStoppingRuleAndConfigErrors() throws {
+        let es = EarlyStopping(metric: "eval/loss", minimize: true, patience: 2, minDelta: 0.1)
+        var state = EarlyStopping.State()
+        XCTAssertTrue(es.update(&state, value: 1.0, step: 0))
+        XCTAssertFalse(es.update(&state, value: 0.95, step: 1))   // within min_delta
+        XCTAssertFalse(es.shouldStop(state))
+        XCTAssertTrue(es.update(&state, value: 0.85, step: 2))    // resets the count
+        XCTAssertFalse(es.update(&state, value: 0.9, step: 3))
+        XCTAssertFalse(es.update(&state, value: 0.8, step: 4))
+        XCTAssertTrue(es.shouldStop(state))
+        XCTAssertEqual(state.bestStep, 2)
+        let up = EarlyStopping(metric: "eval/accuracy", minimize: false, patience: 1)
+        var s2 = EarlyStopping.State()
+        XCTAssertTrue(up.update(&s2, value: 0.5, step: 0))
+        XCTAssertTrue(up.update(&s2, value: 0.6, step: 1))
+        XCTAssertFalse(up.update(&s2, value: 0.6, step: 2))
+        // the state survives a checkpoint
+        let data = try JSONEncoder().encode(state)
+        XCTAssertEqual(try JSONDecoder().decode(EarlyStopping.State.self, from: data), state)
+        // auto mode
+        XCTAssertEqual(try RunConfig.load(file: config(#", "eval_every": 5, "early_stopping": {"metric": "eval/perplexity"}"#, output: "a"), trainer: SFTConfig.schema).earlyStopping?.minimize, true)
+        XCTAssertEqual(try RunConfig.load(file: config(#", "eval_every": 5, "early_stopping": {"metric": "eval/accuracy"}"#, output: "b"), trainer: SFTConfig.schema).earlyStopping?.minimize, false)
+        // without evaluations during the run: a config error naming the key
+        XCTAssertThrowsError(try RunConfig.load(file: config(#", "early_stopping": {}"#, output: "c"), trainer: SFTConfig.schema)) { error in
+            XCTAssertTrue("\(error)".contains("early_stopping: needs evaluations during the run; set eval_every"), "\(error)")
+        }
+        // a metric the trainer does not report: named with the ones it does
+        let wrong = try RunConfig.load(file: config(#", "eval_every": 5, "early_stopping": {"metric": "eval/acuracy"}"#, output: "d"), trainer: SFTConfig.schema)
+        XCTAssertThrowsError(try SFTRun.run(config: wrong) { _ in }) { error in
+            XCTAssertTrue("\(error)".contains("early_stopping.metric \"eval/acuracy\" is not among the evaluation metrics: eval/loss, eval/perplexity"), "\(error)")
+        }
+    }
+
     func testLoRATrainsOnlyAdaptersAndSavesMergedModelAndAdapter() throws {
         // base: a short full run; then LoRA on top of its final model
         _ = try SFTRun.run(config: RunConfig.load(file: config(), trainer: SFTConfig.schema)) { _ in }

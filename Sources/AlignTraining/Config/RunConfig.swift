@@ -48,6 +48,8 @@ public struct RunConfig: Equatable, Sendable {
     public let saveEvery: Int?
     public let keepCheckpoints: Int
     public let resumeFrom: ResumeFrom?
+    /// nil: no early stopping.
+    public let earlyStopping: EarlyStopping?
 
     public enum ResumeFrom: Equatable, Sendable {
         /// The newest checkpoint in `output_dir`, or a fresh start when there is none.
@@ -80,6 +82,17 @@ public struct RunConfig: Equatable, Sendable {
         evalEvery = v.optionalInt("eval_every")
         saveEvery = v.optionalInt("save_every")
         keepCheckpoints = v.int("keep_checkpoints")
+        earlyStopping = v.optionalSection("early_stopping").map { e in
+            let metric = e.string("metric")
+            let minimize: Bool
+            switch e.string("mode") {
+            case "min": minimize = true
+            case "max": minimize = false
+            default: minimize = metric.lowercased().contains("loss") || metric.lowercased().contains("perplexity")
+            }
+            return EarlyStopping(metric: metric, minimize: minimize, patience: e.int("patience"), minDelta: e.float("min_delta"),
+                                 restoreBest: e.bool("restore_best"))
+        }
         switch v.optionalString("resume_from") {
         case nil: resumeFrom = nil
         case "latest"?: resumeFrom = .latest

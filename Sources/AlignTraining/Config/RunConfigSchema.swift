@@ -122,6 +122,22 @@ public enum RunConfigSchema {
                         doc: "Merge the adapters into the saved final model (the adapter is saved too)."),
         ])
 
+    public static let earlyStopping = ConfigSectionSchema(
+        name: "early_stopping",
+        doc: "Stop when an evaluation metric stops improving, and end on the best parameters (`\"early_stopping\": {}` enables it with these defaults; needs eval data and eval_every).",
+        fields: [
+            ConfigField("metric", .string, default: "eval/loss", aliases: ["metric_for_best_model", "monitor"],
+                        doc: "The evaluation metric to watch, as written in metrics.jsonl (e.g. `eval/loss`, `eval/rewards/accuracies`, `eval/accuracy`)."),
+            ConfigField("mode", .choice(["auto", "min", "max"]), default: "auto",
+                        doc: "Whether lower or higher is better; `auto`: lower for metrics named loss or perplexity, higher otherwise."),
+            ConfigField("patience", .int, default: 3, range: .atLeast(1), aliases: ["early_stopping_patience"],
+                        doc: "Evaluations in a row without improvement that stop the run."),
+            ConfigField("min_delta", .float, default: 0.0, range: .atLeast(0), aliases: ["threshold", "early_stopping_threshold"],
+                        doc: "An improvement must beat the best value by more than this."),
+            ConfigField("restore_best", .bool, default: true, aliases: ["load_best_model_at_end"],
+                        doc: "End on the best parameters, so final/ is the best model (they are kept in checkpoints/best/)."),
+        ])
+
     /// The whole schema for one trainer: the shared sections plus the trainer's own.
     public static func root(trainer: TrainerSectionSchema) -> ConfigSectionSchema {
         return ConfigSectionSchema(
@@ -157,6 +173,8 @@ public enum RunConfigSchema {
                             doc: "Write a resumable checkpoint every this many optimizer steps."),
                 ConfigField("keep_checkpoints", .int, default: 2, range: .atLeast(1), aliases: ["save_total_limit", "keep_last"],
                             doc: "Checkpoints kept; older ones are deleted."),
+                ConfigField("early_stopping", .section(earlyStopping), default: nil, defaultText: "`null` (run to the end)",
+                            doc: "Early stopping on an evaluation metric (see `early_stopping`)."),
                 ConfigField("resume_from", .path(.directory, keywords: ["latest"]), default: nil,
                             defaultText: "`null` (start fresh)", aliases: ["resume_from_checkpoint", "resume"],
                             doc: "`\"latest\"` = the newest checkpoint in output_dir (none: start fresh), or a checkpoint directory."),
@@ -222,6 +240,15 @@ public enum RunConfigSchema {
             }
             if ctx.isSet("eval_every") && ctx.value("data.eval") == .null && ctx.value("data.eval_fraction") == .null {
                 ctx.fail("eval_every", "there is no eval data; set data.eval or data.eval_fraction, or remove eval_every")
+            }
+        },
+        // early stopping needs evaluations to watch
+        { ctx in
+            guard case .section? = ctx.value("early_stopping") else { return }
+            if ctx.value("data.eval") == .null && ctx.value("data.eval_fraction") == .null {
+                ctx.fail("early_stopping", "watches an evaluation metric, but there is no eval data; set data.eval or data.eval_fraction")
+            } else if ctx.value("eval_every") == .null {
+                ctx.fail("early_stopping", "needs evaluations during the run; set eval_every")
             }
         },
         // options that apply to some formats only

@@ -20,6 +20,8 @@ public struct Checkpoint {
         public var objective: Data
         /// Sum of tokens seen so far (for the summary).
         public var tokensSeen: Int
+        /// The early-stopping record, when the run uses it.
+        public var earlyStopping: EarlyStopping.State?
 
         enum CodingKeys: String, CodingKey {
             case format, step
@@ -27,6 +29,7 @@ public struct Checkpoint {
             case optimizerStep = "optimizer_step"
             case objective
             case tokensSeen = "tokens_seen"
+            case earlyStopping = "early_stopping"
         }
     }
 

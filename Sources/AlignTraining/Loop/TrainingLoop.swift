@@ -1,4 +1,5 @@
 import AlignData
+import AlignNN
 import AlignTensor
 import Dispatch
 import Foundation
@@ -15,6 +16,7 @@ public struct LoopSettings: Sendable {
     public var evalEvery: Int?
     public var saveEvery: Int?
     public var keepCheckpoints: Int = 2
+    public var earlyStopping: EarlyStopping?
     /// Optimizer steps per epoch, for the `epoch` metric.
     public var stepsPerEpoch: Double = 1
 
@@ -29,6 +31,8 @@ public enum LoopOutcome: Equatable, Sendable {
     case completed
     /// Stopped by SIGINT/SIGTERM after writing a checkpoint at `step`.
     case interrupted(step: Int)
+    /// Stopped by `early_stopping` after the evaluation at `step`.
+    case stoppedEarly(step: Int)
 }
 
 /// A non-finite loss or gradient: the run stops, the last good checkpoint stays.
@@ -60,6 +64,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// Metrics of the most recent logged step and evaluation (for summaries).
     public private(set) var lastMetrics: [String: Double] = [:]
     public private(set) var lastEval: [String: Double] = [:]
+    /// Best value so far of the early-stopping metric, and how many evaluations did not beat it.
+    public private(set) var earlyStoppingState = EarlyStopping.State()
+    private var lastTrackedStep: Int?
 
     /// `parameters`: the trainable parameters by name (the optimizer's, in the same order).
     public init(objective: Objective, parameters: [(String, Tensor)], optimizer: AdamW, settings: LoopSettings,
@@ -81,6 +88,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         try objective.restoreState(ckpt.state.objective)
         step = ckpt.state.step
         tokensSeen = ckpt.state.tokensSeen
+        earlyStoppingState = ckpt.state.earlyStopping ?? EarlyStopping.State()
         lastCheckpoint = directory
         callback(.resumed(step: step, path: directory.path))
     }
@@ -88,7 +96,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     @discardableResult
     public func saveCheckpoint() throws -> URL {
         let state = Checkpoint.State(step: step, totalSteps: settings.totalSteps, optimizerStep: optimizer.stepCount,
-                                     objective: try objective.saveState(), tokensSeen: tokensSeen)
+                                     objective: try objective.saveState(), tokensSeen: tokensSeen,
+                                     earlyStopping: settings.earlyStopping == nil ? nil : earlyStoppingState)
         let url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
                                        keep: settings.keepCheckpoints)
         lastCheckpoint = url
@@ -156,6 +165,10 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             }
             if let every = s.evalEvery, step % every == 0, step < s.totalSteps {
                 try evaluate(log: log)
+                if let es = s.earlyStopping, es.shouldStop(earlyStoppingState) {
+                    callback(.message("early stopping at step \(step): \(es.metric) has not improved on \(earlyStoppingState.best.map { String(format: "%.6g", $0) } ?? "-") (step \(earlyStoppingState.bestStep ?? 0)) for \(es.patience) evaluation\(es.patience == 1 ? "" : "s")"))
+                    return .stoppedEarly(step: step)
+                }
             }
             if let every = s.saveEvery, step % every == 0, step < s.totalSteps {
                 try saveCheckpoint()
@@ -164,9 +177,10 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         return .completed
     }
 
-    /// Runs the objective's evaluation, logs and reports it.
+    /// Runs the objective's evaluation, logs and reports it. With `track` (the default) the
+    /// result also feeds early stopping: a new best writes `checkpoints/best/`.
     @discardableResult
-    public func evaluate(log: MetricsLog?) throws -> [String: Double] {
+    public func evaluate(log: MetricsLog?, track: Bool = true) throws -> [String: Double] {
         let m = try withNoGrad { try objective.evaluate() }
         guard !m.isEmpty else { return m }
         lastEval = m
@@ -174,6 +188,29 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         line["step"] = step
         try log?.append(line)
         callback(.evaluation(step: step, metrics: m))
+        if track, let es = settings.earlyStopping {
+            guard let value = m[es.metric] else {
+                throw ModelConfigError("early_stopping.metric \"\(es.metric)\" is not among the evaluation metrics: \(m.keys.sorted().joined(separator: ", "))")
+            }
+            lastTrackedStep = step
+            if es.update(&earlyStoppingState, value: value, step: step) {
+                try EarlyStopping.saveBest(parameters, step: step, value: value, metric: es.metric, outputDir: outputDir)
+            }
+        }
         return m
+    }
+
+    /// With `early_stopping.restore_best`, copies the best evaluated parameters back; returns
+    /// the step they are from (nil when nothing was restored).
+    @discardableResult
+    public func restoreBestIfRequested() throws -> Int? {
+        guard let es = settings.earlyStopping, es.restoreBest else { return nil }
+        // the parameters of the last step compete too
+        if lastTrackedStep != step { try evaluate(log: nil) }
+        guard let best = earlyStoppingState.bestStep else { return nil }
+        guard best != step else { return best }
+        try EarlyStopping.restoreBest(parameters, outputDir: outputDir)
+        callback(.message("restored the best parameters (step \(best), \(es.metric) \(String(format: "%.6g", earlyStoppingState.best ?? .nan)))"))
+        return best
     }
 }
