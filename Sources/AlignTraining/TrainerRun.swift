@@ -100,6 +100,7 @@ public final class TrainerRun {
         s.saveEvery = config.saveEvery
         s.keepCheckpoints = config.keepCheckpoints
         s.earlyStopping = config.earlyStopping
+        s.recovery = config.recovery
         s.stepsPerEpoch = Double(examples) / Double(config.batchSize * config.gradAccum)
         return s
     }
@@ -134,6 +135,7 @@ public final class TrainerRun {
         summary["steps"] = loop.step
         summary["total_steps"] = total
         summary["tokens_seen"] = loop.tokensSeen
+        if config.recovery != nil { summary["recoveries"] = loop.recovery.count }
         summary["seconds"] = Date().timeIntervalSince(started)
         for (k, v) in loop.lastMetrics { summary["final/\(k)"] = v }
         if case .interrupted(let step) = outcome {

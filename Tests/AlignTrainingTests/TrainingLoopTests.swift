@@ -7,7 +7,7 @@ import XCTest
 /// A next-token objective on generated sequences with a variable number of loss tokens per
 /// row, so token-weighted accumulation is actually exercised.
 final class CountingObjective: TrainingObjective {
-    struct Batch { let ids: [Int]; let targets: [Int]; let rows: Int }
+    struct Batch { let ids: [Int]; let targets: [Int]; let rows: Int; var position = 0 }
     let model: GPT2Model
     let length = 12
     var rng: RandomGenerator
@@ -15,6 +15,11 @@ final class CountingObjective: TrainingObjective {
     /// Make the loss NaN at this step (1-based), to test the stop.
     var poisonAtBatch: Int?
     var batchesServed = 0
+    /// Make the loss NaN for exactly the batch at this position of the data stream (1-based;
+    /// the position is part of the saved state, so a rollback replays the same batch).
+    var poisonStreamPosition: Int?
+    var streamPosition = 0
+    var poisonedBatchesSeen = 0
 
     init(model: GPT2Model, rowsPerBatch: Int, seed: UInt64) {
         self.model = model
@@ -24,6 +29,7 @@ final class CountingObjective: TrainingObjective {
 
     func nextBatch(progress: Double) throws -> Batch {
         batchesServed += 1
+        streamPosition += 1
         var ids: [Int] = [], targets: [Int] = []
         for _ in 0..<rowsPerBatch {
             let start = rng.int(below: 9), learned = 2 + rng.int(below: length - 3)
@@ -31,7 +37,7 @@ final class CountingObjective: TrainingObjective {
             ids += seq
             for t in 0..<length { targets.append(t + 1 < length && t + 1 >= length - learned ? seq[t + 1] : -100) }
         }
-        return Batch(ids: ids, targets: targets, rows: rowsPerBatch)
+        return Batch(ids: ids, targets: targets, rows: rowsPerBatch, position: streamPosition)
     }
 
     func weight(of b: Batch) -> Double { Double(b.targets.filter { $0 != -100 }.count) }
@@ -40,6 +46,10 @@ final class CountingObjective: TrainingObjective {
     func loss(_ b: Batch) -> (loss: Tensor, metrics: [String: Double]) {
         var loss = model(b.ids, batch: b.rows, length: length).crossEntropy(targets: b.targets)
         if let p = poisonAtBatch, batchesServed >= p { loss = loss * Float.nan }
+        if let p = poisonStreamPosition, b.position == p {
+            poisonedBatchesSeen += 1
+            loss = loss * Float.nan
+        }
         return (loss, ["loss_tokens": weight(of: b)])
     }
 
@@ -55,8 +65,13 @@ final class CountingObjective: TrainingObjective {
         return ["eval/loss": Double(l), "eval/perplexity": exp(Double(l))]
     }
 
-    func saveState() throws -> Data { try JSONEncoder().encode(rng) }
-    func restoreState(_ data: Data) throws { rng = try JSONDecoder().decode(RandomGenerator.self, from: data) }
+    struct SavedState: Codable { var rng: RandomGenerator; var position: Int }
+    func saveState() throws -> Data { try JSONEncoder().encode(SavedState(rng: rng, position: streamPosition)) }
+    func restoreState(_ data: Data) throws {
+        let state = try JSONDecoder().decode(SavedState.self, from: data)
+        rng = state.rng
+        streamPosition = state.position
+    }
 }
 
 final class TrainingLoopTests: XCTestCase {
@@ -136,6 +151,39 @@ final class TrainingLoopTests: XCTestCase {
             XCTAssertTrue(message.contains("step-4"), message)
         }
         XCTAssertEqual(Checkpoint.list(dir).map(\.step), [2, 4])
+    }
+
+    /// With recovery, a NaN at step 6 rolls back to the step-4 checkpoint, halves the learning
+    /// rate and drops the poisoned batch when the run gets there again; the run completes, and a
+    /// run resumed from a later checkpoint skips the same batch.
+    func testRecoveryRollsBackLowersTheLearningRateAndSkipsTheBatch() throws {
+        let dir = try temporaryDirectory()
+        var (loop, _) = makeLoop(dir: dir, rows: 2, accum: 1, steps: 10, saveEvery: 2)
+        var settings = loop.settings
+        settings.recovery = Recovery(maxRecoveries: 2, learningRateFactor: 0.5)
+        var messages: [String] = []
+        loop = TrainingLoop(objective: loop.objective, parameters: loop.parameters, optimizer: loop.optimizer, settings: settings,
+                            outputDir: dir, callback: { if case .message(let m) = $0 { messages.append(m) } })
+        loop.objective.poisonStreamPosition = 6
+        XCTAssertEqual(try loop.run(metrics: nil), .completed)
+        XCTAssertEqual(loop.step, 10)
+        XCTAssertEqual(loop.recovery.count, 1)
+        XCTAssertEqual(loop.recovery.learningRateScale, 0.5)
+        XCTAssertEqual(loop.recovery.skips, [6: 1])
+        XCTAssertEqual(loop.objective.poisonedBatchesSeen, 1)   // never trained on again
+        XCTAssertEqual(loop.objective.streamPosition, 11)       // one batch more than steps: the dropped one
+        XCTAssertTrue(messages.contains { $0.hasPrefix("non-finite loss (nan) at step 6: rolled back to step 4, learning rate ×0.5") }, "\(messages)")
+        for p in loop.parameters { XCTAssertTrue(p.1.scalars.allSatisfy(\.isFinite), p.0) }
+        // the record is in the checkpoints: resuming from step 8 keeps the scale and the skip
+        let ckpt = try Checkpoint.load(Checkpoint.list(dir).first { $0.step == 8 }!.url)
+        XCTAssertEqual(ckpt.state.recovery, loop.recovery)
+        // a batch that stays poisonous exhausts the rollbacks and stops the run as before
+        let dir2 = try temporaryDirectory()
+        var (stuck, _) = makeLoop(dir: dir2, rows: 2, accum: 1, steps: 10, saveEvery: 2)
+        stuck = TrainingLoop(objective: stuck.objective, parameters: stuck.parameters, optimizer: stuck.optimizer, settings: settings, outputDir: dir2)
+        stuck.objective.poisonAtBatch = 6
+        XCTAssertThrowsError(try stuck.run(metrics: nil)) { XCTAssertTrue("\($0)".contains("non-finite loss"), "\($0)") }
+        XCTAssertEqual(stuck.recovery.count, 2)
     }
 
     func testCheckpointsArePrunedAndCompleteAndEvaluationIsLogged() throws {

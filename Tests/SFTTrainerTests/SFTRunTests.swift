@@ -128,6 +128,11 @@ final class SFTRunTests: XCTestCase {
         XCTAssertThrowsError(try RunConfig.load(file: config(#", "early_stopping": {}"#, output: "c"), trainer: SFTConfig.schema)) { error in
             XCTAssertTrue("\(error)".contains("early_stopping: needs evaluations during the run; set eval_every"), "\(error)")
         }
+        XCTAssertThrowsError(try RunConfig.load(file: config(#", "recovery": {"lr_factor": 0}"#, output: "r"), trainer: SFTConfig.schema)) { error in
+            XCTAssertTrue("\(error)".contains("recovery.lr_factor"), "\(error)")
+        }
+        XCTAssertEqual(try RunConfig.load(file: config(#", "recovery": {}"#, output: "r2"), trainer: SFTConfig.schema).recovery,
+                       Recovery(maxRecoveries: 3, learningRateFactor: 0.5))
         // a metric the trainer does not report: named with the ones it does
         let wrong = try RunConfig.load(file: config(#", "eval_every": 5, "early_stopping": {"metric": "eval/acuracy"}"#, output: "d"), trainer: SFTConfig.schema)
         XCTAssertThrowsError(try SFTRun.run(config: wrong) { _ in }) { error in

@@ -50,6 +50,8 @@ public struct RunConfig: Equatable, Sendable {
     public let resumeFrom: ResumeFrom?
     /// nil: no early stopping.
     public let earlyStopping: EarlyStopping?
+    /// nil: a non-finite loss stops the run.
+    public let recovery: Recovery?
 
     public enum ResumeFrom: Equatable, Sendable {
         /// The newest checkpoint in `output_dir`, or a fresh start when there is none.
@@ -82,6 +84,7 @@ public struct RunConfig: Equatable, Sendable {
         evalEvery = v.optionalInt("eval_every")
         saveEvery = v.optionalInt("save_every")
         keepCheckpoints = v.int("keep_checkpoints")
+        recovery = v.optionalSection("recovery").map { Recovery(maxRecoveries: $0.int("max_recoveries"), learningRateFactor: Float($0.float("lr_factor"))) }
         earlyStopping = v.optionalSection("early_stopping").map { e in
             let metric = e.string("metric")
             let minimize: Bool

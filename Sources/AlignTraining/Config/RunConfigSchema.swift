@@ -138,6 +138,16 @@ public enum RunConfigSchema {
                         doc: "End on the best parameters, so final/ is the best model (they are kept in checkpoints/best/)."),
         ])
 
+    public static let recovery = ConfigSectionSchema(
+        name: "recovery",
+        doc: "Roll back to the last checkpoint after a non-finite loss or gradient, lower the learning rate and skip the offending batch (`\"recovery\": {}` enables it with these defaults).",
+        fields: [
+            ConfigField("max_recoveries", .int, default: 3, range: .atLeast(1), aliases: ["max_rollbacks"],
+                        doc: "Rollbacks allowed before the run stops as without recovery."),
+            ConfigField("lr_factor", .float, default: 0.5, range: .openClosed(0, 1), aliases: ["learning_rate_factor"],
+                        doc: "Each rollback multiplies the learning rate by this."),
+        ])
+
     /// The whole schema for one trainer: the shared sections plus the trainer's own.
     public static func root(trainer: TrainerSectionSchema) -> ConfigSectionSchema {
         return ConfigSectionSchema(
@@ -175,6 +185,8 @@ public enum RunConfigSchema {
                             doc: "Checkpoints kept; older ones are deleted."),
                 ConfigField("early_stopping", .section(earlyStopping), default: nil, defaultText: "`null` (run to the end)",
                             doc: "Early stopping on an evaluation metric (see `early_stopping`)."),
+                ConfigField("recovery", .section(recovery), default: nil, defaultText: "`null` (a non-finite loss stops the run)",
+                            doc: "Crash recovery by rollback (see `recovery`); checkpoints via save_every bound the work lost."),
                 ConfigField("resume_from", .path(.directory, keywords: ["latest"]), default: nil,
                             defaultText: "`null` (start fresh)", aliases: ["resume_from_checkpoint", "resume"],
                             doc: "`\"latest\"` = the newest checkpoint in output_dir (none: start fresh), or a checkpoint directory."),

@@ -22,6 +22,8 @@ public struct Checkpoint {
         public var tokensSeen: Int
         /// The early-stopping record, when the run uses it.
         public var earlyStopping: EarlyStopping.State?
+        /// The recovery record, when the run uses recovery.
+        public var recovery: Recovery.State?
 
         enum CodingKeys: String, CodingKey {
             case format, step
@@ -30,6 +32,7 @@ public struct Checkpoint {
             case objective
             case tokensSeen = "tokens_seen"
             case earlyStopping = "early_stopping"
+            case recovery
         }
     }
 

@@ -17,6 +17,7 @@ public struct LoopSettings: Sendable {
     public var saveEvery: Int?
     public var keepCheckpoints: Int = 2
     public var earlyStopping: EarlyStopping?
+    public var recovery: Recovery?
     /// Optimizer steps per epoch, for the `epoch` metric.
     public var stepsPerEpoch: Double = 1
 
@@ -66,6 +67,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public private(set) var lastEval: [String: Double] = [:]
     /// Best value so far of the early-stopping metric, and how many evaluations did not beat it.
     public private(set) var earlyStoppingState = EarlyStopping.State()
+    /// Rollbacks after non-finite steps (with `recovery`): count, learning-rate scale, skipped batches.
+    public private(set) var recovery = Recovery.State()
     private var lastTrackedStep: Int?
 
     /// `parameters`: the trainable parameters by name (the optimizer's, in the same order).
@@ -89,6 +92,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         step = ckpt.state.step
         tokensSeen = ckpt.state.tokensSeen
         earlyStoppingState = ckpt.state.earlyStopping ?? EarlyStopping.State()
+        recovery = ckpt.state.recovery ?? Recovery.State()
         lastCheckpoint = directory
         callback(.resumed(step: step, path: directory.path))
     }
@@ -97,7 +101,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public func saveCheckpoint() throws -> URL {
         let state = Checkpoint.State(step: step, totalSteps: settings.totalSteps, optimizerStep: optimizer.stepCount,
                                      objective: try objective.saveState(), tokensSeen: tokensSeen,
-                                     earlyStopping: settings.earlyStopping == nil ? nil : earlyStoppingState)
+                                     earlyStopping: settings.earlyStopping == nil ? nil : earlyStoppingState,
+                                     recovery: settings.recovery == nil ? nil : recovery)
         let url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
                                        keep: settings.keepCheckpoints)
         lastCheckpoint = url
@@ -108,6 +113,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// Runs until `settings.totalSteps` optimizer steps are done (from the current step).
     public func run(metrics log: MetricsLog?) throws -> LoopOutcome {
         let s = settings
+        if s.recovery != nil && lastCheckpoint == nil { try saveCheckpoint() }   // something to roll back to
         var intervalTokens = 0
         var intervalStart = DispatchTime.now().uptimeNanoseconds
         while step < s.totalSteps {
@@ -117,6 +123,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 return .interrupted(step: step)
             }
             let progress = Double(step) / Double(max(s.totalSteps, 1))
+            // batches that made an earlier attempt at this step non-finite are drawn and dropped
+            for _ in 0..<(recovery.skips[step + 1] ?? 0) * s.gradAccum { _ = try objective.nextBatch(progress: progress) }
             var batches: [Objective.MicroBatch] = []
             for _ in 0..<s.gradAccum { batches.append(try objective.nextBatch(progress: progress)) }
             let weights = batches.map { objective.weight(of: $0) }
@@ -124,12 +132,14 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             var grads = Gradients()
             var stepLoss = 0.0
             var metrics: [String: Double] = [:]
+            var nonFinite: Float?
             for (batch, w) in zip(batches, weights) where w > 0 {
                 let share = w / total
                 let (loss, m) = objective.loss(batch)
                 let value = loss.item
                 guard value.isFinite else {
-                    throw NonFiniteLossError(step: step + 1, value: value, lastCheckpoint: lastCheckpoint?.path)
+                    nonFinite = value
+                    break
                 }
                 stepLoss += Double(value) * share
                 for (k, v) in m { metrics[k, default: 0] += v * share }
@@ -138,12 +148,17 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 intervalTokens += t
                 tokensSeen += t
             }
-            let norm: Float
-            if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
-            guard norm.isFinite else {
-                throw NonFiniteLossError(step: step + 1, value: norm, lastCheckpoint: lastCheckpoint?.path)
+            var norm: Float = .nan
+            if nonFinite == nil {
+                if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
+                if !norm.isFinite { nonFinite = norm }
+            }
+            if let value = nonFinite {
+                try recover(from: value)
+                continue
             }
             let lr = s.schedule.learningRate(base: s.learningRate, step: step, totalSteps: s.totalSteps, warmupSteps: s.warmupSteps)
+                * recovery.learningRateScale
             optimizer.step(grads, lr: lr)
             step += 1
 
@@ -175,6 +190,24 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             }
         }
         return .completed
+    }
+
+    /// A non-finite loss or gradient norm at step `step + 1`: with `recovery` and rollbacks left,
+    /// restores the last checkpoint, scales the learning rate down and marks the step's batches
+    /// to be skipped when the run gets there again; otherwise throws `NonFiniteLossError`.
+    func recover(from value: Float) throws {
+        let failed = step + 1
+        guard let r = settings.recovery, recovery.count < r.maxRecoveries, let checkpoint = lastCheckpoint else {
+            throw NonFiniteLossError(step: failed, value: value, lastCheckpoint: lastCheckpoint?.path)
+        }
+        var record = recovery
+        record.count += 1
+        record.learningRateScale *= r.learningRateFactor
+        record.skips[failed, default: 0] += 1
+        try resume(from: checkpoint)
+        recovery = record   // the newer record wins over the checkpoint's
+        callback(.message(String(format: "non-finite loss (%@) at step %d: rolled back to step %d, learning rate ×%g, skipping that batch (recovery %d of %d)",
+                                 "\(value)", failed, step, Double(record.learningRateScale), record.count, r.maxRecoveries)))
     }
 
     /// Runs the objective's evaluation, logs and reports it. With `track` (the default) the
