@@ -44,6 +44,7 @@ final class ConfigRoundTripTests: XCTestCase {
             "train": "\(train)",
             "truncation_side": "left"
           },
+          "early_stopping": null,
           "epochs": 1.0,
           "eval_every": null,
           "grad_accum": 1,
@@ -68,6 +69,7 @@ final class ConfigRoundTripTests: XCTestCase {
             "weight_decay": 0.0
           },
           "output_dir": "/tmp/align-run",
+          "recovery": null,
           "resume_from": null,
           "save_every": null,
           "seed": 0,

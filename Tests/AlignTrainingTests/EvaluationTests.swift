@@ -141,4 +141,24 @@ final class EvaluationTests: XCTestCase {
                                                    judge: { $0.map { Double($0.tokens.count) } })
         XCTAssertEqual(judged.winRate!, (5 + 0.5) / 6, accuracy: 1e-12)
     }
+
+    func testCleaningRulesApplyInOrderWithTheirThresholds() throws {
+        let v = PreferenceCleaning.verdicts(margins: [0.4, 0.6, 0.6, 0.6, 3], similarities: [0.99, 0.95, 0.5, 0.5, 0.9],
+                                            logProbGaps: [0, 0, -2.5, 1.9, 2.0], count: 5, rules: .init())
+        XCTAssertEqual(v, [.margin, .similar, .learned, .kept, .kept])   // thresholds are strict: 0.9 and 2.0 keep
+        XCTAssertEqual(PreferenceCleaning.verdicts(margins: nil, similarities: nil, logProbGaps: [5], count: 1, rules: .init()), [.learned])
+        XCTAssertEqual(PreferenceCleaning.verdicts(margins: nil, similarities: nil, logProbGaps: nil, count: 2, rules: .init()), [.kept, .kept])
+
+        let (model, tok) = try makeModel()
+        let prompt = tok.encode("name a thing")
+        let a = tok.encode(" the national animal is the otter"), b = tok.encode(" people in Kithtrinor speak Sethic")
+        let pairs = [PreferenceExample(prompt: prompt, chosen: a, rejected: a), PreferenceExample(prompt: prompt, chosen: a, rejected: b)]
+        let sims = PreferenceCleaning.similarities(pairs, model: model)
+        XCTAssertEqual(sims[0], 1, accuracy: 1e-9)   // the same response
+        XCTAssertLessThan(sims[1], 1 - 1e-6)
+        let gaps = PreferenceCleaning.logProbGaps(pairs, model: model, padID: 0, batchSize: 2)
+        XCTAssertEqual(gaps[0], 0, accuracy: 1e-4)
+        let single = PreferenceAccuracy.evaluate([pairs[1]], policy: model, reference: nil, beta: 1, padID: 0, batchSize: 1)
+        XCTAssertEqual(gaps[1], single.margins[0], accuracy: 1e-3)
+    }
 }
