@@ -161,4 +161,10 @@ final class EvaluationTests: XCTestCase {
         let single = PreferenceAccuracy.evaluate([pairs[1]], policy: model, reference: nil, beta: 1, padID: 0, batchSize: 1)
         XCTAssertEqual(gaps[1], single.margins[0], accuracy: 1e-3)
     }
+
+    func testSyntheticPairsNeedAClearMarginForTheStrongAnswer() {
+        let pairs = SyntheticPreferences.pairs(strongRewards: [3, 1.5, 0], weakRewards: [1, 2.1], minMargin: 1.0)
+        XCTAssertEqual(pairs.map { [$0.strong, $0.weak] }, [[0, 0], [0, 1]])   // 1.5 > 1 + 1 fails; ties of margin fail
+        XCTAssertTrue(SyntheticPreferences.pairs(strongRewards: [2], weakRewards: [1], minMargin: 1.0).isEmpty)
+    }
 }
