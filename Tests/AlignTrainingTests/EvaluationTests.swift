@@ -163,7 +163,7 @@ final class EvaluationTests: XCTestCase {
     }
 
     func testSyntheticPairsNeedAClearMarginForTheStrongAnswer() {
-        let pairs = SyntheticPreferences.pairs(strongRewards: [3, 1.5, 0], weakRewards: [1, 2.1], minMargin: 1.0)
+        let pairs = SyntheticPreferences.pairs(strongRewards: [3, 1.5, 0], weakRewards: [1, 1.9], minMargin: 1.0)
         XCTAssertEqual(pairs.map { [$0.strong, $0.weak] }, [[0, 0], [0, 1]])   // 1.5 > 1 + 1 fails; ties of margin fail
         XCTAssertTrue(SyntheticPreferences.pairs(strongRewards: [2], weakRewards: [1], minMargin: 1.0).isEmpty)
     }
