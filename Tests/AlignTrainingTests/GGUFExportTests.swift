@@ -10,12 +10,7 @@ import XCTest
 /// scripts/gen_gguf_fixtures.py), and an exported model with its tokenizer reads back into the
 /// same weights and the same tokenisation.
 final class GGUFExportTests: XCTestCase {
-    func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-gguf-export-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir
-    }
+    func temporaryDirectory() throws -> URL { try ConfigFixtures.temporaryDirectory(self) }
 
     func testTensorsAndHyperParametersMatchTheConverterLayout() throws {
         let dir = try temporaryDirectory()

@@ -14,12 +14,7 @@ final class ModelStoreTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("AlignNNTests/Fixtures")
     static var ggufFixtures: URL { Bundle.module.url(forResource: "Fixtures", withExtension: nil)! }
 
-    func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-modelstore-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir
-    }
+    func temporaryDirectory() throws -> URL { try ConfigFixtures.temporaryDirectory(self) }
 
     func assertSameParameters(_ a: any CausalLM, _ b: any CausalLM, file: StaticString = #filePath, line: UInt = #line) {
         let pa = Dictionary(uniqueKeysWithValues: a.namedParameters()), pb = Dictionary(uniqueKeysWithValues: b.namedParameters())

@@ -75,12 +75,7 @@ final class CountingObjective: TrainingObjective {
 }
 
 final class TrainingLoopTests: XCTestCase {
-    func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-loop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir
-    }
+    func temporaryDirectory() throws -> URL { try ConfigFixtures.temporaryDirectory(self) }
 
     func makeLoop(dir: URL, rows: Int, accum: Int, steps: Int, saveEvery: Int? = nil, seed: UInt64 = 5)
         -> (TrainingLoop<CountingObjective>, GPT2Model) {
