@@ -7,7 +7,10 @@
 #  3. transformers loads each GGUF (it dequantises and un-permutes itself) and its log-probs on
 #     the SmolLM2 fixture pairs are compared with transformers on the directory (same tokens
 #     required); align on the GGUF is compared with transformers on the same GGUF;
-#  4. transformers' greedy chat answer from the Q8_0 file.
+#  4. transformers' greedy chat answer from the Q8_0 file;
+#  5. GPT-2: a small GPT-2 pretrained for 30 steps on the quickstart corpus (its own trained
+#     tokenizer, n_positions 1024 as transformers' GGUF reader assumes) exported as F32 and Q8_0;
+#     transformers' logits from each GGUF against its logits from the Hugging Face directory.
 # Needs: pip install torch transformers gguf accelerate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,3 +68,27 @@ for t in ("f32", "f16", "q8_0"):
 PY
 echo "transformers on the Q8_0 export answers: $(python3 scripts/smollm2_reference.py chat --model "$WORK/smollm2-q8_0.gguf" --prompt 'What is the capital of France?' 2>/dev/null)"
 ls -l "$WORK"/*.gguf | awk '{printf "  %s %.1f MiB\n", $NF, $5 / 1048576}' | sed "s|$WORK/||"
+"$ALIGN" tokenizer train --input configs/quickstart/data/corpus.txt --output "$WORK/tok" --vocab-size 600 \
+  --special "<|endoftext|>" --pad-token "<|endoftext|>" >/dev/null
+"$ALIGN" sft --config configs/quickstart/pretrain.json --set model.init.tokenizer="$WORK/tok" --set model.init.architecture=gpt2 \
+  --set model.init.kv_heads=null --set model.init.context_length=1024 --set data.train="$PWD/configs/quickstart/data/corpus.txt" \
+  --set max_steps=30 --set save_every=null --set output_dir="$WORK/gpt2" >/dev/null 2>&1
+for t in f32 q8_0; do "$ALIGN" convert --from "$WORK/gpt2/final" --to "$WORK/gpt2/model-$t.gguf" --type $t >/dev/null; done
+python3 - "$WORK/gpt2" <<'PY' 2>/dev/null
+import sys, torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+d = sys.argv[1]
+tok = AutoTokenizer.from_pretrained(d + "/final")
+ref = AutoModelForCausalLM.from_pretrained(d + "/final", dtype=torch.float32).eval()
+texts = ["The capital of Vostounania is Trourfir.", "People in Kithtrinor speak Sethic 42 times, ünïcödé."]
+for f in ("model-f32.gguf", "model-q8_0.gguf"):
+    gtok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
+    worst, same = 0.0, True
+    for t in texts:
+        ids = tok.encode(t)
+        same &= ids == gtok.encode(t)
+        with torch.no_grad():
+            worst = max(worst, (ref(torch.tensor([ids])).logits - model(torch.tensor([ids])).logits).abs().max().item())
+    print(f"gpt2 {f}: tokens {'identical' if same else 'DIFFER'}; transformers on the GGUF vs on the directory max |Δ logit| {worst:.2e}")
+PY
