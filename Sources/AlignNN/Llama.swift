@@ -60,7 +60,7 @@ public final class LlamaMLP: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        downProj(gateProj(x).silu() * upProj(x))
+        downProj(Tensor.swiglu(gate: gateProj(x), up: upProj(x)))
     }
 
     public func children() -> [(String, Module)] {
