@@ -20,7 +20,7 @@ import RewardTrainer
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a model: alignment accuracy of greedy answers, multiple-choice accuracy and calibration, or perplexity.")
+        abstract: "Evaluate a model: alignment accuracy of greedy answers, multiple-choice accuracy and calibration, perplexity, preference accuracy, or sampled answers' entropy, diversity, KL and win rate.")
 
     enum Task: String, ExpressibleByArgument, CaseIterable {
         case contains, choice, perplexity, preference, samples
