@@ -65,24 +65,8 @@ public struct GGUFCheckpoint {
         tokenIDs(tok, into: &config)
         if let scaling = try ropeScaling(file, theta: Float(m.ropeFreqBase ?? 10000), headDim: headDim) { config["rope_scaling"] = scaling }
         var sd: [String: Tensor] = [:]
-        sd["model.embed_tokens.weight"] = try tensor(file, "token_embd.weight")
-        sd["model.norm.weight"] = try tensor(file, "output_norm.weight")
-        if !tied { sd["lm_head.weight"] = try tensor(file, "output.weight") }
-        for i in 0..<m.blockCount {
-            let g = "blk.\(i).", h = "model.layers.\(i)."
-            for (qk, heads) in [("q", m.headCount), ("k", m.headCountKV)] {
-                let t = try tensor(file, g + "attn_\(qk).weight")
-                let rows = t.shape[0], cols = t.shape.count > 1 ? t.shape[1] : 1
-                let w = try LlamaQKPermutation.unpermute(t.scalars, rows: rows, columns: cols, headCount: heads)
-                sd[h + "self_attn.\(qk)_proj.weight"] = Tensor(w, shape: t.shape)
-            }
-            sd[h + "self_attn.v_proj.weight"] = try tensor(file, g + "attn_v.weight")
-            sd[h + "self_attn.o_proj.weight"] = try tensor(file, g + "attn_output.weight")
-            sd[h + "mlp.gate_proj.weight"] = try tensor(file, g + "ffn_gate.weight")
-            sd[h + "mlp.up_proj.weight"] = try tensor(file, g + "ffn_up.weight")
-            sd[h + "mlp.down_proj.weight"] = try tensor(file, g + "ffn_down.weight")
-            sd[h + "input_layernorm.weight"] = try tensor(file, g + "attn_norm.weight")
-            sd[h + "post_attention_layernorm.weight"] = try tensor(file, g + "ffn_norm.weight")
+        for name in GGUFTensorName.llama(blocks: m.blockCount, heads: m.headCount, kvHeads: m.headCountKV, tied: tied) {
+            sd[name.huggingFace] = try name.toHuggingFace(tensor(file, name.gguf))
         }
         return (config, sd)
     }
@@ -139,26 +123,9 @@ public struct GGUFCheckpoint {
             }
         }
         config["tie_word_embeddings"] = tied
-        // Conv1D weights are stored (out, in) in GGUF; Hugging Face keeps (in, out)
-        func conv1D(_ name: String) throws -> Tensor { try tensor(file, name).transposed().detached() }
-        sd["transformer.wte.weight"] = embedding
-        sd["transformer.wpe.weight"] = try tensor(file, "position_embd.weight")
-        sd["transformer.ln_f.weight"] = try tensor(file, "output_norm.weight")
-        sd["transformer.ln_f.bias"] = try tensor(file, "output_norm.bias")
-        for i in 0..<m.blockCount {
-            let g = "blk.\(i).", h = "transformer.h.\(i)."
-            sd[h + "ln_1.weight"] = try tensor(file, g + "attn_norm.weight")
-            sd[h + "ln_1.bias"] = try tensor(file, g + "attn_norm.bias")
-            sd[h + "attn.c_attn.weight"] = try conv1D(g + "attn_qkv.weight")
-            sd[h + "attn.c_attn.bias"] = try tensor(file, g + "attn_qkv.bias")
-            sd[h + "attn.c_proj.weight"] = try conv1D(g + "attn_output.weight")
-            sd[h + "attn.c_proj.bias"] = try tensor(file, g + "attn_output.bias")
-            sd[h + "ln_2.weight"] = try tensor(file, g + "ffn_norm.weight")
-            sd[h + "ln_2.bias"] = try tensor(file, g + "ffn_norm.bias")
-            sd[h + "mlp.c_fc.weight"] = try conv1D(g + "ffn_up.weight")
-            sd[h + "mlp.c_fc.bias"] = try tensor(file, g + "ffn_up.bias")
-            sd[h + "mlp.c_proj.weight"] = try conv1D(g + "ffn_down.weight")
-            sd[h + "mlp.c_proj.bias"] = try tensor(file, g + "ffn_down.bias")
+        // output.weight was handled above; the table's own entry for it is for untied writers
+        for name in GGUFTensorName.gpt2(blocks: m.blockCount, tied: true) {
+            sd[name.huggingFace] = try name.toHuggingFace(name.gguf == "token_embd.weight" ? embedding : tensor(file, name.gguf))
         }
         return (config, sd)
     }

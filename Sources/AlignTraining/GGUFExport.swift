@@ -4,8 +4,9 @@ import AlignTensor
 import Foundation
 
 /// Writes a model and its tokenizer as one GGUF file for llama.cpp and its users: the inverse
-/// of `GGUFCheckpoint`. Tensors get llama.cpp's names (`blk.N.attn_q.weight`, …), LLaMA's q/k
-/// rows are permuted for llama.cpp's RoPE, GPT-2's `Conv1D` weights are stored (out, in), and
+/// of `GGUFCheckpoint`, through the same name table (`GGUFTensorName`): llama.cpp's names
+/// (`blk.N.attn_q.weight`, …), LLaMA's q/k rows permuted for llama.cpp's RoPE, GPT-2's `Conv1D`
+/// weights stored (out, in), and
 /// the hyper-parameters and tokenizer go into the metadata as llama.cpp's converter writes them.
 /// Vectors (norms, biases) are always F32; matrices use the chosen type (Q8_0 falls back to F16
 /// for a matrix whose rows are not a multiple of 32, as llama.cpp's converter does).
@@ -43,8 +44,8 @@ public enum GGUFExport {
             guard let t = stateDict[key] else { throw AlignDataError(.notFound, path: path, "the model has no tensor '\(key)'") }
             return t
         }
-        func add(_ ggufName: String, _ tensor: Tensor, values: [Float]? = nil) throws {
-            let data = values ?? tensor.scalars
+        func add(_ ggufName: String, _ tensor: Tensor) throws {
+            let data = tensor.scalars
             if let bad = data.firstIndex(where: { !$0.isFinite }) {
                 throw AlignDataError(.malformed, path: path, "tensor '\(ggufName)' has a non-finite value (\(data[bad])) at index \(bad)")
             }
@@ -93,23 +94,9 @@ public enum GGUFExport {
                 writer.set("\(a).attention.key_length", uint32: c.headDim)
                 writer.set("\(a).attention.value_length", uint32: c.headDim)
             }
-            try add("token_embd.weight", try weight("model.embed_tokens.weight"))
-            try add("output_norm.weight", try weight("model.norm.weight"))
-            if !c.tieWordEmbeddings { try add("output.weight", try weight("lm_head.weight")) }
-            for i in 0..<c.numHiddenLayers {
-                let g = "blk.\(i).", h = "model.layers.\(i)."
-                for (qk, heads) in [("q", c.numAttentionHeads), ("k", c.numKeyValueHeads)] {
-                    let t = try weight(h + "self_attn.\(qk)_proj.weight")
-                    let permuted = try LlamaQKPermutation.permute(t.scalars, rows: t.shape[0], columns: t.shape[1], headCount: heads)
-                    try add(g + "attn_\(qk).weight", t, values: permuted)
-                }
-                try add(g + "attn_v.weight", try weight(h + "self_attn.v_proj.weight"))
-                try add(g + "attn_output.weight", try weight(h + "self_attn.o_proj.weight"))
-                try add(g + "ffn_gate.weight", try weight(h + "mlp.gate_proj.weight"))
-                try add(g + "ffn_up.weight", try weight(h + "mlp.up_proj.weight"))
-                try add(g + "ffn_down.weight", try weight(h + "mlp.down_proj.weight"))
-                try add(g + "attn_norm.weight", try weight(h + "input_layernorm.weight"))
-                try add(g + "ffn_norm.weight", try weight(h + "post_attention_layernorm.weight"))
+            for name in GGUFTensorName.llama(blocks: c.numHiddenLayers, heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads,
+                                             tied: c.tieWordEmbeddings) {
+                try add(name.gguf, try name.toGGUF(weight(name.huggingFace)))
             }
         case .gpt2:
             guard let c = model.config as? GPT2Config else { preconditionFailure("GGUFExport: a gpt2 model without a GPT2Config") }
@@ -125,27 +112,8 @@ public enum GGUFExport {
             writer.set("\(a).feed_forward_length", uint32: c.inner ?? 4 * c.width)
             writer.set("\(a).attention.head_count", uint32: c.heads)
             writer.set("\(a).attention.layer_norm_epsilon", float32: Double(c.layerNormEpsilon))
-            // Conv1D weights are (in, out) in Hugging Face checkpoints; GGUF stores (out, in)
-            func conv1D(_ key: String) throws -> Tensor { try weight(key).transposed().detached() }
-            try add("token_embd.weight", try weight("transformer.wte.weight"))
-            try add("position_embd.weight", try weight("transformer.wpe.weight"))
-            try add("output_norm.weight", try weight("transformer.ln_f.weight"))
-            try add("output_norm.bias", try weight("transformer.ln_f.bias"))
-            if !c.tieWordEmbeddings { try add("output.weight", try weight("lm_head.weight")) }
-            for i in 0..<c.layers {
-                let g = "blk.\(i).", h = "transformer.h.\(i)."
-                try add(g + "attn_norm.weight", try weight(h + "ln_1.weight"))
-                try add(g + "attn_norm.bias", try weight(h + "ln_1.bias"))
-                try add(g + "attn_qkv.weight", try conv1D(h + "attn.c_attn.weight"))
-                try add(g + "attn_qkv.bias", try weight(h + "attn.c_attn.bias"))
-                try add(g + "attn_output.weight", try conv1D(h + "attn.c_proj.weight"))
-                try add(g + "attn_output.bias", try weight(h + "attn.c_proj.bias"))
-                try add(g + "ffn_norm.weight", try weight(h + "ln_2.weight"))
-                try add(g + "ffn_norm.bias", try weight(h + "ln_2.bias"))
-                try add(g + "ffn_up.weight", try conv1D(h + "mlp.c_fc.weight"))
-                try add(g + "ffn_up.bias", try weight(h + "mlp.c_fc.bias"))
-                try add(g + "ffn_down.weight", try conv1D(h + "mlp.c_proj.weight"))
-                try add(g + "ffn_down.bias", try weight(h + "mlp.c_proj.bias"))
+            for name in GGUFTensorName.gpt2(blocks: c.layers, tied: c.tieWordEmbeddings) {
+                try add(name.gguf, try name.toGGUF(weight(name.huggingFace)))
             }
         }
         try tokenizer?.writeGGUFMetadata(to: &writer, vocabularySize: model.config.vocabSize)
