@@ -1,3 +1,4 @@
+import AlignTraining
 import Foundation
 
 /// A histogram of reward margins as a standalone SVG (no dependencies): equal-width bins over
@@ -36,7 +37,7 @@ public enum MarginHistogram {
         var s = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(W))" height="\(Int(H))" viewBox="0 0 \(Int(W)) \(Int(H))" font-family="sans-serif" font-size="11">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(f(W / 2))" y="24" text-anchor="middle" font-size="14">\(escape(title))</text>
+        <text x="\(f(W / 2))" y="24" text-anchor="middle" font-size="14">\(LineChart.escape(title))</text>
 
         """
         // bars with their counts
@@ -85,9 +86,5 @@ public enum MarginHistogram {
             for m in [1, 2, 5] where m * scale >= n { return m * scale }
             scale *= 10
         }
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

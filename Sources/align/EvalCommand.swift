@@ -160,12 +160,9 @@ struct EvalCommand: ParsableCommand {
         if let r = referenceModel, r.config.vocabSize != policy.config.vocabSize {
             throw ValidationError("--reference \(reference!): a vocabulary of \(r.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
         }
-        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
-        let ids = try prompts.map { p in try template.map { try $0.encode([.user(p)], with: tokenizer, addGenerationPrompt: true).ids } ?? tokenizer.encode(p) }
-        var stops = policy.config.eosTokenIDs
-        if let eos = tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
+        let ids = try promptIDs(prompts, tokenizer: tokenizer, chat: chat)
         let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topP: topP),
-                                      stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID)
+                                      stopTokenIDs: stopTokenIDs(policy, tokenizer), seed: seed, padTokenID: tokenizer.padTokenID)
         let samples = try SampleStatistics.sample(policy, prompts: ids, count: samplesPerPrompt, config: config, tokenizer: tokenizer, batchSize: batchSize)
         var referenceSamples: [SampleStatistics.Sample]?
         var judge: (([SampleStatistics.Sample]) throws -> [Double])?
@@ -227,18 +224,13 @@ struct EvalCommand: ParsableCommand {
 
 /// Greedy answers to `prompts` (chat-templated when `chat`), decoded without special tokens.
 func greedyAnswers(model: any CausalLM, tokenizer: Tokenizer, prompts: [String], chat: Bool, maxNewTokens: Int, batchSize: Int) throws -> [String] {
-    let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
-    var stops = model.config.eosTokenIDs
-    if let eos = tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
-    let config = GenerationConfig(maxNewTokens: maxNewTokens, stopTokenIDs: stops, padTokenID: tokenizer.padTokenID)
+    let config = GenerationConfig(maxNewTokens: maxNewTokens, stopTokenIDs: stopTokenIDs(model, tokenizer), padTokenID: tokenizer.padTokenID)
     var out: [String] = []
     var i = 0
     while i < prompts.count {
         let chunk = Array(prompts[i..<min(i + batchSize, prompts.count)])
         i += chunk.count
-        let ids = try chunk.map { p in
-            try template.map { try $0.encode([.user(p)], with: tokenizer, addGenerationPrompt: true).ids } ?? tokenizer.encode(p)
-        }
+        let ids = try promptIDs(chunk, tokenizer: tokenizer, chat: chat)
         let result = try generate(model: model, prompts: ids, config: config)
         out += result.sequences.map { tokenizer.decode($0.tokens, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines) }
     }

@@ -37,18 +37,8 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, tokenizer) = try model.load()
-        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
-        let ids: [[Int]] = try prompts.map { text in
-            if let template {
-                var messages: [ChatMessage] = []
-                if let system { messages.append(.system(system)) }
-                messages.append(.user(text))
-                return try template.encode(messages, with: tokenizer, addGenerationPrompt: true).ids
-            }
-            return tokenizer.encode(text, addSpecialTokens: true)
-        }
-        var stops = loaded.model.config.eosTokenIDs
-        if let eos = tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
+        let ids = try promptIDs(prompts, tokenizer: tokenizer, chat: chat, system: system)
+        var stops = stopTokenIDs(loaded.model, tokenizer)
         if ignoreEos { stops = [] }
         let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topK: topK, topP: topP),
                                       stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID)

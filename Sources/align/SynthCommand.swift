@@ -40,12 +40,9 @@ struct SynthCommand: ParsableCommand {
     func answers(_ path: String, temperature: Float, texts: [String]) throws -> [[String]] {
         let loaded = try ModelStore.load(path)
         let tokenizer = try ModelStore.loadTokenizer(path)
-        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
-        let ids = try texts.map { p in try template.map { try $0.encode([.user(p)], with: tokenizer, addGenerationPrompt: true).ids } ?? tokenizer.encode(p) }
-        var stops = loaded.model.config.eosTokenIDs
-        if let eos = tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
-        let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature), stopTokenIDs: stops,
-                                      seed: seed, padTokenID: tokenizer.padTokenID)
+        let ids = try promptIDs(texts, tokenizer: tokenizer, chat: chat)
+        let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature),
+                                      stopTokenIDs: stopTokenIDs(loaded.model, tokenizer), seed: seed, padTokenID: tokenizer.padTokenID)
         let drawn = try SampleStatistics.sample(loaded.model, prompts: ids, count: samples, config: config, tokenizer: tokenizer, batchSize: batchSize)
         // drawn is round-major: sample k of prompt i is at k·P + i
         return texts.indices.map { i in (0..<samples).map { drawn[$0 * texts.count + i].text.trimmingCharacters(in: .whitespacesAndNewlines) } }

@@ -124,3 +124,19 @@ func backwardSIMD(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
         }
     }
 }
+
+extension Tensor {
+    /// A recorded element-wise op from a forward kernel `inp (N) -> out (N)` and a backward kernel
+    /// `inp (N), dout (N) -> dinp (N)` (GELU, SiLU).
+    func elementwise(_ name: String, forward: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void,
+                     backward: @escaping (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Void) -> Tensor {
+        let out = Storage(uninitializedCount: count)
+        forward(out.pointer, pointer, count)
+        return Tensor.result(name, shape: shape, storage: out, inputs: [self]) { y, g in
+            let x = y.node!.inputs[0]
+            let d = Storage(uninitializedCount: x.count)
+            backward(d.pointer, x.pointer, g.pointer, x.count)
+            return [Tensor(shape: x.shape, storage: d)]
+        }
+    }
+}

@@ -35,13 +35,6 @@ func geluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
 extension Tensor {
     /// GELU, tanh approximation (GPT-2's `gelu_new`, PyTorch `approximate="tanh"`).
     public func gelu() -> Tensor {
-        let out = Storage(uninitializedCount: count)
-        geluForward(out.pointer, pointer, count: count)
-        return Tensor.result("gelu", shape: shape, storage: out, inputs: [self]) { y, g in
-            let x = y.node!.inputs[0]
-            let d = Storage(uninitializedCount: x.count)
-            geluBackward(d.pointer, x.pointer, g.pointer, count: x.count)
-            return [Tensor(shape: x.shape, storage: d)]
-        }
+        elementwise("gelu", forward: { geluForward($0, $1, count: $2) }, backward: { geluBackward($0, $1, $2, count: $3) })
     }
 }

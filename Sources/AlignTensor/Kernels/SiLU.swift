@@ -24,13 +24,6 @@ func siluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
 extension Tensor {
     /// x·σ(x) (LLaMA's MLP activation).
     public func silu() -> Tensor {
-        let out = Storage(uninitializedCount: count)
-        siluForward(out.pointer, pointer, count: count)
-        return Tensor.result("silu", shape: shape, storage: out, inputs: [self]) { y, g in
-            let x = y.node!.inputs[0]
-            let d = Storage(uninitializedCount: x.count)
-            siluBackward(d.pointer, x.pointer, g.pointer, count: x.count)
-            return [Tensor(shape: x.shape, storage: d)]
-        }
+        elementwise("silu", forward: { siluForward($0, $1, count: $2) }, backward: { siluBackward($0, $1, $2, count: $3) })
     }
 }

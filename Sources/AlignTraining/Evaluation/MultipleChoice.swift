@@ -56,6 +56,9 @@ public enum MultipleChoice {
     public static func evaluate(_ questions: [Question], model: any CausalLM, tokenizer: Tokenizer, template: ChatTemplate?,
                                 batchSize: Int) throws -> [Result] {
         var results: [Result] = []
+        // the letters' tokens, once: the first k of them serve a question with k options
+        let maxChoices = questions.map(\.choices.count).max() ?? 0
+        let allLetters = try letterTokens(maxChoices, tokenizer: tokenizer)
         var i = 0
         while i < questions.count {
             let chunk = Array(questions[i..<min(i + batchSize, questions.count)])
@@ -84,8 +87,7 @@ public enum MultipleChoice {
                 guard q.choices.count >= 2, q.choices.count <= letters.count, q.choices.indices.contains(q.answer) else {
                     preconditionFailure("MultipleChoice: questions are validated by the reader")
                 }
-                let tokens = try letterTokens(q.choices.count, tokenizer: tokenizer)
-                let scores = tokens.map { Double(logits[b * V + $0]) }
+                let scores = allLetters.prefix(q.choices.count).map { Double(logits[b * V + $0]) }
                 let top = scores.max()!
                 let exps = scores.map { Foundation.exp($0 - top) }
                 let total = exps.reduce(0, +)

@@ -130,7 +130,8 @@ public enum LineChart {
         v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.4g", v)
     }
 
-    static func escape(_ text: String) -> String {
+    /// Text safe inside SVG elements and attributes.
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
