@@ -11,12 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-10}
 ROUNDS=${ROUNDS:-2}
-swift build -c release --product align >/dev/null
-ALIGN=.build/release/align
-GGUF=$(bash scripts/fetch-smollm2.sh)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-"$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2" >/dev/null
+source scripts/smollm2-workdir.sh
 DATA=configs/quickstart/data/prefs_train.jsonl
 out="$WORK/results.jsonl"
 for round in $(seq "$ROUNDS"); do

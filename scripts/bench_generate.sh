@@ -8,12 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 NEW=${NEW_TOKENS:-64}
-swift build -c release --product align >/dev/null
-ALIGN=.build/release/align
-GGUF=$(bash scripts/fetch-smollm2.sh)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-"$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2" >/dev/null
+source scripts/smollm2-workdir.sh
 cat > "$WORK/prompts.txt" <<'P'
 What is the capital of France?
 Write a short poem about the sea.

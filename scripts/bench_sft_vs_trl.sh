@@ -7,12 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-12}
-swift build -c release --product align >/dev/null
-ALIGN=.build/release/align
-GGUF=$(bash scripts/fetch-smollm2.sh)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-"$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2" >/dev/null
+source scripts/smollm2-workdir.sh
 DATA=configs/quickstart/data/sft_train.jsonl
 out="$WORK/results.jsonl"
 for mode in full lora; do

@@ -14,13 +14,8 @@
 # Needs: pip install torch transformers gguf accelerate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product align >/dev/null
-ALIGN=.build/release/align
-GGUF=$(bash scripts/fetch-smollm2.sh)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source scripts/smollm2-workdir.sh
 PAIRS=Tests/AlignTrainingTests/Fixtures/smollm2_pairs.jsonl
-"$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2" >/dev/null
 python3 scripts/smollm2_reference.py logprobs --model "$WORK/smollm2" --input "$PAIRS" 2>/dev/null > "$WORK/hf_dir.jsonl"
 for t in f32 f16 q8_0; do
   "$ALIGN" convert --from "$WORK/smollm2" --to "$WORK/smollm2-$t.gguf" --type $t

@@ -8,15 +8,10 @@
 # Needs: pip install torch transformers gguf accelerate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product align >/dev/null
-ALIGN=.build/release/align
-GGUF=$(bash scripts/fetch-smollm2.sh)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source scripts/smollm2-workdir.sh
 PAIRS=Tests/AlignTrainingTests/Fixtures/smollm2_pairs.jsonl
 "$ALIGN" logprobs --model "$GGUF" --input "$PAIRS" --output "$WORK/align_gguf.jsonl"
 python3 scripts/smollm2_reference.py logprobs --model "$GGUF" --input "$PAIRS" 2>/dev/null > "$WORK/hf_gguf.jsonl"
-"$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2"
 "$ALIGN" logprobs --model "$WORK/smollm2" --input "$PAIRS" --output "$WORK/align_dir.jsonl"
 python3 scripts/smollm2_reference.py logprobs --model "$WORK/smollm2" --input "$PAIRS" 2>/dev/null > "$WORK/hf_dir.jsonl"
 python3 - "$WORK" <<'PY'
