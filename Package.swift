@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SFTTrainer", targets: ["SFTTrainer"]),
         .library(name: "RewardTrainer", targets: ["RewardTrainer"]),
         .library(name: "DPOTrainer", targets: ["DPOTrainer"]),
+        .library(name: "PPOTrainer", targets: ["PPOTrainer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,10 +31,11 @@ let package = Package(
         .target(name: "SFTTrainer", dependencies: ["AlignTraining"]),
         .target(name: "RewardTrainer", dependencies: ["AlignTraining"]),
         .target(name: "DPOTrainer", dependencies: ["AlignTraining"]),
+        .target(name: "PPOTrainer", dependencies: ["AlignTraining"]),
         .executableTarget(
             name: "align",
             dependencies: [
-                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer",
+                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer", "PPOTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +66,11 @@ let package = Package(
         .testTarget(
             name: "DPOTrainerTests",
             dependencies: ["DPOTrainer"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "PPOTrainerTests",
+            dependencies: ["PPOTrainer"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

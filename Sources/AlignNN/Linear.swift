@@ -24,7 +24,7 @@ public final class Linear: Module {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let y = Tensor.linear(x, weight: weight, bias: bias, layout: layout)
-        guard let lora else { return y }
+        guard let lora, lora.enabled else { return y }
         return y + lora.delta(x, rng: &lora.dropoutRNG)
     }
 

@@ -16,6 +16,9 @@ public final class LoRA: Module {
     public var scale: Float { alpha / Float(rank) }
     /// The stream adapter dropout draws from while training; nil (no dropout) for evaluation.
     public var dropoutRNG: RandomGenerator?
+    /// False while the adapter is switched off (the base model computes alone: PPO's reference
+    /// with LoRA, as PEFT's `disable_adapter()`).
+    public var enabled = true
 
     public init(inFeatures: Int, outFeatures: Int, rank: Int, alpha: Float, dropout: Float = 0, rng: inout RandomGenerator) {
         precondition(rank > 0, "LoRA: rank \(rank) must be positive")

@@ -67,4 +67,13 @@ extension Module {
         for (_, linear) in namedLinears() { linear.mergeLoRA() }
         for (_, p) in namedParameters() { p.setRequiresGrad(true) }
     }
+
+    /// Runs `body` with every LoRA adapter switched off (the base model alone), then switches
+    /// them back on. Used for the reference model of a LoRA run: no second copy is needed.
+    public func withLoRADisabled<R>(_ body: () throws -> R) rethrows -> R {
+        let adapters = namedLinears().compactMap { $0.1.lora }.filter(\.enabled)
+        for a in adapters { a.enabled = false }
+        defer { for a in adapters { a.enabled = true } }
+        return try body()
+    }
 }

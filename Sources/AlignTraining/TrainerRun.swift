@@ -111,20 +111,25 @@ public final class TrainerRun {
     /// replaces the default `final/` (`saveFinal()`): it gets the `final/` directory and returns
     /// entries for the summary.
     @discardableResult
-    public func train<O: TrainingObjective>(_ objective: O, examples: Int, extraSummary: [String: Any] = [:],
+    public func train<O: TrainingObjective>(_ objective: O, examples: Int, totalSteps planned: Int? = nil,
+                                           extraSummary: [String: Any] = [:],
                                            additionalParameters: [(String, Tensor)] = [],
                                            finalize: ((URL) throws -> [String: Any])? = nil) throws -> [String: Any] {
         let out = config.outputDir
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         _ = try config.writeResolved()
-        let total = totalSteps(examples: examples)
+        let total = planned ?? totalSteps(examples: examples)
         let parameters = trainable + additionalParameters
         let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer(for: parameters),
-                                settings: loopSettings(totalSteps: total, examples: examples), outputDir: out, callback: callback)
+                                settings: loopSettings(totalSteps: total, examples: examples), outputDir: out,
+                                dropoutModel: model, callback: callback)
         let resume = config.resumeCheckpoint()
         if let resume { try loop.resume(from: resume) }
         let log = try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step)
-        let stop = StopSignal()
+        let callback = self.callback
+        let stop = StopSignal(acknowledge: { sig in
+            callback(.message("\(StopSignal.name(sig)) received: stopping after the current micro-batch with a checkpoint (send it again to abort at once; the last checkpoint stays intact)"))
+        })
         stop.install()
         loop.stop = stop
         defer { stop.uninstall() }

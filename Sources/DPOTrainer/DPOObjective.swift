@@ -80,7 +80,7 @@ public final class DPOObjective: TrainingObjective {
         return (loss, metrics)
     }
 
-    public func loss(_ b: PreferenceBatch) -> (loss: Tensor, metrics: [String: Double]) {
+    public func loss(_ b: PreferenceBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         evaluate(b, reference: trainReference)
     }
 

@@ -58,7 +58,7 @@ public final class RewardObjective: TrainingObjective {
         return (s, s.slice(axis: 0, 0..<P), s.slice(axis: 0, P..<2 * P))
     }
 
-    public func loss(_ batch: PreferenceBatch) -> (loss: Tensor, metrics: [String: Double]) {
+    public func loss(_ batch: PreferenceBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         let (all, chosen, rejected) = rewards(batch)
         let K = model.numHeads
         let weights = K > 1 ? RewardLosses.bootstrapWeights(pairs: batch.pairs, heads: K, rng: &bootstrapRNG) : nil
@@ -109,12 +109,10 @@ public final class RewardObjective: TrainingObjective {
     struct SavedState: Codable {
         var source: ExampleSource<PreferenceExample>.State
         var bootstrap: RandomGenerator
-        var loraDropout: [RandomGenerator?]
     }
 
     public func saveState() throws -> Data {
-        try JSONEncoder().encode(SavedState(source: source.state, bootstrap: bootstrapRNG,
-                                            loraDropout: LoRADropoutState.capture(model.backbone)))
+        try JSONEncoder().encode(SavedState(source: source.state, bootstrap: bootstrapRNG))
     }
 
     public var plottedMetrics: [String] { ["accuracy", "margin_mean"] }
@@ -123,6 +121,5 @@ public final class RewardObjective: TrainingObjective {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
         try source.restore(s.source)
         bootstrapRNG = s.bootstrap
-        LoRADropoutState.restore(s.loraDropout, into: model.backbone)
     }
 }

@@ -40,7 +40,7 @@ public final class SFTObjective: TrainingObjective {
     public func weight(of batch: Batch) -> Double { Double(batch.lossTokens) }
     public func tokens(in batch: Batch) -> Int { batch.rowLengths.reduce(0, +) }
 
-    public func loss(_ batch: Batch) -> (loss: Tensor, metrics: [String: Double]) {
+    public func loss(_ batch: Batch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         // right padding: causal attention never lets a real token see the padding after it, so
         // no key mask is needed; only the learned positions go through the LM head
         let lp = model.scoredLogProbs(ids: batch.ids, batch: batch.batch, length: batch.length, targets: batch.targets)
@@ -64,20 +64,11 @@ public final class SFTObjective: TrainingObjective {
         return ["eval/loss": loss, "eval/perplexity": Foundation.exp(loss)]
     }
 
-    struct SavedState: Codable {
-        var source: ExampleSource<SFTExample>.State
-        var loraDropout: [RandomGenerator?]
-    }
-
-    public func saveState() throws -> Data {
-        try JSONEncoder().encode(SavedState(source: source.state, loraDropout: LoRADropoutState.capture(model)))
-    }
+    public func saveState() throws -> Data { try JSONEncoder().encode(source.state) }
 
     public var plottedMetrics: [String] { ["kl"] }   // nll equals the loss without KL-SFT
 
     public func restoreState(_ data: Data) throws {
-        let s = try JSONDecoder().decode(SavedState.self, from: data)
-        try source.restore(s.source)
-        LoRADropoutState.restore(s.loraDropout, into: model)
+        try source.restore(JSONDecoder().decode(ExampleSource<SFTExample>.State.self, from: data))
     }
 }

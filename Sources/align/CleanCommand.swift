@@ -3,7 +3,6 @@ import AlignNN
 import AlignTraining
 import ArgumentParser
 import Foundation
-import RewardTrainer
 
 /// `align clean`: drops noisy, near-duplicate and already-learned preference pairs (seed 000,
 /// `PreferenceCleaning`) and writes the kept lines of a JSONL file unchanged.

@@ -4,7 +4,6 @@ import AlignTensor
 import AlignTraining
 import ArgumentParser
 import Foundation
-import RewardTrainer
 
 /// `align eval`: what ALGORITHMS.md's Evaluation section measures on a model.
 /// - `--task contains` (default): alignment accuracy, the fraction of greedy answers to

@@ -3,7 +3,6 @@ import AlignNN
 import AlignTraining
 import ArgumentParser
 import Foundation
-import RewardTrainer
 
 /// `align synth`: preference pairs made by a strong and a weak model and judged by a reward model
 /// (seed 000): each model samples answers to every prompt, and each strong answer that the reward

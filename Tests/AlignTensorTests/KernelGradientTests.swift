@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import AlignTensor
 
@@ -14,6 +15,19 @@ final class KernelGradientTests: XCTestCase {
         // 17 columns exercise the vector body and the scalar tail of the exp kernel
         let wide = param([2, 17], seed: 42, std: 3)
         checkGradients([wide]) { $0[0].logSoftmax() }
+    }
+
+    func testSoftmaxEntropyValueAndGradient() {
+        // uniform rows have entropy log V; a one-hot-like row has entropy near 0
+        let uniform = Tensor(Array(repeating: 0.5, count: 8), shape: [2, 4])
+        assertClose(uniform.softmaxEntropy().scalars, [Float(Foundation.log(4.0)), Float(Foundation.log(4.0))], atol: 1e-6)
+        // by hand: p = softmax([0, 1, 2]); H = −Σ p log p
+        let x: [Float] = [0, 1, 2]
+        let z = x.map { Foundation.exp(Double($0)) }.reduce(0, +)
+        let h = -x.map { v -> Double in let p = Foundation.exp(Double(v)) / z; return p * Foundation.log(p) }.reduce(0, +)
+        XCTAssertEqual(Tensor(x, shape: [1, 3]).softmaxEntropy().item, Float(h), accuracy: 1e-6)
+        let logits = param([3, 11], seed: 44, std: 2)
+        checkGradients([logits]) { $0[0].softmaxEntropy() }
     }
 
     func testTargetLogProbsAndCrossEntropyWithIgnoredRows() {

@@ -43,7 +43,7 @@ final class CountingObjective: TrainingObjective {
     func weight(of b: Batch) -> Double { Double(b.targets.filter { $0 != -100 }.count) }
     func tokens(in b: Batch) -> Int { b.ids.count }
 
-    func loss(_ b: Batch) -> (loss: Tensor, metrics: [String: Double]) {
+    func loss(_ b: Batch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         var loss = model(b.ids, batch: b.rows, length: length).crossEntropy(targets: b.targets)
         if let p = poisonAtBatch, batchesServed >= p { loss = loss * Float.nan }
         if let p = poisonStreamPosition, b.position == p {

@@ -4,6 +4,7 @@ import AlignTensor
 import AlignTraining
 import Foundation
 import XCTest
+@testable import AlignTraining
 @testable import RewardTrainer
 
 /// `align rm` end to end on a tiny generated task (the chosen response ends with "thanks", the

@@ -3,6 +3,7 @@ import AlignNN
 import AlignTensor
 import Foundation
 import XCTest
+@testable import AlignTraining
 @testable import RewardTrainer
 
 /// Goldens made by scripts/rm_gen_fixtures.py: TRL's reward loss and gradients in PyTorch, and

@@ -6,6 +6,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
+@testable import AlignTraining
 @testable import RewardTrainer
 
 /// The reward losses against hand-computed values, a finite-difference gradient check, the

@@ -133,6 +133,12 @@ public struct ConfigSectionValue: Equatable, Sendable {
         return section(key)
     }
 
+    /// A list-of-sections field that may be null (nil then).
+    public func optionalSections(_ key: String) -> [ConfigSectionValue]? {
+        if case .null = self[key] { return nil }
+        return sections(key)
+    }
+
     /// A list-of-sections field.
     public func sections(_ key: String) -> [ConfigSectionValue] {
         guard case .list(let items) = self[key] else { mismatch(key, "a list of sections") }

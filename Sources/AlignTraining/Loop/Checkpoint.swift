@@ -24,6 +24,8 @@ public struct Checkpoint {
         public var earlyStopping: EarlyStopping.State?
         /// The recovery record, when the run uses recovery.
         public var recovery: Recovery.State?
+        /// The LoRA adapters' dropout streams (the loop's, so no objective can forget them).
+        public var loraDropout: [RandomGenerator?]?
 
         enum CodingKeys: String, CodingKey {
             case format, step
@@ -33,6 +35,7 @@ public struct Checkpoint {
             case tokensSeen = "tokens_seen"
             case earlyStopping = "early_stopping"
             case recovery
+            case loraDropout = "lora_dropout"
         }
     }
 

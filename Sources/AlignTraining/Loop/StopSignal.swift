@@ -1,15 +1,23 @@
 import Dispatch
 import Foundation
 
-/// Turns SIGINT (Ctrl-C) and SIGTERM into a request the training loop polls between steps, so an
-/// interrupted run writes a checkpoint and exits cleanly instead of dying mid-write. A second
-/// signal while the checkpoint is being written is ignored until the run has stopped.
+/// Turns SIGINT (Ctrl-C) and SIGTERM into a request the training loop polls between
+/// micro-batches, so an interrupted run writes a checkpoint and exits cleanly instead of dying
+/// mid-write. The first signal is acknowledged at once (`acknowledge`); a second one ends the
+/// process immediately (`abort`, by default `_exit(130)`): checkpoints are written to a
+/// temporary folder and renamed, so the last complete checkpoint stays intact either way.
 public final class StopSignal: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let lock = NSLock()
     private var requested: Int32?
+    private let acknowledge: @Sendable (Int32) -> Void
+    private let abort: @Sendable (Int32) -> Void
 
-    public init() {}
+    public init(acknowledge: @escaping @Sendable (Int32) -> Void = { _ in },
+                abort: @escaping @Sendable (Int32) -> Void = { _ in _exit(130) }) {
+        self.acknowledge = acknowledge
+        self.abort = abort
+    }
 
     /// Starts watching SIGINT and SIGTERM (their default actions are disabled meanwhile).
     public func install() {
@@ -30,10 +38,13 @@ public final class StopSignal: @unchecked Sendable {
         signal(SIGTERM, SIG_DFL)
     }
 
+    /// Records a stop request; the first is acknowledged, a second one aborts.
     public func request(_ sig: Int32) {
         lock.lock()
-        if requested == nil { requested = sig }
+        let first = requested == nil
+        if first { requested = sig }
         lock.unlock()
+        if first { acknowledge(sig) } else { abort(sig) }
     }
 
     /// The signal that asked the run to stop, if any.
@@ -41,5 +52,14 @@ public final class StopSignal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return requested
+    }
+
+    /// "SIGINT", "SIGTERM" or the number.
+    public static func name(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(sig)"
+        }
     }
 }

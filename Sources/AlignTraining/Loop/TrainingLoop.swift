@@ -47,6 +47,17 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
     }
 }
 
+/// A step the objective reported as anomalous (a reward or KL spike) and no recovery was left.
+public struct TrainingAnomalyError: Error, CustomStringConvertible {
+    public let step: Int
+    public let reason: String
+    public let lastCheckpoint: String?
+    public var description: String {
+        "\(reason) at step \(step); training stopped"
+            + (lastCheckpoint.map { ", the last good checkpoint is \($0)" } ?? ", no checkpoint had been written yet")
+    }
+}
+
 /// The loop every trainer shares: gradient accumulation with exact loss weighting, global-norm
 /// clipping, the learning-rate schedule, AdamW, periodic logging, evaluation and checkpoints,
 /// resume, and a clean stop on Ctrl-C/SIGTERM.
@@ -58,6 +69,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public let outputDir: URL
     public var callback: TrainingCallback
     public var stop: StopSignal?
+    /// The model whose LoRA dropout streams the checkpoints carry (nil: none).
+    public let dropoutModel: Module?
 
     public private(set) var step = 0
     public private(set) var tokensSeen = 0
@@ -67,13 +80,14 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public private(set) var lastEval: [String: Double] = [:]
     /// Best value so far of the early-stopping metric, and how many evaluations did not beat it.
     public private(set) var earlyStoppingState = EarlyStopping.State()
-    /// Rollbacks after non-finite steps (with `recovery`): count, learning-rate scale, skipped batches.
+    /// Rollbacks after failed steps (with `recovery`): count, learning-rate scale, skipped batches.
     public private(set) var recovery = Recovery.State()
     private var lastTrackedStep: Int?
 
     /// `parameters`: the trainable parameters by name (the optimizer's, in the same order).
+    /// `dropoutModel`: the model whose LoRA dropout streams are saved in checkpoints.
     public init(objective: Objective, parameters: [(String, Tensor)], optimizer: AdamW, settings: LoopSettings,
-                outputDir: URL, callback: @escaping TrainingCallback = { _ in }) {
+                outputDir: URL, dropoutModel: Module? = nil, callback: @escaping TrainingCallback = { _ in }) {
         precondition(optimizer.parameters.count == parameters.count && zip(optimizer.parameters, parameters).allSatisfy { $0 === $1.1 },
                      "TrainingLoop: the optimizer must hold exactly the trainable parameters, in order")
         self.objective = objective
@@ -81,6 +95,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         self.optimizer = optimizer
         self.settings = settings
         self.outputDir = outputDir
+        self.dropoutModel = dropoutModel
         self.callback = callback
     }
 
@@ -89,6 +104,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         let ckpt = try Checkpoint.load(directory)
         try ckpt.restore(parameters: parameters, optimizer: optimizer)
         try objective.restoreState(ckpt.state.objective)
+        if let model = dropoutModel, let streams = ckpt.state.loraDropout { LoRADropoutState.restore(streams, into: model) }
         step = ckpt.state.step
         tokensSeen = ckpt.state.tokensSeen
         earlyStoppingState = ckpt.state.earlyStopping ?? EarlyStopping.State()
@@ -97,12 +113,31 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         callback(.resumed(step: step, path: directory.path))
     }
 
+    /// What a checkpoint records besides parameters and optimizer, taken at a step boundary.
+    struct Snapshot {
+        var objective: Data
+        var tokensSeen: Int
+        var loraDropout: [RandomGenerator?]?
+    }
+
+    func snapshot() throws -> Snapshot {
+        Snapshot(objective: try objective.saveState(), tokensSeen: tokensSeen,
+                 loraDropout: dropoutModel.map { LoRADropoutState.capture($0) })
+    }
+
+    /// Writes a checkpoint of the current step; `at` is the state at the start of the step when
+    /// a stop interrupts it between micro-batches (the parameters have not moved yet).
     @discardableResult
-    public func saveCheckpoint() throws -> URL {
+    public func saveCheckpoint() throws -> URL { try saveCheckpoint(at: nil) }
+
+    @discardableResult
+    func saveCheckpoint(at taken: Snapshot?) throws -> URL {
+        let snap = try taken ?? snapshot()
         let state = Checkpoint.State(step: step, totalSteps: settings.totalSteps, optimizerStep: optimizer.stepCount,
-                                     objective: try objective.saveState(), tokensSeen: tokensSeen,
+                                     objective: snap.objective, tokensSeen: snap.tokensSeen,
                                      earlyStopping: settings.earlyStopping == nil ? nil : earlyStoppingState,
-                                     recovery: settings.recovery == nil ? nil : recovery)
+                                     recovery: settings.recovery == nil ? nil : recovery,
+                                     loraDropout: snap.loraDropout)
         let url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
                                        keep: settings.keepCheckpoints)
         lastCheckpoint = url
@@ -110,53 +145,73 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         return url
     }
 
+    /// A stop was requested: writes a checkpoint (of the state at the start of the step when
+    /// the step was cut short) and reports.
+    private func interrupt(at taken: Snapshot?) throws -> LoopOutcome {
+        if let taken { tokensSeen = taken.tokensSeen }
+        try saveCheckpoint(at: taken)
+        callback(.message("stopped at step \(step) on request; resume with resume_from: \"latest\""))
+        return .interrupted(step: step)
+    }
+
     /// Runs until `settings.totalSteps` optimizer steps are done (from the current step).
+    ///
+    /// A stop request (SIGINT/SIGTERM) is honoured between micro-batches: the step in progress
+    /// is dropped and the checkpoint holds the state at its start, so a resumed run computes
+    /// exactly that step again.
     public func run(metrics log: MetricsLog?) throws -> LoopOutcome {
         let s = settings
         if s.recovery != nil && lastCheckpoint == nil { try saveCheckpoint() }   // something to roll back to
         var intervalTokens = 0
         var intervalStart = DispatchTime.now().uptimeNanoseconds
         while step < s.totalSteps {
-            if stop?.stopRequested != nil {
-                try saveCheckpoint()
-                callback(.message("stopped at step \(step) on request; resume with resume_from: \"latest\""))
-                return .interrupted(step: step)
-            }
+            if stop?.stopRequested != nil { return try interrupt(at: nil) }
+            let stepStart = try snapshot()
             let progress = Double(step) / Double(max(s.totalSteps, 1))
-            // batches that made an earlier attempt at this step non-finite are drawn and dropped
+            let context = StepContext(step: step + 1, totalSteps: s.totalSteps)
+            // batches that made an earlier attempt at this step fail are drawn and dropped
             for _ in 0..<(recovery.skips[step + 1] ?? 0) * s.gradAccum { _ = try objective.nextBatch(progress: progress) }
             var batches: [Objective.MicroBatch] = []
-            for _ in 0..<s.gradAccum { batches.append(try objective.nextBatch(progress: progress)) }
+            for _ in 0..<s.gradAccum {
+                batches.append(try objective.nextBatch(progress: progress))
+                if stop?.stopRequested != nil { return try interrupt(at: stepStart) }
+            }
             let weights = batches.map { objective.weight(of: $0) }
             let total = weights.reduce(0, +)
             var grads = Gradients()
             var stepLoss = 0.0
             var metrics: [String: Double] = [:]
-            var nonFinite: Float?
+            var failure: String?
+            var failedValue: Float = .nan
+            var stepTokens = 0
             for (batch, w) in zip(batches, weights) where w > 0 {
+                if stop?.stopRequested != nil { return try interrupt(at: stepStart) }
                 let share = w / total
-                let (loss, m) = objective.loss(batch)
+                let (loss, m) = objective.loss(batch, context: context)
                 let value = loss.item
                 guard value.isFinite else {
-                    nonFinite = value
+                    failure = "non-finite loss (\(value))"
+                    failedValue = value
                     break
                 }
                 stepLoss += Double(value) * share
                 for (k, v) in m { metrics[k, default: 0] += v * share }
                 grads.add((loss * Float(share)).backward())
-                let t = objective.tokens(in: batch)
-                intervalTokens += t
-                tokensSeen += t
+                stepTokens += objective.tokens(in: batch)
             }
+            for (k, v) in objective.stepMetrics() { metrics[k] = v }
             var norm: Float = .nan
-            if nonFinite == nil {
+            if failure == nil {
                 if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
-                if !norm.isFinite { nonFinite = norm }
+                if !norm.isFinite { failure = "non-finite gradient norm (\(norm))"; failedValue = norm }
             }
-            if let value = nonFinite {
-                try recover(from: value)
+            if failure == nil, let reason = objective.anomaly(in: metrics) { failure = reason }
+            if let failure {
+                try recover(from: failure, value: failedValue)
                 continue
             }
+            intervalTokens += stepTokens
+            tokensSeen += stepTokens
             let lr = s.schedule.learningRate(base: s.learningRate, step: step, totalSteps: s.totalSteps, warmupSteps: s.warmupSteps)
                 * recovery.learningRateScale
             optimizer.step(grads, lr: lr)
@@ -192,13 +247,17 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         return .completed
     }
 
-    /// A non-finite loss or gradient norm at step `step + 1`: with `recovery` and rollbacks left,
-    /// restores the last checkpoint, scales the learning rate down and marks the step's batches
-    /// to be skipped when the run gets there again; otherwise throws `NonFiniteLossError`.
-    func recover(from value: Float) throws {
+    /// A failed step `step + 1` (a non-finite loss or gradient, or an anomaly the objective
+    /// reported): with `recovery` and rollbacks left, restores the last checkpoint, scales the
+    /// learning rate down and marks the step's batches to be skipped when the run gets there
+    /// again; otherwise throws `NonFiniteLossError` / `TrainingAnomalyError`.
+    func recover(from reason: String, value: Float) throws {
         let failed = step + 1
         guard let r = settings.recovery, recovery.count < r.maxRecoveries, let checkpoint = lastCheckpoint else {
-            throw NonFiniteLossError(step: failed, value: value, lastCheckpoint: lastCheckpoint?.path)
+            if reason.hasPrefix("non-finite") {
+                throw NonFiniteLossError(step: failed, value: value, lastCheckpoint: lastCheckpoint?.path)
+            }
+            throw TrainingAnomalyError(step: failed, reason: reason, lastCheckpoint: lastCheckpoint?.path)
         }
         var record = recovery
         record.count += 1
@@ -206,8 +265,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         record.skips[failed, default: 0] += 1
         try resume(from: checkpoint)
         recovery = record   // the newer record wins over the checkpoint's
-        callback(.message(String(format: "non-finite loss (%@) at step %d: rolled back to step %d, learning rate ×%g, skipping that batch (recovery %d of %d)",
-                                 "\(value)", failed, step, Double(record.learningRateScale), record.count, r.maxRecoveries)))
+        callback(.message(String(format: "%@ at step %d: rolled back to step %d, learning rate ×%g, skipping that batch (recovery %d of %d)",
+                                 reason, failed, step, Double(record.learningRateScale), record.count, r.maxRecoveries)))
     }
 
     /// Runs the objective's evaluation, logs and reports it. With `track` (the default) the

@@ -1,11 +1,28 @@
 import AlignTensor
 import Foundation
 
+/// Where a step is: what the loss of a micro-batch may depend on besides the batch (schedules
+/// over training progress, such as HPA's KL weights).
+public struct StepContext: Sendable, Equatable {
+    /// The optimizer step being computed, 1-based (the first step is 1).
+    public var step: Int
+    public var totalSteps: Int
+    /// (step − 1) / totalSteps ∈ [0, 1): the progress at the start of this step.
+    public var progress: Double
+
+    public init(step: Int, totalSteps: Int) {
+        self.step = step
+        self.totalSteps = totalSteps
+        progress = Double(step - 1) / Double(Swift.max(totalSteps, 1))
+    }
+}
+
 /// What a trainer plugs into the shared loop: where batches come from, the loss of one
 /// micro-batch, evaluation, and the state that makes a resumed run continue exactly.
 ///
 /// Losses are pure functions of tensors living in the trainer targets; the objective only
-/// wires a batch through the model into them.
+/// wires a batch through the model into them. Online objectives (PPO) produce their batches
+/// by sampling from the policy inside `nextBatch`.
 public protocol TrainingObjective: AnyObject {
     associatedtype MicroBatch
 
@@ -20,14 +37,26 @@ public protocol TrainingObjective: AnyObject {
     /// Tokens processed (prompt and response, without padding), for `tokens_per_second`.
     func tokens(in batch: MicroBatch) -> Int
 
-    /// The batch's mean loss (a scalar tensor recording the graph) and metrics (batch means).
-    func loss(_ batch: MicroBatch) -> (loss: Tensor, metrics: [String: Double])
+    /// The batch's mean loss (a scalar tensor recording the graph) and metrics (batch means,
+    /// combined over a step's micro-batches with the batches' weights).
+    func loss(_ batch: MicroBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double])
+
+    /// Metrics of the step as a whole that are not means over its micro-batches (rollout
+    /// statistics of an online trainer): merged into the step's logged metrics. Called once
+    /// per optimizer step, after the step's batches were drawn.
+    func stepMetrics() -> [String: Double]
+
+    /// A reason to treat the step as failed although its loss is finite (a reward or KL spike
+    /// past a configured threshold), or nil. With `recovery` the loop rolls back as for a
+    /// non-finite loss; without, the run stops with the reason.
+    func anomaly(in metrics: [String: Double]) -> String?
 
     /// Metrics on held-out data (names starting with `eval/`), or empty when there is none.
     /// Runs under no-grad.
     func evaluate() throws -> [String: Double]
 
-    /// Data position and RNG state, serialised; restored by `restoreState`.
+    /// Data position and RNG state, serialised; restored by `restoreState`. (LoRA dropout
+    /// streams are the loop's: no objective saves them.)
     func saveState() throws -> Data
     func restoreState(_ data: Data) throws
 
@@ -37,4 +66,6 @@ public protocol TrainingObjective: AnyObject {
 
 extension TrainingObjective {
     public var plottedMetrics: [String] { [] }
+    public func stepMetrics() -> [String: Double] { [:] }
+    public func anomaly(in metrics: [String: Double]) -> String? { nil }
 }

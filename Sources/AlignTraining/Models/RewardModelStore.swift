@@ -1,7 +1,6 @@
 import AlignData
 import AlignNN
 import AlignTensor
-import AlignTraining
 import Foundation
 
 /// A reward model read from disk, with what came with it.
@@ -67,7 +66,7 @@ public enum RewardModelStore {
         if let tokenizer { try tokenizer.save(to: dir) }
     }
 
-    static func writeJSON(_ object: [String: Any], to url: URL) throws {
+    public static func writeJSON(_ object: [String: Any], to url: URL) throws {
         try writeFileAtomically(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
                                 to: url)
     }

@@ -1,0 +1,105 @@
+import AlignTensor
+import Foundation
+
+/// PPO's losses (ALGORITHMS.md, PPO step 5) as pure functions over the response tokens of a
+/// batch, flattened row-major (no padding: every element is a real response token).
+///
+/// `max(a, b)` of the clipped objectives is written as a per-token choice made on the values:
+/// where the clipped branch is strictly larger its ratio (or value) lies outside the clip range,
+/// so that branch is a constant with zero gradient, exactly as autograd through `clamp` gives.
+public enum PPOLosses {
+    /// The clipped policy loss and its statistics (TRL's `policy/*` metrics).
+    public struct PolicyOutput {
+        /// mean_t max(−A·ratio, −A·clip(ratio, 1−ε, 1+ε)), recording the graph.
+        public let loss: Tensor
+        /// Fraction of tokens where the clipped branch is the larger (TRL's `pg_clipfrac`).
+        public let clipFraction: Double
+        /// 0.5 · mean (logp_new − logp_old)² (TRL's `approxkl`).
+        public let approxKL: Double
+        public let ratioMean: Double
+        /// Unbiased variance of the ratio over the tokens.
+        public let ratioVariance: Double
+    }
+
+    /// `newLogProbs` (N) records the graph; `oldLogProbs` and `advantages` are constants (N).
+    public static func policy(newLogProbs: Tensor, oldLogProbs: [Float], advantages: [Float], clip: Float) -> PolicyOutput {
+        let n = newLogProbs.count
+        precondition(oldLogProbs.count == n && advantages.count == n,
+                     "PPOLosses.policy: \(n) log-probs, \(oldLogProbs.count) old, \(advantages.count) advantages")
+        guard n > 0 else { return PolicyOutput(loss: Tensor(scalar: 0), clipFraction: 0, approxKL: 0, ratioMean: 1, ratioVariance: 0) }
+        let ratio = (newLogProbs - Tensor(oldLogProbs, shape: [n])).exp()   // (N)
+        let r = ratio.scalars, lpNew = newLogProbs.scalars
+        var keep = [Float](repeating: 0, count: n), constant = 0.0
+        var clipped = 0, kl = 0.0
+        for t in 0..<n {
+            let a = Double(advantages[t]), rt = Double(r[t])
+            let unclipped = -a * rt, clippedValue = -a * min(max(rt, 1 - Double(clip)), 1 + Double(clip))
+            if clippedValue > unclipped {
+                clipped += 1
+                constant += clippedValue
+            } else {
+                keep[t] = -advantages[t]
+            }
+            let d = Double(lpNew[t] - oldLogProbs[t])
+            kl += 0.5 * d * d
+        }
+        let loss = ((ratio * Tensor(keep, shape: [n])).sum() + Float(constant)) * (1 / Float(n))
+        let mean = r.reduce(0.0) { $0 + Double($1) } / Double(n)
+        let variance = n > 1 ? r.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(n - 1) : 0
+        return PolicyOutput(loss: loss, clipFraction: Double(clipped) / Double(n), approxKL: kl / Double(n),
+                            ratioMean: mean, ratioVariance: variance)
+    }
+
+    /// The clipped value loss: 0.5 · mean_t max((V − R)², (clip(V, V_old ± ε_v) − R)²), and the
+    /// fraction of tokens where the clipped branch is the larger (TRL's `vf_clipfrac`).
+    public static func value(values: Tensor, oldValues: [Float], returns: [Float], clip: Float) -> (loss: Tensor, clipFraction: Double) {
+        let n = values.count
+        precondition(oldValues.count == n && returns.count == n, "PPOLosses.value: \(n) values, \(oldValues.count) old, \(returns.count) returns")
+        guard n > 0 else { return (Tensor(scalar: 0), 0) }
+        let v = values.scalars
+        var keep = [Float](repeating: 0, count: n), constant = 0.0, clipped = 0
+        for t in 0..<n {
+            let d = Double(v[t]) - Double(returns[t])
+            let unclipped = d * d
+            let vc = min(max(Double(v[t]), Double(oldValues[t]) - Double(clip)), Double(oldValues[t]) + Double(clip))
+            let clippedValue = (vc - Double(returns[t])) * (vc - Double(returns[t]))
+            if clippedValue > unclipped {
+                clipped += 1
+                constant += clippedValue
+            } else {
+                keep[t] = 1
+            }
+        }
+        let diff = values.reshaped([n]) - Tensor(returns, shape: [n])
+        let loss = ((diff * diff * Tensor(keep, shape: [n])).sum() + Float(constant)) * (0.5 / Float(n))
+        return (loss, Double(clipped) / Double(n))
+    }
+
+    /// How the per-token KL to the reference is estimated (ALGORITHMS.md, PPO step 3).
+    public enum KLEstimator: String, Sendable, CaseIterable {
+        /// logp − logp_ref
+        case k1
+        /// (e^{logr} − 1) − logr with logr = logp_ref − logp: non-negative, unbiased.
+        case k3
+    }
+
+    /// Per-token KL estimates from the policy's and the reference's log-probs (constants).
+    public static func kl(_ logProbs: [Float], reference: [Float], estimator: KLEstimator) -> [Float] {
+        precondition(logProbs.count == reference.count, "PPOLosses.kl: \(logProbs.count) vs \(reference.count) log-probs")
+        return zip(logProbs, reference).map { lp, ref in
+            switch estimator {
+            case .k1: return lp - ref
+            case .k3:
+                let logr = Double(ref - lp)
+                return Float(Foundation.expm1(logr) - logr)
+            }
+        }
+    }
+
+    /// GRPO's differentiable KL penalty per token: k3 with logr = logp_ref − logp_new, a (N)
+    /// tensor recording the graph through `newLogProbs` (TRL's `per_token_kl`).
+    public static func k3(newLogProbs: Tensor, reference: [Float]) -> Tensor {
+        let logr = Tensor(reference, shape: [reference.count]) - newLogProbs
+        return logr.exp() - logr - 1
+    }
+}

@@ -1,0 +1,378 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Dispatch
+import Foundation
+
+/// Where values come from under `advantage: gae`.
+public enum ValueSource {
+    /// A scalar head on the policy's final hidden states (shared backbone).
+    case head(ScalarHead)
+    /// A separate critic: its own backbone and head (initialised from a reward model, as TRL).
+    case critic(RewardModel)
+}
+
+/// Where the reference log-probs come from.
+public enum ReferenceSource {
+    /// A frozen model.
+    case model(any CausalLM)
+    /// The policy with its LoRA adapters switched off (no second copy).
+    case policyWithoutLoRA
+    /// None (grpo with kl_coef 0): no KL is computed.
+    case none
+}
+
+/// PPO, GRPO and RLOO in the shared loop (ALGORITHMS.md, PPO and Group advantages).
+///
+/// The loop asks for micro-batches; when the current rollout is used up, `nextBatch` samples a
+/// new one: responses from the policy (KV-cache generator), logp_old from the training forward
+/// under no-grad on exactly the micro-batches of the first PPO epoch (so the first minibatch's
+/// ratio is exactly 1), logp_ref, values, rewards, KL shaping and advantages. Then the rollout
+/// hands out `ppo_epochs × num_minibatches × grad_accum` micro-batches, one optimizer step per
+/// minibatch. Micro-batches are weighted by their response tokens, so a step's loss is the token
+/// mean over its minibatch.
+public final class PPOObjective: TrainingObjective {
+    public typealias MicroBatch = PPOMicroBatch
+
+    let policy: any CausalLM
+    let reference: ReferenceSource
+    let values: ValueSource?
+    let config: PPOConfig
+    let reward: RewardFunction
+    let prompts: [PromptRecord]
+    let promptIDs: [[Int]]
+    let evalPrompts: [PromptRecord]
+    let evalPromptIDs: [[Int]]
+    let tokenizer: Tokenizer
+    let stopTokens: [Int]
+    let padID: Int
+    let batchSize: Int
+    let gradAccum: Int
+    /// Where a few rows of every rollout are appended (samples.jsonl), if anywhere.
+    let samplesURL: URL?
+    /// Rows per rollout (batch_size × grad_accum × num_minibatches) and prompts per rollout.
+    let rolloutRows: Int
+    let promptsPerRollout: Int
+
+    private var cursor: EpochCursor
+    private var rng: RandomGenerator
+    public private(set) var kl: KLController
+    private var rollout: Rollout?
+    private var rollouts = 0
+
+    public init(policy: any CausalLM, reference: ReferenceSource, values: ValueSource?, config: PPOConfig, reward: RewardFunction,
+                prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],
+                tokenizer: Tokenizer, stopTokens: [Int], padID: Int, batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool,
+                samplesURL: URL?) {
+        precondition(!prompts.isEmpty && prompts.count == promptIDs.count, "PPOObjective: no prompts")
+        precondition(config.usesValues == (values != nil), "PPOObjective: gae needs values, grpo/rloo none")
+        self.policy = policy
+        self.reference = reference
+        self.values = values
+        self.config = config
+        self.reward = reward
+        self.prompts = prompts
+        self.promptIDs = promptIDs
+        self.evalPrompts = evalPrompts
+        self.evalPromptIDs = evalPromptIDs
+        self.tokenizer = tokenizer
+        self.stopTokens = stopTokens
+        self.padID = padID
+        self.batchSize = batchSize
+        self.gradAccum = gradAccum
+        self.samplesURL = samplesURL
+        rolloutRows = batchSize * gradAccum * config.numMinibatches
+        promptsPerRollout = rolloutRows / config.numGenerations
+        var root = RandomGenerator(seed: seed)
+        cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
+        rng = root.fork()
+        kl = KLController(initial: config.klCoef, target: config.klTarget, horizon: config.klHorizon)
+    }
+
+    var microBatchesPerRollout: Int { config.ppoEpochs * config.numMinibatches * gradAccum }
+
+    public func nextBatch(progress: Double) throws -> PPOMicroBatch {
+        if rollout == nil || rollout!.cursor >= microBatchesPerRollout { rollout = try makeRollout() }
+        let k = rollout!.cursor
+        rollout!.cursor += 1
+        return PPOMicroBatch.make(rollout!, rows: rollout!.rows(ofMicroBatch: k, batchSize: batchSize), padID: padID)
+    }
+
+    public func weight(of b: PPOMicroBatch) -> Double { Double(b.batch.lossTokens) }
+    public func tokens(in b: PPOMicroBatch) -> Int { b.batch.rowLengths.reduce(0, +) }
+    public func stepMetrics() -> [String: Double] { rollout?.metrics ?? [:] }
+
+    public func anomaly(in metrics: [String: Double]) -> String? {
+        guard let limit = config.maxKL, let k = metrics["objective/kl"], k > limit else { return nil }
+        return String(format: "KL spike (objective/kl %.4g > ppo.max_kl %.4g)", k, limit)
+    }
+
+    // MARK: - Forward passes
+
+    /// One forward pass of the policy over a batch: scored log-probs, entropy and the values.
+    func policyForward(_ b: Batch) -> (logProbs: Tensor, entropy: Tensor, values: Tensor?) {
+        let f = policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, entropy: true,
+                                     temperature: Float(config.temperature))
+        var v: Tensor?
+        switch values {
+        case .head(let head)?: v = head.perToken(f.hidden).reshaped([f.positions.count])
+        case .critic(let critic)?:
+            let h = critic.backbone.hiddenStates(ids: b.ids, batch: b.batch, length: b.length, positions: nil, keyMask: nil, cache: nil)
+            let rows = h.reshaped([b.batch * b.length, h.shape[2]]).indexSelect(rows: f.positions)
+            v = critic.head.perToken(rows).reshaped([f.positions.count])
+        case nil: v = nil
+        }
+        return (f.logProbs, f.entropy!, v)
+    }
+
+    func referenceLogProbs(_ b: Batch) -> [Float] {
+        let temperature = Float(config.temperature)
+        switch reference {
+        case .model(let m):
+            return withNoGrad { m.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
+        case .policyWithoutLoRA:
+            return withNoGrad {
+                policy.withLoRADisabled { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
+            }
+        case .none: return []
+        }
+    }
+
+    // MARK: - Rollouts
+
+    func generationConfig(greedy: Bool) -> GenerationConfig {
+        GenerationConfig(maxNewTokens: config.maxNewTokens,
+                         sampling: greedy ? .greedy : SamplingConfig(temperature: Float(config.temperature), topK: config.topK, topP: Float(config.topP)),
+                         stopTokenIDs: stopTokens, padTokenID: padID)
+    }
+
+    func makeRollout() throws -> Rollout {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let G = config.numGenerations
+        var promptIndex: [Int] = []
+        for _ in 0..<promptsPerRollout {
+            let p = cursor.next()
+            promptIndex += Array(repeating: p, count: G)
+        }
+        let rowPrompts = promptIndex.map { promptIDs[$0] }
+        let generated = try sample(policy, prompts: rowPrompts, config: generationConfig(greedy: false), rng: &rng)
+        let responses = generated.sequences.map(\.tokens)
+        let generationSeconds = generated.totalSeconds
+        let R = rowPrompts.count
+
+        // row order of each PPO epoch
+        let order = (0..<config.ppoEpochs).map { _ in rng.permutation(R) }
+        var old = [[Float]](repeating: [], count: R), ref = old, vals = old, entropySums = [Double](repeating: 0, count: R)
+        withNoGrad {
+            for start in stride(from: 0, to: R, by: batchSize) {
+                let rows = Array(order[0][start..<start + batchSize])
+                let b = PPOMicroBatch.batch(prompts: rowPrompts, responses: responses, rows: rows, padID: padID)
+                let f = policyForward(b)
+                let lengths = rows.map { responses[$0].count }
+                let lp = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
+                let ent = [[Float]].unflatten(f.entropy.scalars, lengths: lengths)
+                let v = f.values.map { [[Float]].unflatten($0.scalars, lengths: lengths) }
+                let r = referenceLogProbs(b)
+                let rr = r.isEmpty ? nil : [[Float]].unflatten(r, lengths: lengths)
+                for (j, row) in rows.enumerated() {
+                    old[row] = lp[j]
+                    entropySums[row] = ent[j].reduce(0.0) { $0 + Double($1) }
+                    if let v { vals[row] = v[j] }
+                    if let rr { ref[row] = rr[j] }
+                }
+            }
+        }
+
+        // rewards
+        let samples = (0..<R).map { i -> RewardSample in
+            let endedWithEOS = generated.sequences[i].finishReason == .stopToken
+            return RewardSample(record: prompts[promptIndex[i]], promptIDs: rowPrompts[i], responseIDs: responses[i],
+                                response: tokenizer.decode(responses[i], skipSpecialTokens: true), endedWithEOS: endedWithEOS)
+        }
+        let outcomes = try reward.score(samples) { i in
+            let p = prompts[promptIndex[i]]
+            return "the response to the prompt at line \(p.line) (rollout \(rollouts), row \(i))"
+        }
+        let scores = outcomes.map(\.score)
+
+        // per-token KL to the reference and the shaping / group advantages
+        let hasReference: Bool = { if case .none = reference { return false } else { return true } }()
+        let kls: [[Float]] = hasReference ? (0..<R).map { PPOLosses.kl(old[$0], reference: ref[$0], estimator: config.klEstimator) }
+                                          : Array(repeating: [], count: R)
+        let klSums = kls.map { $0.reduce(0.0) { $0 + Double($1) } }
+        let beta = kl.value
+        var advantages: [[Float]] = [], returns: [[Float]] = []
+        var nonScore = [Double](repeating: 0, count: R)
+        switch config.advantage {
+        case .gae:
+            var rawAdv: [[Double]] = [], rets: [[Double]] = []
+            for i in 0..<R {
+                var r = kls[i].map { -beta * Double($0) }
+                nonScore[i] = r.reduce(0, +)
+                if !r.isEmpty { r[r.count - 1] += scores[i] }   // the score at the last real response token
+                let g = Advantages.gae(rewards: r, values: vals[i].map(Double.init), gamma: config.gamma, lambda: config.lambda)
+                rawAdv.append(g.advantages)
+                rets.append(g.returns)
+            }
+            let flat = rawAdv.flatMap { $0 }
+            let white = config.whitenAdvantages ? Advantages.whiten(flat) : flat
+            advantages = [[Float]].unflatten(white.map(Float.init), lengths: rawAdv.map(\.count))
+            returns = rets.map { $0.map(Float.init) }
+        case .grpo:
+            let a = Advantages.grpo(rewards: scores, groupSize: G)
+            advantages = (0..<R).map { Array(repeating: Float(a[$0]), count: responses[$0].count) }
+        case .rloo:
+            let rewardsWithKL = (0..<R).map { scores[$0] - beta * klSums[$0] }
+            for i in 0..<R { nonScore[i] = -beta * klSums[i] }
+            let a = Advantages.rloo(rewards: rewardsWithKL, groupSize: G)
+            advantages = (0..<R).map { Array(repeating: Float(a[$0]), count: responses[$0].count) }
+        }
+        if hasReference { kl.update(kl: klSums.reduce(0, +) / Double(R), samples: R) }
+
+        // statistics
+        func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
+        var m: [String: Double] = [:]
+        m["objective/scores"] = mean(scores)
+        m["objective/raw_scores"] = mean(outcomes.map(\.raw))
+        if hasReference {
+            m["objective/kl"] = mean(klSums)
+            m["objective/non_score_reward"] = mean(nonScore)
+            m["objective/rlhf_reward"] = mean(zip(scores, nonScore).map(+))
+        }
+        m["objective/entropy"] = mean(entropySums)
+        m["kl_coef"] = beta
+        m["response_length"] = mean(responses.map { Double($0.count) })
+        m["completions/mean_length"] = m["response_length"]
+        m["val/num_eos_tokens"] = Double(generated.sequences.filter { $0.finishReason == .stopToken }.count)
+        m["episode"] = Double((rollouts + 1) * R)
+        m["reward"] = mean(scores)
+        let sd = { (xs: [Double]) -> Double in
+            let mu = mean(xs)
+            return xs.count > 1 ? (xs.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(xs.count - 1)).squareRoot() : 0
+        }
+        m["reward_std"] = sd(scores)
+        for name in reward.sourceNames { m["rewards/\(name)/mean"] = mean(outcomes.compactMap { $0.sources[name] }) }
+        if outcomes.contains(where: { $0.modelStd != nil }) { m["rewards/model/std_over_heads"] = mean(outcomes.compactMap(\.modelStd)) }
+        if G > 1 {
+            let groups = stride(from: 0, to: R, by: G).map { Array(scores[$0..<$0 + G]) }
+            m["frac_reward_zero_std"] = Double(groups.filter { sd($0) == 0 }.count) / Double(groups.count)
+        }
+        m["rollout_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        m["generation_seconds"] = generationSeconds
+        m["generated_tokens_per_second"] = generationSeconds > 0 ? Double(responses.reduce(0) { $0 + $1.count }) / generationSeconds : 0
+
+        try logSamples(samples: samples, outcomes: outcomes, klSums: hasReference ? klSums : nil)
+        rollouts += 1
+        return Rollout(index: rollouts - 1, prompts: rowPrompts, responses: responses, oldLogProbs: old,
+                       referenceLogProbs: config.advantage == .grpo && beta > 0 ? ref : [], oldValues: config.usesValues ? vals : [],
+                       advantages: advantages, returns: returns, order: order, cursor: 0, metrics: m)
+    }
+
+    func logSamples(samples: [RewardSample], outcomes: [RewardOutcome], klSums: [Double]?) throws {
+        guard let url = samplesURL, config.samplesPerRollout > 0 else { return }
+        var text = ""
+        for i in 0..<min(config.samplesPerRollout, samples.count) {
+            var row: [String: Any] = ["rollout": rollouts, "prompt": samples[i].record.userText, "response": samples[i].response,
+                                      "score": outcomes[i].score, "ended_with_eos": samples[i].endedWithEOS]
+            if let klSums { row["kl"] = klSums[i] }
+            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes])
+            text += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let h = try FileHandle(forWritingTo: url)
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(text.utf8))
+    }
+
+    // MARK: - Loss
+
+    public func loss(_ b: PPOMicroBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
+        let f = policyForward(b.batch)
+        let p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange))
+        var loss = p.loss
+        let n = Float(max(f.logProbs.count, 1))
+        let entropyMean = f.entropy.sum() * (1 / n)
+        var m: [String: Double] = ["policy/approxkl_avg": p.approxKL, "policy/clipfrac_avg": p.clipFraction,
+                                   "loss/policy_avg": Double(p.loss.item), "val/ratio": p.ratioMean, "val/ratio_var": p.ratioVariance,
+                                   "policy/entropy_avg": Double(entropyMean.item), "entropy": Double(entropyMean.item),
+                                   "clip_ratio/region_mean": p.clipFraction]
+        if let v = f.values {
+            let vl = PPOLosses.value(values: v, oldValues: b.oldValues, returns: b.returns, clip: Float(config.clipRangeValue))
+            loss = loss + vl.loss * Float(config.vfCoef)
+            m["loss/value_avg"] = Double(vl.loss.item)
+            m["val/clipfrac_avg"] = vl.clipFraction
+        }
+        if config.advantage == .grpo, kl.value > 0, !b.referenceLogProbs.isEmpty {
+            let k3 = PPOLosses.k3(newLogProbs: f.logProbs, reference: b.referenceLogProbs).sum() * (1 / n)
+            m["kl"] = Double(k3.item)
+            loss = loss + k3 * Float(kl.value)
+        }
+        if config.entropyCoef > 0 { loss = loss - entropyMean * Float(config.entropyCoef) }
+        return (loss, m)
+    }
+
+    // MARK: - Evaluation
+
+    /// `eval/objective/scores` (mean reward of greedy responses to the held-out prompts) and
+    /// `eval/response_length`.
+    public func evaluate() throws -> [String: Double] {
+        guard !evalPrompts.isEmpty else { return [:] }
+        var samples: [RewardSample] = []
+        for start in stride(from: 0, to: evalPrompts.count, by: batchSize) {
+            let idx = Array(start..<min(start + batchSize, evalPrompts.count))
+            let out = try generate(model: policy, prompts: idx.map { evalPromptIDs[$0] }, config: generationConfig(greedy: true))
+            for (j, i) in idx.enumerated() {
+                let s = out.sequences[j]
+                samples.append(RewardSample(record: evalPrompts[i], promptIDs: evalPromptIDs[i], responseIDs: s.tokens,
+                                            response: tokenizer.decode(s.tokens, skipSpecialTokens: true), endedWithEOS: s.finishReason == .stopToken))
+            }
+        }
+        // evaluation must not move the running normalisation of the training rewards
+        let saved = reward.moments
+        defer { reward.moments = saved }
+        let outcomes = try reward.score(samples) { "the response to the eval prompt at line \(evalPrompts[$0].line)" }
+        let n = Double(samples.count)
+        var m = ["eval/objective/scores": outcomes.reduce(0) { $0 + $1.score } / n,
+                 "eval/objective/raw_scores": outcomes.reduce(0) { $0 + $1.raw } / n,
+                 "eval/response_length": samples.reduce(0) { $0 + Double($1.responseIDs.count) } / n]
+        for name in reward.sourceNames { m["eval/rewards/\(name)/mean"] = outcomes.reduce(0) { $0 + ($1.sources[name] ?? 0) } / n }
+        return m
+    }
+
+    // MARK: - State
+
+    struct SavedState: Codable {
+        var cursor: EpochCursor
+        var rng: RandomGenerator
+        var kl: KLController
+        var rollout: Rollout?
+        var rollouts: Int
+        var moments: RunningMoments
+    }
+
+    public func saveState() throws -> Data {
+        try JSONEncoder().encode(SavedState(cursor: cursor, rng: rng, kl: kl, rollout: rollout, rollouts: rollouts, moments: reward.moments))
+    }
+
+    public func restoreState(_ data: Data) throws {
+        let s = try JSONDecoder().decode(SavedState.self, from: data)
+        guard s.cursor.count == prompts.count else {
+            throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for \(s.cursor.count) prompts, the data has \(prompts.count)")
+        }
+        cursor = s.cursor
+        rng = s.rng
+        kl = s.kl
+        rollout = s.rollout
+        rollouts = s.rollouts
+        reward.moments = s.moments
+    }
+
+    public var plottedMetrics: [String] { ["objective/scores", "objective/kl", "kl_coef"] }
+}
+
+/// Samples with a generator seeded from `rng` (opens the existential model for `Generator`).
+func sample<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig, rng: inout RandomGenerator) throws -> GenerationResult {
+    try Generator(model: model).generate(prompts: prompts, config: config, rng: &rng)
+}

@@ -1,0 +1,126 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+
+/// `align ppo --config run.json`: everything from a validated run config to `final/`.
+///
+/// Prompts and the reward are checked before anything is written. `final/` is the policy in the
+/// Hugging Face layout (LoRA merged unless `lora.merge` is false); the shared value head is saved
+/// beside it as `value_head.safetensors` (`score.weight`, (1, hidden)), a separate critic as the
+/// reward-model directory `critic/`; `samples.jsonl` holds a few rows of every rollout.
+public enum PPORun {
+    @discardableResult
+    public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
+        let ppo = config.trainerConfig(PPOConfig.self)
+        try config.checkOutputDirectory()
+        let data = config.data
+        guard data.train.count == 1 else {
+            throw ModelConfigError("data.train: align ppo reads one prompt file; mixtures of \(data.train.count) files are not supported")
+        }
+        let trainPath = data.train[0].path
+        var train = try PromptDataset.read(URL(fileURLWithPath: trainPath))
+        var eval: [PromptRecord] = []
+        var evalPath = trainPath
+        if let path = data.eval {
+            eval = try PromptDataset.read(URL(fileURLWithPath: path))
+            evalPath = path
+        }
+        let run = try TrainerRun(config: config, callback: callback)
+        let policy = run.model
+        if data.eval == nil { (train, eval) = try run.holdOut(train) }
+        let promptsPerRollout = config.batchSize * config.gradAccum * ppo.numMinibatches / ppo.numGenerations
+        guard train.count >= promptsPerRollout else {
+            throw AlignDataError(.invalidArgument, path: trainPath,
+                                 "holds \(train.count) prompts, fewer than one rollout's \(promptsPerRollout) (batch_size × grad_accum × num_minibatches / num_generations)")
+        }
+        let template = run.chatTemplate
+        let context = policy.config.contextLength
+        func encode(_ records: [PromptRecord], file: String) throws -> [[Int]] {
+            try records.map { r in
+                let ids = try PromptEncoding.ids(r.prompt, tokenizer: run.tokenizer, template: template)
+                guard !ids.isEmpty else { throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)", "the prompt encodes to no tokens") }
+                guard ids.count + ppo.maxNewTokens <= context else {
+                    throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)",
+                                         "the prompt is \(ids.count) tokens; with ppo.max_new_tokens \(ppo.maxNewTokens) that exceeds the model's context length \(context)")
+                }
+                return ids
+            }
+        }
+        let trainIDs = try encode(train, file: trainPath)
+        let evalIDs = try encode(eval, file: evalPath)
+        let reward = try RewardFunction(ppo.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
+        defer { reward.close() }
+
+        // the reference: the policy without its adapters (LoRA), model.reference, or a frozen copy
+        let reference: ReferenceSource
+        if ppo.advantage == .grpo && ppo.klCoef == 0 && config.model.reference == nil {
+            reference = .none
+        } else if config.lora != nil && config.model.reference == nil {
+            reference = .policyWithoutLoRA
+        } else {
+            let path: String
+            if let r = config.model.reference { path = r } else if case .path(let p) = config.model.source { path = p } else {
+                throw ModelConfigError("a freshly initialised policy has no reference: set model.reference (or use advantage \"grpo\" with kl_coef 0)")
+            }
+            let ref = try ModelStore.load(path).model
+            guard ref.config.vocabSize == policy.config.vocabSize else {
+                throw ModelConfigError("model.reference \(path) has a vocabulary of \(ref.config.vocabSize) tokens, the policy \(policy.config.vocabSize); they must match")
+            }
+            reference = .model(ref)
+        }
+
+        // values: a head on the policy's backbone, or a separate critic from a reward model
+        var values: ValueSource?
+        var valueParameters: [(String, Tensor)] = []
+        var criticFamily = ModelFamily.llama
+        if ppo.usesValues {
+            if let path = ppo.valueModel {
+                let critic = try RewardModelStore.load(path)
+                guard critic.model.numHeads == 1 else {
+                    throw ModelConfigError("ppo.value_model \(path) has \(critic.model.numHeads) heads; a critic needs one")
+                }
+                values = .critic(critic.model)
+                criticFamily = critic.backbone.family
+                valueParameters = critic.model.namedParameters().map { ("critic.\($0.0)", $0.1) }
+            } else {
+                var rng = RandomGenerator(seed: config.seed ^ 0x7A1E_4EAD)
+                let head = RewardModel.makeHead(hiddenSize: policy.config.hiddenSize, heads: 1, rng: &rng)
+                values = .head(head)
+                valueParameters = head.namedParameters().map { ("value_head.\($0.0)", $0.1) }
+            }
+        }
+        var stops = policy.config.eosTokenIDs
+        if let eos = run.tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
+        guard !stops.isEmpty else {
+            throw ModelConfigError("the model has no EOS token (config eos_token_id, tokenizer eos): responses could never end before max_new_tokens")
+        }
+        let padID = Batch.padID(for: run.tokenizer)
+        let objective = PPOObjective(policy: policy, reference: reference, values: values, config: ppo, reward: reward,
+                                     prompts: train, promptIDs: trainIDs, evalPrompts: eval, evalPromptIDs: evalIDs,
+                                     tokenizer: run.tokenizer, stopTokens: stops, padID: padID, batchSize: config.batchSize,
+                                     gradAccum: config.gradAccum, seed: config.seed, shuffle: data.shuffle,
+                                     samplesURL: config.outputDir.appendingPathComponent("samples.jsonl"))
+        let total = config.maxSteps ?? ppo.iterations * ppo.ppoEpochs * ppo.numMinibatches
+        callback(.message("\(train.count) prompts (\(eval.count) held out); \(promptsPerRollout) prompts × \(ppo.numGenerations) per rollout, \(ppo.ppoEpochs) epochs × \(ppo.numMinibatches) minibatches per rollout, \(total) optimizer steps; advantage \(ppo.advantage.rawValue); reward: \(reward.sourceNames.joined(separator: ", "))"))
+        return try run.train(objective, examples: train.count * ppo.numGenerations * ppo.ppoEpochs, totalSteps: total,
+                             extraSummary: ["trainer": "ppo", "advantage": ppo.advantage.rawValue, "train_prompts": train.count,
+                                            "eval_prompts": eval.count, "final_kl_coef": objective.kl.value],
+                             additionalParameters: valueParameters) { final in
+            try run.saveFinal()
+            switch values {
+            case .head(let head)?:
+                let url = config.outputDir.appendingPathComponent("value_head.safetensors")
+                try StateDictFiles.save(["score.weight": head.score.weight.copy()], to: config.outputDir, fileName: "value_head.safetensors")
+                return ["value_head": url.path]
+            case .critic(let critic)?:
+                let dir = config.outputDir.appendingPathComponent("critic")
+                try RewardModelStore.save(critic, family: criticFamily, tokenizer: run.tokenizer, to: dir)
+                return ["critic": dir.path]
+            case nil:
+                return [:]
+            }
+        }
+    }
+}
