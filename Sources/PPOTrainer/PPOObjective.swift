@@ -60,6 +60,8 @@ public final class PPOObjective: TrainingObjective {
     public private(set) var kl: KLController
     private var rollout: Rollout?
     private var rollouts = 0
+    /// The rollout being trained on (tests read it).
+    var currentRollout: Rollout? { rollout }
 
     public init(policy: any CausalLM, reference: ReferenceSource, values: ValueSource?, config: PPOConfig, reward: RewardFunction,
                 prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],

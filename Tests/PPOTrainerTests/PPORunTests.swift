@@ -1,0 +1,197 @@
+import AlignData
+import AlignNN
+import AlignTensor
+import AlignTraining
+import Foundation
+import XCTest
+@testable import PPOTrainer
+
+/// `align ppo` end to end on a tiny model with a rule reward: the first-minibatch invariant,
+/// the score on the last real token, exact resume, learning the rewarded word, and bad input.
+final class PPORunTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-ppo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let words = ["red", "blue", "green", "cat", "dog", "sun"]
+        var rng = RandomGenerator(seed: 5)
+        var lines: [String] = [], prompts: [String] = []
+        for i in 0..<40 {
+            let w = words[rng.int(below: words.count)]
+            lines += ["name a \(w) thing", "a \(w) thing", "blue"]
+            let row: [String: Any] = ["prompt": "name a \(w) thing", "answer": w, "id": i]
+            prompts.append(String(decoding: try JSONSerialization.data(withJSONObject: row), as: UTF8.self))
+        }
+        var tok = try Tokenizer.train(on: lines, options: BPETrainingOptions(vocabSize: 280, specialTokens: ["<|im_end|>"]))
+        tok.eosToken = "<|im_end|>"
+        var r = RandomGenerator(seed: 1)
+        let config = try LlamaConfig.decode(json: Data(#"{"vocab_size": \#(tok.vocabSize), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64, "eos_token_id": 0}"#.utf8))
+        let base = LoadedModel(family: .llama, model: LlamaModel(config, rng: &r), source: dir)
+        try ModelStore.save(base, tokenizer: tok, to: dir.appendingPathComponent("base"))
+        try (prompts.prefix(32).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
+        try (prompts.suffix(8).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("eval.jsonl"), atomically: true, encoding: .utf8)
+        try """
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+         "optim": {"learning_rate": 0.003, "schedule": "constant"},
+         "ppo": {"iterations": 3, "ppo_epochs": 2, "num_minibatches": 2, "max_new_tokens": 6, "temperature": 1.0,
+                 "reward": {"rules": [{"type": "contains", "text": "blue"}]}},
+         "batch_size": 2, "grad_accum": 2, "seed": 2, "log_every": 1, "output_dir": "out"}
+        """.write(to: dir.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func load(_ overrides: [String] = []) throws -> RunConfig {
+        try RunConfig.load(file: dir.appendingPathComponent("run.json"), trainer: PPOConfig.schema, overrides: overrides)
+    }
+
+    func run(_ overrides: [String] = []) throws -> (summary: [String: Any], steps: [[String: Double]]) {
+        var steps: [[String: Double]] = []
+        let summary = try PPORun.run(config: load(overrides)) { e in
+            if case .step(_, _, let m) = e { steps.append(m) }
+        }
+        return (summary, steps)
+    }
+
+    func testFirstMinibatchOfEveryRolloutHasRatioOneAndTheRunWritesItsFiles() throws {
+        let (summary, steps) = try run()
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        XCTAssertEqual(steps.count, 12)   // 3 iterations × 2 epochs × 2 minibatches
+        for (i, m) in steps.enumerated() {
+            for key in ["objective/scores", "objective/kl", "objective/entropy", "objective/non_score_reward", "objective/rlhf_reward",
+                        "policy/approxkl_avg", "policy/clipfrac_avg", "loss/policy_avg", "loss/value_avg", "val/clipfrac_avg",
+                        "policy/entropy_avg", "val/ratio", "val/ratio_var", "val/num_eos_tokens", "episode", "kl_coef",
+                        "response_length", "rollout_seconds", "rewards/rule0_contains/mean"] {
+                XCTAssertNotNil(m[key], "step \(i + 1): \(key)")
+            }
+            if i % 4 == 0 {   // the first optimizer step on a fresh rollout: nothing has moved
+                XCTAssertEqual(m["val/ratio"], 1, "step \(i + 1)")
+                XCTAssertEqual(m["policy/clipfrac_avg"], 0, "step \(i + 1)")
+                XCTAssertEqual(m["policy/approxkl_avg"], 0, "step \(i + 1)")
+                XCTAssertEqual(m["val/ratio_var"], 0, "step \(i + 1)")
+            }
+        }
+        // the first rollout comes from the starting policy: its KL to the reference is exactly 0
+        XCTAssertEqual(steps[0]["objective/kl"], 0)
+        XCTAssertNotEqual(steps[4]["val/ratio"], steps[5]["val/ratio"])
+        let out = dir.appendingPathComponent("out")
+        for f in ["final/model.safetensors", "value_head.safetensors", "samples.jsonl", "metrics.jsonl", "curves.svg", "summary.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
+        }
+        let samples = try String(contentsOf: out.appendingPathComponent("samples.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(samples.count, 3 * 4)
+        let row = try JSONSerialization.jsonObject(with: Data(samples[0].utf8)) as! [String: Any]
+        XCTAssertNotNil(row["response"] as? String)
+        XCTAssertNotNil(row["score"] as? Double)
+    }
+
+    func testTheScoreLandsOnTheLastRealTokenOfEveryRow() throws {
+        // γ = 1, no KL, no whitening: the return of every token of a row is that row's score,
+        // whatever the row's length, and the advantage is the return minus the value
+        let config = try load(["ppo.kl_coef=0", "ppo.gamma=1.0", "ppo.lam=1.0", "ppo.whiten_advantages=false", "ppo.max_new_tokens=8"])
+        let objective = try makeObjective(config)
+        _ = try objective.nextBatch(progress: 0)
+        let rollout = try XCTUnwrap(objective.currentRollout)
+        let lengths = Set(rollout.responses.map(\.count))
+        XCTAssertGreaterThan(lengths.count, 1, "rows of different lengths")
+        let tokenizer = try ModelStore.loadTokenizer(dir.appendingPathComponent("base").path)
+        for i in rollout.responses.indices {
+            let text = tokenizer.decode(rollout.responses[i], skipSpecialTokens: true)
+            let score: Float = text.lowercased().contains("blue") ? 1 : 0
+            XCTAssertEqual(rollout.returns[i].count, rollout.responses[i].count)
+            for (t, ret) in rollout.returns[i].enumerated() {
+                XCTAssertEqual(ret, score, accuracy: 1e-6, "row \(i) token \(t)")
+                XCTAssertEqual(rollout.advantages[i][t], score - rollout.oldValues[i][t], accuracy: 1e-6)
+            }
+        }
+    }
+
+    func makeObjective(_ config: RunConfig) throws -> PPOObjective {
+        let ppo = config.trainerConfig(PPOConfig.self)
+        let loaded = try ModelStore.load(dir.appendingPathComponent("base").path)
+        let tok = try ModelStore.loadTokenizer(dir.appendingPathComponent("base").path)
+        let prompts = try PromptDataset.read(dir.appendingPathComponent("prompts.jsonl"))
+        let ids = try prompts.map { try PromptEncoding.ids($0.prompt, tokenizer: tok, template: .chatml) }
+        var rng = RandomGenerator(seed: 3)
+        return PPOObjective(policy: loaded.model, reference: .model(try ModelStore.load(dir.appendingPathComponent("base").path).model),
+                            values: .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)), config: ppo,
+                            reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize), prompts: prompts, promptIDs: ids,
+                            evalPrompts: [], evalPromptIDs: [], tokenizer: tok, stopTokens: [0], padID: 0, batchSize: 2, gradAccum: 2,
+                            seed: 4, shuffle: true, samplesURL: nil)
+    }
+
+    func testResumeContinuesExactlyLikeTheUninterruptedRun() throws {
+        let whole = try run(["output_dir=\(dir.path)/whole", "ppo.iterations=2", "save_every=3", "keep_checkpoints=10"])
+        XCTAssertEqual(whole.summary["status"] as? String, "completed")
+        // a run stopped after step 3 (in the middle of the first rollout's passes), resumed
+        let part = dir.appendingPathComponent("part")
+        try FileManager.default.createDirectory(at: part.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("whole/checkpoints/step-3"), to: part.appendingPathComponent("checkpoints/step-3"))
+        let resumed = try run(["output_dir=\(dir.path)/part", "ppo.iterations=2", "save_every=3", "keep_checkpoints=10", "resume_from=latest"])
+        XCTAssertEqual(resumed.summary["status"] as? String, "completed")
+        XCTAssertEqual(resumed.steps.count, 5)
+        for (a, b) in zip(whole.steps.suffix(5), resumed.steps) {
+            for key in ["loss", "objective/scores", "objective/kl", "val/ratio", "grad_norm"] { XCTAssertEqual(a[key], b[key], key) }
+        }
+        let x = try StateDictFiles.load(directory: dir.appendingPathComponent("whole/final"))
+        let y = try StateDictFiles.load(directory: dir.appendingPathComponent("part/final"))
+        XCTAssertEqual(Set(x.keys), Set(y.keys))
+        for (k, t) in x { XCTAssertEqual(t.scalars, y[k]!.scalars, k) }
+    }
+
+    func testTheRewardedTextBecomesMoreFrequent() throws {
+        // a response containing the letter e scores 1 (about 1 in 8 of the starting policy's)
+        let (summary, steps) = try run(["ppo.reward.rules=[{\"type\": \"contains\", \"text\": \"e\"}]", "ppo.iterations=24", "ppo.ppo_epochs=2",
+                                        "ppo.num_minibatches=1", "batch_size=8", "grad_accum=1", "optim.learning_rate=0.01"])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        let perRollout = stride(from: 0, to: steps.count, by: 2).map { steps[$0]["objective/scores"]! }
+        let first = perRollout.prefix(4).reduce(0, +) / 4, last = perRollout.suffix(4).reduce(0, +) / 4
+        XCTAssertGreaterThan(last, first + 0.4, "mean score per rollout \(perRollout)")
+        XCTAssertGreaterThan(steps.last!["objective/kl"]!, 0)
+    }
+
+    func testGRPOAndRLOORunWithoutAValueHead() throws {
+        for adv in ["grpo", "rloo"] {
+            let (summary, steps) = try run(["output_dir=\(dir.path)/\(adv)", "ppo.advantage=\(adv)", "ppo.num_generations=4", "ppo.iterations=2"])
+            XCTAssertEqual(summary["status"] as? String, "completed", adv)
+            XCTAssertNil(steps[0]["loss/value_avg"], adv)
+            XCTAssertNotNil(steps[0]["frac_reward_zero_std"], adv)
+            XCTAssertEqual(steps[0]["val/ratio"], 1, adv)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(adv)/value_head.safetensors").path), adv)
+        }
+    }
+
+    func testBadInputIsRefusedBeforeAnythingIsWritten() throws {
+        func refused(_ overrides: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+            do {
+                _ = try PPORun.run(config: load(overrides + ["output_dir=\(dir.path)/refused"])) { _ in }
+                XCTFail("accepted \(overrides)", file: file, line: line)
+            } catch {
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(expected), "\(text) does not mention \(expected)", file: file, line: line)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("refused").path), "wrote output_dir", file: file, line: line)
+        }
+        try "".write(to: dir.appendingPathComponent("empty.jsonl"), atomically: true, encoding: .utf8)
+        refused(["data.train=\(dir.appendingPathComponent("empty.jsonl").path)"], "holds no prompts")
+        try "{\"prompt\": \"hi\"}\n{\"text\": 3}\n[1]\n".write(to: dir.appendingPathComponent("bad.jsonl"), atomically: true, encoding: .utf8)
+        refused(["data.train=\(dir.appendingPathComponent("bad.jsonl").path)"], "bad.jsonl:3")
+        refused(["ppo.max_new_tokens=60"], "exceeds the model's context length")
+        refused(["ppo.advantage=grpo", "ppo.num_generations=1"], "num_generations must be ≥ 2")
+        refused(["ppo.reward.rules=null"], "no reward")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("rm-other"), withIntermediateDirectories: true)
+        func judge(_ name: String, _ script: String, expect: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let url = dir.appendingPathComponent(name)
+            try script.write(to: url, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+            XCTAssertThrowsError(try PPORun.run(config: load(["ppo.reward.program=\(url.path)", "output_dir=\(dir.path)/judged"])) { _ in },
+                                 file: file, line: line) { error in
+                XCTAssertTrue("\(error)".contains(expect), "\(error)", file: file, line: line)
+                XCTAssertTrue("\(error)".contains("prompt at line"), "names the sample: \(error)", file: file, line: line)
+            }
+        }
+        try judge("words.sh", "#!/bin/sh\nwhile read line; do echo words; done\n", expect: "expected one number per line")
+        try judge("crash.sh", "#!/bin/sh\nread line\nexit 3\n", expect: "exit status 3")
+    }
+}
