@@ -64,14 +64,15 @@ public struct ExampleSource<Example: Sendable>: Sendable {
     }
 }
 
-/// The LoRA adapters' dropout streams of a model, for checkpoints (exact resume with dropout).
+/// The LoRA adapters' dropout streams of a model, for checkpoints (exact resume with dropout):
+/// one entry per `Linear` of the model in `namedLinears()` order (nil where it has no adapter
+/// or no dropout), so capture and restore always line up.
 public enum LoRADropoutState {
     public static func capture(_ model: Module) -> [RandomGenerator?] {
-        model.namedLinears().compactMap { $0.1.lora?.dropoutRNG }
+        model.namedLinears().map { $0.1.lora?.dropoutRNG }
     }
 
     public static func restore(_ streams: [RandomGenerator?], into model: Module) {
-        let adapters = model.namedLinears().compactMap { $0.1.lora }.filter { $0.dropoutRNG != nil }
-        for (a, r) in zip(adapters, streams) { a.dropoutRNG = r }
+        for ((_, linear), stream) in zip(model.namedLinears(), streams) where linear.lora != nil { linear.lora?.dropoutRNG = stream }
     }
 }

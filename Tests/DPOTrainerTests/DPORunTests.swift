@@ -85,6 +85,27 @@ final class DPORunTests: XCTestCase {
 
     /// Without `model.reference` the cached log-probs come from the policy itself before training
     /// (no second copy is loaded); they equal those of the same weights loaded as a reference.
+    func testLoRAWithDropoutResumesExactly() throws {
+        // LoRA dropout draws from per-adapter streams; a checkpoint must carry them (the loop's),
+        // or the resumed run drops other activations than the uninterrupted one
+        let common = ["lora={\"rank\": 4, \"dropout\": 0.3}", "max_steps=6", "save_every=3", "keep_checkpoints=10", "lora.merge=false"]
+        let whole = try DPORun.run(config: load(common + ["output_dir=\(dir.path)/whole"])) { _ in }
+        XCTAssertEqual(whole["status"] as? String, "completed")
+        let part = dir.appendingPathComponent("part/checkpoints")
+        try FileManager.default.createDirectory(at: part, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("whole/checkpoints/step-3"), to: part.appendingPathComponent("step-3"))
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("whole/reference_logps.json"), to: dir.appendingPathComponent("part/reference_logps.json"))
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("whole/reference_logps_eval.json"), to: dir.appendingPathComponent("part/reference_logps_eval.json"))
+        let resumed = try DPORun.run(config: load(common + ["output_dir=\(dir.path)/part", "resume_from=latest"])) { _ in }
+        XCTAssertEqual(resumed["status"] as? String, "completed")
+        let a = try StateDictFiles.load(file: dir.appendingPathComponent("whole/final/adapter/adapter_model.safetensors"))
+        let b = try StateDictFiles.load(file: dir.appendingPathComponent("part/final/adapter/adapter_model.safetensors"))
+        XCTAssertFalse(a.isEmpty)
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (k, t) in a { XCTAssertTrue(t.scalars == b[k]!.scalars, "\(k) differs after resuming") }
+        XCTAssertEqual(whole["final/loss"] as? Double, resumed["final/loss"] as? Double)
+    }
+
     func testStartingPolicyAsReferenceEqualsALoadedReference() throws {
         _ = try DPORun.run(config: load(["max_steps=1", "output_dir=\(dir.path)/a"])) { _ in }
         _ = try DPORun.run(config: load(["max_steps=1", "output_dir=\(dir.path)/b", "model.reference=\(dir.path)/base"])) { _ in }
