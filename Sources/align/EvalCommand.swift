@@ -144,15 +144,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func runSamples() throws {
-        let text = try String(contentsOfFile: input, encoding: .utf8)
-        var prompts: [String] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let p = obj["prompt"] as? String else {
-                throw ValidationError("\(input):\(i + 1): expected a JSON object with a string field \"prompt\"")
-            }
-            prompts.append(p)
-        }
-        guard !prompts.isEmpty else { throw ValidationError("\(input): no prompts") }
+        let prompts = try readPrompts(input).map(\.userText)
         let (loaded, tokenizer) = try model.load()
         let policy = loaded.model
         let referenceModel = try reference.map { try ModelStore.load($0).model }
@@ -194,16 +186,12 @@ struct EvalCommand: ParsableCommand {
     }
 
     func runContains() throws {
-        var items: [(prompt: String, answer: String)] = []
-        let text = try String(contentsOfFile: input, encoding: .utf8)
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let p = obj["prompt"] as? String, let a = obj["answer"] as? String else {
-                throw ValidationError("\(input):\(i + 1): expected a JSON object with string fields \"prompt\" and \"answer\"")
+        let items = try readPrompts(input).map { r -> (prompt: String, answer: String) in
+            guard let answer = r.fields["answer"] else {
+                throw ValidationError("\(input):\(r.line): expected a string field \"answer\" beside \"prompt\"")
             }
-            items.append((p, a))
+            return (r.userText, answer)
         }
-        guard !items.isEmpty else { throw ValidationError("\(input): no prompts") }
         let (loaded, tokenizer) = try model.load()
         let answers = try greedyAnswers(model: loaded.model, tokenizer: tokenizer, prompts: items.map(\.prompt), chat: chat,
                                         maxNewTokens: maxNewTokens, batchSize: batchSize)

@@ -1,18 +1,18 @@
 import AlignData
 import AlignNN
+import Foundation
 
-/// Prompts as every generating command sends them: through the model's chat template (an
-/// optional system turn, the user turn, the generation prompt) when `chat`, else the raw text
-/// with the tokenizer's special tokens.
+/// Prompts as every generating command sends them (`PromptEncoding`): through the model's chat
+/// template (an optional system turn, the user turn, the generation prompt) when `chat`, else
+/// the raw text with the tokenizer's special tokens.
 func promptIDs(_ prompts: [String], tokenizer: Tokenizer, chat: Bool, system: String? = nil) throws -> [[Int]] {
     let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
-    return try prompts.map { text in
-        guard let template else { return tokenizer.encode(text, addSpecialTokens: true) }
-        var messages: [ChatMessage] = []
-        if let system { messages.append(.system(system)) }
-        messages.append(.user(text))
-        return try template.encode(messages, with: tokenizer, addGenerationPrompt: true).ids
-    }
+    return try prompts.map { try PromptEncoding.ids(.text($0), tokenizer: tokenizer, template: template, system: system) }
+}
+
+/// The prompts of a prompt-only JSONL file (`PromptDataset`: file:line errors, other fields kept).
+func readPrompts(_ path: String) throws -> [PromptRecord] {
+    try PromptDataset.read(URL(fileURLWithPath: path))
 }
 
 /// Where generation stops: the model config's EOS ids and the tokenizer's EOS.

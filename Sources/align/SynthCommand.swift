@@ -48,15 +48,7 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
-        var texts: [String] = []
-        let content = try String(contentsOfFile: prompts, encoding: .utf8)
-        for (i, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let p = obj["prompt"] as? String else {
-                throw ValidationError("\(prompts):\(i + 1): expected a JSON object with a string field \"prompt\"")
-            }
-            texts.append(p)
-        }
-        guard !texts.isEmpty else { throw ValidationError("\(prompts): no prompts") }
+        let texts = try readPrompts(prompts).map(\.userText)
         let rm = try RewardModelStore.load(rewardModel)
         guard let rmTokenizer = rm.tokenizer else { throw ValidationError("--reward-model \(rewardModel): no tokenizer saved with it") }
         let strongAnswers = try answers(strong, temperature: strongTemperature, texts: texts)
