@@ -320,27 +320,8 @@ public final class PPOObjective: TrainingObjective {
     /// `eval/objective/scores` (mean reward of greedy responses to the held-out prompts) and
     /// `eval/response_length`.
     public func evaluate() throws -> [String: Double] {
-        guard !evalPrompts.isEmpty else { return [:] }
-        var samples: [RewardSample] = []
-        for start in stride(from: 0, to: evalPrompts.count, by: batchSize) {
-            let idx = Array(start..<min(start + batchSize, evalPrompts.count))
-            let out = try generate(model: policy, prompts: idx.map { evalPromptIDs[$0] }, config: generationConfig(greedy: true))
-            for (j, i) in idx.enumerated() {
-                let s = out.sequences[j]
-                samples.append(RewardSample(record: evalPrompts[i], promptIDs: evalPromptIDs[i], responseIDs: s.tokens,
-                                            response: tokenizer.decode(s.tokens, skipSpecialTokens: true), endedWithEOS: s.finishReason == .stopToken))
-            }
-        }
-        // evaluation must not move the running normalisation of the training rewards
-        let saved = reward.moments
-        defer { reward.moments = saved }
-        let outcomes = try reward.score(samples) { "the response to the eval prompt at line \(evalPrompts[$0].line)" }
-        let n = Double(samples.count)
-        var m = ["eval/objective/scores": outcomes.reduce(0) { $0 + $1.score } / n,
-                 "eval/objective/raw_scores": outcomes.reduce(0) { $0 + $1.raw } / n,
-                 "eval/response_length": samples.reduce(0) { $0 + Double($1.responseIDs.count) } / n]
-        for name in reward.sourceNames { m["eval/rewards/\(name)/mean"] = outcomes.reduce(0) { $0 + ($1.sources[name] ?? 0) } / n }
-        return m
+        try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
+                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize)
     }
 
     // MARK: - State

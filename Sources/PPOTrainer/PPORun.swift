@@ -15,41 +15,12 @@ public enum PPORun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let ppo = config.trainerConfig(PPOConfig.self)
         try config.checkOutputDirectory()
-        let data = config.data
-        guard data.train.count == 1 else {
-            throw ModelConfigError("data.train: align ppo reads one prompt file; mixtures of \(data.train.count) files are not supported")
-        }
-        let trainPath = data.train[0].path
-        var train = try PromptDataset.read(URL(fileURLWithPath: trainPath))
-        var eval: [PromptRecord] = []
-        var evalPath = trainPath
-        if let path = data.eval {
-            eval = try PromptDataset.read(URL(fileURLWithPath: path))
-            evalPath = path
-        }
+        _ = try OnlinePrompts.read(config, trainer: "ppo")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
         let policy = run.model
-        if data.eval == nil { (train, eval) = try run.holdOut(train) }
         let promptsPerRollout = config.batchSize * config.gradAccum * ppo.numMinibatches / ppo.numGenerations
-        guard train.count >= promptsPerRollout else {
-            throw AlignDataError(.invalidArgument, path: trainPath,
-                                 "holds \(train.count) prompts, fewer than one rollout's \(promptsPerRollout) (batch_size × grad_accum × num_minibatches / num_generations)")
-        }
-        let template = run.chatTemplate
-        let context = policy.config.contextLength
-        func encode(_ records: [PromptRecord], file: String) throws -> [[Int]] {
-            try records.map { r in
-                let ids = try PromptEncoding.ids(r.prompt, tokenizer: run.tokenizer, template: template)
-                guard !ids.isEmpty else { throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)", "the prompt encodes to no tokens") }
-                guard ids.count + ppo.maxNewTokens <= context else {
-                    throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)",
-                                         "the prompt is \(ids.count) tokens; with ppo.max_new_tokens \(ppo.maxNewTokens) that exceeds the model's context length \(context)")
-                }
-                return ids
-            }
-        }
-        let trainIDs = try encode(train, file: trainPath)
-        let evalIDs = try encode(eval, file: evalPath)
+        let data = try OnlinePrompts.prepare(config, run: run, trainer: "ppo", maxNewTokens: ppo.maxNewTokens, minimumPrompts: promptsPerRollout)
+        let (train, eval) = (data.train, data.eval)
         let reward = try RewardFunction(ppo.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
         defer { reward.close() }
 
@@ -91,16 +62,12 @@ public enum PPORun {
                 valueParameters = head.namedParameters().map { ("value_head.\($0.0)", $0.1) }
             }
         }
-        var stops = policy.config.eosTokenIDs
-        if let eos = run.tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
-        guard !stops.isEmpty else {
-            throw ModelConfigError("the model has no EOS token (config eos_token_id, tokenizer eos): responses could never end before max_new_tokens")
-        }
+        let stops = try OnlinePrompts.stopTokens(run)
         let padID = Batch.padID(for: run.tokenizer)
         let objective = PPOObjective(policy: policy, reference: reference, values: values, config: ppo, reward: reward,
-                                     prompts: train, promptIDs: trainIDs, evalPrompts: eval, evalPromptIDs: evalIDs,
+                                     prompts: train, promptIDs: data.trainIDs, evalPrompts: eval, evalPromptIDs: data.evalIDs,
                                      tokenizer: run.tokenizer, stopTokens: stops, padID: padID, batchSize: config.batchSize,
-                                     gradAccum: config.gradAccum, seed: config.seed, shuffle: data.shuffle,
+                                     gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
                                      samplesURL: config.outputDir.appendingPathComponent("samples.jsonl"))
         let total = config.maxSteps ?? ppo.iterations * ppo.ppoEpochs * ppo.numMinibatches
         callback(.message("\(train.count) prompts (\(eval.count) held out); \(promptsPerRollout) prompts × \(ppo.numGenerations) per rollout, \(ppo.ppoEpochs) epochs × \(ppo.numMinibatches) minibatches per rollout, \(total) optimizer steps; advantage \(ppo.advantage.rawValue); reward: \(reward.sourceNames.joined(separator: ", "))"))

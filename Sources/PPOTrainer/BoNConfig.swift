@@ -1,0 +1,62 @@
+import AlignTraining
+import Foundation
+
+/// `bon`: best-of-N rejection-sampling rounds (seed 003, as Llama 2 did; ALGORITHMS.md, PPO
+/// "Best-of-N"): each round samples `num_samples` responses per prompt, keeps the `keep` best by
+/// reward, and fine-tunes (SFT) for `steps_per_round` steps on every sample kept so far.
+public struct BoNConfig: TrainerSectionConfig {
+    public let rounds: Int
+    public let numSamples: Int
+    public let keep: Int
+    public let promptsPerRound: Int?
+    public let stepsPerRound: Int
+    public let temperature: Double
+    public let topK: Int
+    public let topP: Double
+    public let maxNewTokens: Int
+    public let reward: RewardSettings
+
+    public init(_ s: ConfigSectionValue) {
+        rounds = s.int("rounds")
+        numSamples = s.int("num_samples")
+        keep = s.int("keep")
+        promptsPerRound = s.optionalInt("prompts_per_round")
+        stepsPerRound = s.int("steps_per_round")
+        temperature = s.float("temperature")
+        topK = s.int("top_k")
+        topP = s.float("top_p")
+        maxNewTokens = s.int("max_new_tokens")
+        reward = RewardSettings(s.section("reward"))
+    }
+
+    /// KL between the best-of-N distribution and the sampling policy, log N − (N−1)/N (seed 003).
+    public static func bestOfNKL(_ n: Int) -> Double { Foundation.log(Double(n)) - Double(n - 1) / Double(n) }
+
+    public static let schema = TrainerSectionSchema(
+        name: "bon",
+        doc: "Best-of-N rounds: sample num_samples responses per prompt, keep the best `keep` by reward, SFT on all kept samples so far.",
+        fields: [
+            ConfigField("rounds", .int, default: 3, range: .atLeast(1), doc: "Sampling rounds."),
+            ConfigField("num_samples", .int, default: 8, range: .atLeast(2), aliases: ["n", "best_of"], doc: "Responses sampled per prompt (N)."),
+            ConfigField("keep", .int, default: 1, range: .atLeast(1), aliases: ["top_k_kept", "k"], doc: "Best responses kept per prompt."),
+            ConfigField("prompts_per_round", .int, default: nil, range: .atLeast(1), defaultText: "`null` (every training prompt)",
+                        doc: "Prompts sampled per round (cycling through the shuffled prompts)."),
+            ConfigField("steps_per_round", .int, default: 20, range: .atLeast(1), doc: "SFT optimizer steps after each round, on all samples kept so far."),
+            ConfigField("temperature", .float, default: 0.8, range: .greaterThan(0), doc: "Sampling temperature."),
+            ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
+            ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
+            ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), doc: "Longest response."),
+            ConfigField("reward", .section(RewardSettings.schema), default: .sectionDefaults, doc: "The reward (see `reward`)."),
+        ],
+        checks: [
+            RewardSettings.checks(prefix: "bon.reward"),
+            { ctx in
+                if let f = ctx.string("data.format"), f != "auto" {
+                    ctx.fail("data.format", "align bon reads prompts ({\"prompt\"} or {\"messages\"} ending in a user turn); leave data.format \"auto\", not \"\(f)\"")
+                }
+                if let k = ctx.int("bon.keep"), let n = ctx.int("bon.num_samples"), k >= n {
+                    ctx.fail("bon.keep", "keeps \(k) of \(n) samples per prompt; keep must be smaller than num_samples or nothing is rejected")
+                }
+            },
+        ])
+}

@@ -1,0 +1,61 @@
+import AlignData
+import AlignNN
+import AlignTraining
+import Foundation
+
+/// The prompt data of an online trainer (`align ppo`, `align bon`): one prompt file (and an eval
+/// file or `eval_fraction`), read before the model so file errors come first, then encoded
+/// through the chat template and checked against the model's context with room for the responses.
+struct OnlinePrompts {
+    var train: [PromptRecord]
+    var trainIDs: [[Int]]
+    var eval: [PromptRecord]
+    var evalIDs: [[Int]]
+
+    /// Reads the files named by `data.train` / `data.eval` (no model needed).
+    static func read(_ config: RunConfig, trainer: String) throws -> (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String) {
+        let data = config.data
+        guard data.train.count == 1 else {
+            throw ModelConfigError("data.train: align \(trainer) reads one prompt file; mixtures of \(data.train.count) files are not supported")
+        }
+        let trainPath = data.train[0].path
+        let train = try PromptDataset.read(URL(fileURLWithPath: trainPath))
+        var eval: [PromptRecord] = []
+        if let path = data.eval { eval = try PromptDataset.read(URL(fileURLWithPath: path)) }
+        return (train, eval, trainPath, data.eval ?? trainPath)
+    }
+
+    /// Holds out `eval_fraction` when there is no eval file, and encodes every prompt; a prompt
+    /// that leaves no room for `maxNewTokens` in the model's context is an error naming its line.
+    static func prepare(_ config: RunConfig, run: TrainerRun, trainer: String, maxNewTokens: Int, minimumPrompts: Int) throws -> OnlinePrompts {
+        var (train, eval, trainPath, evalPath) = try read(config, trainer: trainer)
+        if config.data.eval == nil { (train, eval) = try run.holdOut(train) }
+        guard train.count >= minimumPrompts else {
+            throw AlignDataError(.invalidArgument, path: trainPath, "holds \(train.count) training prompts, fewer than one round needs (\(minimumPrompts))")
+        }
+        let template = run.chatTemplate
+        let context = run.model.config.contextLength
+        func encode(_ records: [PromptRecord], file: String) throws -> [[Int]] {
+            try records.map { r in
+                let ids = try PromptEncoding.ids(r.prompt, tokenizer: run.tokenizer, template: template)
+                guard !ids.isEmpty else { throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)", "the prompt encodes to no tokens") }
+                guard ids.count + maxNewTokens <= context else {
+                    throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)",
+                                         "the prompt is \(ids.count) tokens; with \(trainer).max_new_tokens \(maxNewTokens) that exceeds the model's context length \(context)")
+                }
+                return ids
+            }
+        }
+        return OnlinePrompts(train: train, trainIDs: try encode(train, file: trainPath), eval: eval, evalIDs: try encode(eval, file: evalPath))
+    }
+
+    /// Where responses end: the model config's EOS ids and the tokenizer's EOS.
+    static func stopTokens(_ run: TrainerRun) throws -> [Int] {
+        var stops = run.model.config.eosTokenIDs
+        if let eos = run.tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
+        guard !stops.isEmpty else {
+            throw ModelConfigError("the model has no EOS token (config eos_token_id, tokenizer eos): responses could never end before max_new_tokens")
+        }
+        return stops
+    }
+}
