@@ -26,7 +26,9 @@ enum ExitStatus {
         default:
             if FileErrors.direction(error) == .write { return failed }
             let ns = error as NSError
-            if ns.domain == NSCocoaErrorDomain && ns.code == 3840 { return failed }  // NaN reaching JSON output
+            if ns.domain == NSCocoaErrorDomain && ns.code == 3840 && FileErrors.reason(error).contains("not a finite number") {
+                return failed  // NaN reaching JSON output; malformed JSON read is a refused input
+            }
             return refused
         }
     }
