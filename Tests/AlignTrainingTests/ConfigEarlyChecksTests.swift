@@ -24,10 +24,10 @@ final class ConfigEarlyChecksTests: XCTestCase {
             .replacingOccurrences(of: "data/eval.jsonl", with: "data/prefs.jsonl")
         let dpo = configErrors(prefs, trainer: DPOConfig.schema)
         XCTAssertEqual(dpo.count, 1)
-        XCTAssertTrue(dpo[0].hasPrefix(#"run.json:5: early_stopping.metric: "eval/rewards/acuracies" is not an evaluation metric of this run; did you mean "eval/rewards/accuracies"?"#), dpo[0])
+        XCTAssertTrue(dpo.first?.hasPrefix(#"run.json:5: early_stopping.metric: "eval/rewards/acuracies" is not an evaluation metric of this run; did you mean "eval/rewards/accuracies"?"#) == true, "\(dpo)")
         XCTAssertNoThrow(try loadConfig(prefs, trainer: DPOConfig.schema, overrides: ["early_stopping.metric=eval/rewards/margins"]))
         XCTAssertNoThrow(try loadConfig(prefs, trainer: DPOConfig.schema, overrides: ["early_stopping.metric=eval/nll_loss", "dpo.sft_weight=1"]))
-        XCTAssertTrue(configErrors(prefs, trainer: DPOConfig.schema, overrides: ["early_stopping.metric=eval/nll_loss"])[0].contains("eval/nll_loss"))
+        XCTAssertTrue(configErrors(prefs, trainer: DPOConfig.schema, overrides: ["early_stopping.metric=eval/nll_loss"]).first?.contains("eval/nll_loss") == true)
         XCTAssertNoThrow(try loadConfig(prefs, trainer: RMConfig.schema, overrides: ["early_stopping.metric=eval/accuracy"]))
         XCTAssertNoThrow(try loadConfig(prefs, trainer: RMConfig.schema, overrides: ["early_stopping.metric=eval/reward_std", "rm.num_heads=3"]))
         XCTAssertEqual(configErrors(prefs, trainer: RMConfig.schema, overrides: ["early_stopping.metric=eval/reward_std"]).count, 1)
@@ -50,6 +50,6 @@ final class ConfigEarlyChecksTests: XCTestCase {
 
         // grad_accum has an upper bound
         XCTAssertEqual(configErrors(minimalSFT, overrides: ["grad_accum=1000000"]).count, 1)
-        XCTAssertTrue(configErrors(minimalSFT, overrides: ["grad_accum=1000000"])[0].contains("grad_accum"))
+        XCTAssertTrue(configErrors(minimalSFT, overrides: ["grad_accum=1000000"]).first?.contains("grad_accum") == true)
     }
 }
