@@ -19,8 +19,10 @@ public final class TrainerRun {
     public let lock: RunDirectoryLock
     public var model: any CausalLM { loaded.model }
 
-    /// Loads the model named by the config (or initialises a new one) and its tokenizer, and
-    /// attaches LoRA when configured. Nothing is written yet.
+    /// Takes the lock on `output_dir` (`RunDirectoryLock`: refused while another run holds it),
+    /// loads the model named by the config (or initialises a new one) and its tokenizer, and
+    /// attaches LoRA when configured. Nothing but the lock file is written yet (and a directory
+    /// the lock created is removed again if the run ends before writing anything).
     public init(config: RunConfig, callback: @escaping TrainingCallback) throws {
         self.config = config
         self.callback = callback
