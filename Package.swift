@@ -74,6 +74,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "AlignCLITests",
+            dependencies: ["align"]
+        ),
+        .testTarget(
             name: "AlignDataTests",
             dependencies: ["AlignData"],
             resources: [.copy("Fixtures")]

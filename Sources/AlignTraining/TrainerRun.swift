@@ -15,13 +15,19 @@ public final class TrainerRun {
     /// The parameters the optimizer trains (all, or the LoRA adapters), by name.
     public let trainable: [(String, Tensor)]
     public let callback: TrainingCallback
+    /// The hold on `output_dir` (taken first, released when the run object goes away).
+    public let lock: RunDirectoryLock
     public var model: any CausalLM { loaded.model }
 
-    /// Loads the model named by the config (or initialises a new one) and its tokenizer, and
-    /// attaches LoRA when configured. Nothing is written yet.
+    /// Takes the lock on `output_dir` (`RunDirectoryLock`: refused while another run holds it),
+    /// loads the model named by the config (or initialises a new one) and its tokenizer, and
+    /// attaches LoRA when configured. Nothing but the lock file is written yet (and a directory
+    /// the lock created is removed again if the run ends before writing anything).
     public init(config: RunConfig, callback: @escaping TrainingCallback) throws {
         self.config = config
         self.callback = callback
+        lock = try RunDirectoryLock(outputDir: config.outputDir)
+        if let note = lock.note { callback(.message(note)) }
         var rng = RandomGenerator(seed: config.seed)
         switch config.model.source {
         case .path(let path):
@@ -117,7 +123,6 @@ public final class TrainerRun {
                                            finalize: ((URL) throws -> [String: Any])? = nil) throws -> [String: Any] {
         let out = config.outputDir
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        _ = try config.writeResolved()
         let total = planned ?? totalSteps(examples: examples)
         let parameters = trainable + additionalParameters
         let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer(for: parameters),
@@ -125,6 +130,7 @@ public final class TrainerRun {
                                 dropoutModel: model, callback: callback)
         let resume = config.resumeCheckpoint()
         if let resume { try loop.resume(from: resume) }
+        _ = try config.writeResolved()  // only once a resume has been accepted: run.json describes the checkpoints
         let log = try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step)
         let callback = self.callback
         let stop = StopSignal(acknowledge: { sig in

@@ -66,7 +66,7 @@ public enum SFTRun {
         guard format == .auto || format == .text else {
             throw AlignDataError(.invalidArgument, path: path, "a .txt file is raw text; data.format must be \"text\" or \"auto\", not \"\(format.rawValue)\"")
         }
-        let text = try String(contentsOf: url, encoding: .utf8)
+        let text = try FileErrors.readText(path)  // names the line of invalid UTF-8
         var records: [DatasetRecord] = [], lines: [Int] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where !line.trimmingCharacters(in: .whitespaces).isEmpty {

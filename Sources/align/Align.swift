@@ -1,3 +1,5 @@
+import AlignData
+import AlignTraining
 import ArgumentParser
 import Foundation
 
@@ -9,25 +11,30 @@ struct Align: ParsableCommand {
         subcommands: [SFTCommand.self, RMCommand.self, DPOCommand.self, PPOCommand.self, BoNCommand.self, EvalCommand.self, GenerateCommand.self, ConvertCommand.self, LogprobsCommand.self, CleanCommand.self, SynthCommand.self, PlotCommand.self, TokenizerCommand.self, BenchCommand.self, DemoCommand.self]
     )
 
-    /// Runs the command line. Every failure a user can cause (an unknown option, a value out of
-    /// range, a missing or malformed file) prints one message naming the problem on stderr and
-    /// exits with status 2; help and version requests exit 0.
+    /// Runs the command line. Every failure prints one line naming the problem on stderr
+    /// (`ExitStatus.describe`) and exits with `ExitStatus.code(for:)`: 2 when the input is
+    /// refused, 1 when the run failed after it started (a write, standard output, a diverged
+    /// run), 130 after an interrupt; help and version requests exit 0. A command that returns
+    /// has its standard output flushed and checked: output that could not be written exits 1.
     static func main() {
+        ExitStatus.exitOnSignals()
         do {
             var command = try parseAsRoot()
             try command.run()
+            StandardOutput.finish()
         } catch {
             let code = exitCode(for: error)
             if code == .success || error is CleanExit {
                 exit(withError: error)
             }
+            fflush(stdout)
             if let e = error as? ExitCode, e != .failure {
                 Foundation.exit(e.rawValue)
             }
-            var message = message(for: error)
+            var message = ExitStatus.describe(error) ?? message(for: error)
             if message.isEmpty { message = "\(error)" }
-            FileHandle.standardError.write(Data(("align: " + message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n").utf8))
-            Foundation.exit(2)
+            printError("align: " + message.trimmingCharacters(in: .whitespacesAndNewlines))
+            Foundation.exit(ExitStatus.code(for: error))
         }
     }
 }

@@ -11,12 +11,12 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure sgemm, transformer-block and cross-entropy throughput (ratios to sgemm).")
 
-    @Option(help: "Batch size B.") var batch = 4
-    @Option(help: "Sequence length T.") var seq = 256
-    @Option(help: "Model width C.") var width = 768
-    @Option(help: "Attention heads.") var heads = 12
-    @Option(help: "Vocabulary size for the cross-entropy.") var vocab = 50257
-    @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
+    @Option(parsing: .unconditional, help: "Batch size B.") var batch = 4
+    @Option(parsing: .unconditional, help: "Sequence length T.") var seq = 256
+    @Option(parsing: .unconditional, help: "Model width C.") var width = 768
+    @Option(parsing: .unconditional, help: "Attention heads.") var heads = 12
+    @Option(parsing: .unconditional, help: "Vocabulary size for the cross-entropy.") var vocab = 50257
+    @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "What to measure: kernels (sgemm, one block, cross-entropy) or train-step (a full GPT-2 124M training step: forward, loss, backward, clipping, AdamW).")
     var job: Job = .kernels

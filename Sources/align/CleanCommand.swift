@@ -23,12 +23,12 @@ struct CleanCommand: ParsableCommand {
     @Option(help: "Where to write the kept lines (JSONL, replaced atomically).") var output: String
     @Option(help: "The policy (similarity and log-probability rules).") var model: String?
     @Option(help: "A reward model (align rm) for the margin rule.") var rewardModel: String?
-    @Option(help: "Drop pairs whose reward margin is below this.") var minMargin: Double = 0.5
-    @Option(help: "Drop pairs whose responses' embeddings are more similar than this.") var maxSimilarity: Double = 0.9
-    @Option(help: "Drop pairs whose log-probabilities under the policy differ by more than this.") var maxLogpGap: Double = 2.0
+    @Option(parsing: .unconditional, help: "Drop pairs whose reward margin is below this.") var minMargin: Double = 0.5
+    @Option(parsing: .unconditional, help: "Drop pairs whose responses' embeddings are more similar than this.") var maxSimilarity: Double = 0.9
+    @Option(parsing: .unconditional, help: "Drop pairs whose log-probabilities under the policy differ by more than this.") var maxLogpGap: Double = 2.0
     @Option(help: "Also write the dropped lines here, each with its \"_dropped\" reason.") var dropped: String?
-    @Option(help: "Longest prompt + response in tokens (default: the model's context).") var maxSeqLen: Int?
-    @Option(help: "Pairs per batch.") var batchSize = 8
+    @Option(parsing: .unconditional, help: "Longest prompt + response in tokens (default: the model's context).") var maxSeqLen: Int?
+    @Option(parsing: .unconditional, help: "Pairs per batch.") var batchSize = 8
     @Flag(help: "Print the counts as one JSON object.") var json = false
 
     func validate() throws {
@@ -37,9 +37,8 @@ struct CleanCommand: ParsableCommand {
         for path in [model, rewardModel].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(path): no such file or directory")
         }
-        guard URL(fileURLWithPath: output).standardizedFileURL != URL(fileURLWithPath: input).standardizedFileURL else {
-            throw ValidationError("--output must differ from --input")
-        }
+        try OutputPaths.check(inputs: [("--input", input), ("--model", model), ("--reward-model", rewardModel)],
+                              outputs: [OutputPaths.Output.file("--output", output)] + (dropped.map { [OutputPaths.Output.file("--dropped", $0)] } ?? []))
         guard maxSimilarity > -1, batchSize >= 1 else { throw ValidationError("--max-similarity must be > -1 and --batch-size ≥ 1") }
     }
 
@@ -54,7 +53,7 @@ struct CleanCommand: ParsableCommand {
             throw ValidationError("--model and --reward-model have vocabularies of \(p.model.config.vocabSize) and \(r.model.backbone.config.vocabSize) tokens; they must match")
         }
         let file = try DatasetFile.read(URL(fileURLWithPath: input), format: .preference)
-        let text = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let text = try FileErrors.readText(input).split(separator: "\n", omittingEmptySubsequences: false)
         guard file.lines.allSatisfy({ $0 > 0 && $0 <= text.count }), Set(file.lines).count == file.lines.count else {
             throw ValidationError("\(input): align clean reads JSONL, one pair per line")
         }

@@ -21,8 +21,12 @@ struct ConvertCommand: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: from) else { throw ValidationError("--from \(from): no such file or directory") }
-        guard URL(fileURLWithPath: to).standardizedFileURL != URL(fileURLWithPath: from).standardizedFileURL else {
-            throw ValidationError("--to must differ from --from")
+        try OutputPaths.check(inputs: [("--from", from)],
+                              outputs: [writesGGUF ? OutputPaths.Output.file("--to", to) : OutputPaths.Output.directory("--to", to, writes: OutputPaths.modelDirectoryFiles)])
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: to, isDirectory: &isDirectory), isDirectory.boolValue == writesGGUF {
+            throw ValidationError(writesGGUF ? "--to \(to): is a directory; a GGUF output is a file"
+                : "--to \(to): is an existing file; a Hugging Face model is written as a directory (a GGUF file needs a name ending in .gguf)")
         }
         guard GGUFExport.WeightType(rawValue: type.lowercased()) != nil else {
             throw ValidationError("--type \(type): expected one of \(GGUFExport.WeightType.allCases.map(\.rawValue).joined(separator: ", "))")

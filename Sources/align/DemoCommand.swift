@@ -11,11 +11,11 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Train a small GPT-2 from scratch on generated addition problems and show the loss fall.")
 
-    @Option(help: "Optimizer steps.") var steps = 600
-    @Option(help: "Sequences per step.") var batch = 64
-    @Option(help: "Peak learning rate (AdamW, warmup then cosine decay).") var learningRate: Float = 3e-3
-    @Option(help: "Random seed (data split, initialisation, batches).") var seed: UInt64 = 0
-    @Option(help: "Print the loss every N steps.") var logEvery = 50
+    @Option(parsing: .unconditional, help: "Optimizer steps.") var steps = 600
+    @Option(parsing: .unconditional, help: "Sequences per step.") var batch = 64
+    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW, warmup then cosine decay).") var learningRate: Float = 3e-3
+    @Option(parsing: .unconditional, help: "Random seed (data split, initialisation, batches).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Print the loss every N steps.") var logEvery = 50
 
     func validate() throws {
         guard steps > 0, batch > 0, learningRate > 0, logEvery > 0 else {

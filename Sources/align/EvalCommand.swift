@@ -29,22 +29,26 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "JSONL input: {\"prompt\", \"answer\"} (contains), {\"question\", \"choices\", \"answer\"} (choice), or SFT data: text, prompt/completion or messages (perplexity).") var input: String
     @Option(help: "What to measure: contains, choice, perplexity, preference or samples.") var task: Task = .contains
     @Option(help: "preference, samples: the reference model (implicit rewards; KL to it, and the other side of the win rate).") var reference: String?
-    @Option(help: "preference: β of the implicit reward with --reference.") var beta: Double = 0.1
+    @Option(parsing: .unconditional, help: "preference: β of the implicit reward with --reference.") var beta: Double = 0.1
     @Option(help: "samples: a reward model (align rm) judging policy against reference samples.") var rewardModel: String?
-    @Option(help: "samples: answers sampled per prompt.") var samplesPerPrompt = 4
-    @Option(help: "samples: sampling temperature.") var temperature: Float = 1
-    @Option(help: "samples: nucleus (top-p) threshold.") var topP: Float = 1
-    @Option(help: "samples: seed of the first round of samples (round k uses seed + k).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "samples: answers sampled per prompt.") var samplesPerPrompt = 4
+    @Option(parsing: .unconditional, help: "samples: sampling temperature.") var temperature: Float = 1
+    @Option(parsing: .unconditional, help: "samples: nucleus (top-p) threshold.") var topP: Float = 1
+    @Option(parsing: .unconditional, help: "samples: seed of the first round of samples (round k uses seed + k).") var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Apply the model's chat template to each prompt (default on).") var chat = true
-    @Option(help: "Maximum tokens per answer (contains).") var maxNewTokens = 32
-    @Option(help: "Sequences per batch.") var batchSize = 16
-    @Option(help: "Longest sequence for perplexity (longer ones are truncated from the left; default: the model's context).") var maxSeqLen: Int?
-    @Option(help: "Show this many examples.") var show = 5
+    @Option(parsing: .unconditional, help: "Maximum tokens per answer (contains).") var maxNewTokens = 32
+    @Option(parsing: .unconditional, help: "Sequences per batch.") var batchSize = 16
+    @Option(parsing: .unconditional, help: "Longest sequence for perplexity (longer ones are truncated from the left; default: the model's context).") var maxSeqLen: Int?
+    @Option(parsing: .unconditional, help: "Show this many examples.") var show = 5
     @Flag(help: "Print one JSON object with the results.") var json = false
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
         guard maxNewTokens >= 1, batchSize >= 1 else { throw ValidationError("--max-new-tokens and --batch-size must be ≥ 1") }
+        guard show >= 0 else { throw ValidationError("--show \(show): must be ≥ 0") }
+        if task == .preference, !(beta > 0) {
+            throw ValidationError("--beta \(beta): must be > 0 (the implicit reward β·(logπ − logπ_ref) is meaningless at β ≤ 0)")
+        }
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be ≥ 2") }
         if task == .samples {
             guard samplesPerPrompt >= 1 else { throw ValidationError("--samples-per-prompt must be ≥ 1") }

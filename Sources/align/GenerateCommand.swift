@@ -18,17 +18,18 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Treat each prompt as a user message and apply the model's chat template (with the assistant turn opened).")
     var chat = false
     @Option(help: "System message for --chat (default: the template's own, if any).") var system: String?
-    @Option(help: "Maximum tokens to generate per prompt.") var maxNewTokens = 128
-    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
-    @Option(help: "Keep only the k most likely tokens (0: all).") var topK = 0
-    @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass (1: all).") var topP: Float = 1
-    @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Maximum tokens to generate per prompt.") var maxNewTokens = 128
+    @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
+    @Option(parsing: .unconditional, help: "Keep only the k most likely tokens (0: all).") var topK = 0
+    @Option(parsing: .unconditional, help: "Nucleus sampling: keep the most likely tokens up to this probability mass (1: all).") var topP: Float = 1
+    @Option(parsing: .unconditional, help: "Random seed for sampling.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object per prompt (text, tokens, log-probs, finish reason) and timing.") var json = false
     @Flag(help: "Do not stop at end-of-sequence tokens: always generate --max-new-tokens (benchmarks).") var ignoreEos = false
 
     func validate() throws {
         guard !prompts.isEmpty else { throw ValidationError("give at least one --prompt") }
-        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be ≥ 1") }
+        guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens \(maxNewTokens): must be ≥ 1") }
+        if system != nil && !chat { throw ValidationError("--system applies to --chat prompts only; add --chat (or drop --system)") }
         if let e = SamplingConfig(temperature: temperature, topK: topK, topP: topP).validationError {
             throw ValidationError(e.replacingOccurrences(of: "top_k", with: "--top-k").replacingOccurrences(of: "top_p", with: "--top-p")
                 .replacingOccurrences(of: "temperature", with: "--temperature"))
@@ -51,13 +52,13 @@ struct GenerateCommand: ParsableCommand {
             let text = tokenizer.decode(streamed, skipSpecialTokens: true)
             // print only complete characters: a multi-byte character may span tokens
             if !text.hasSuffix("\u{FFFD}"), text.count >= printed.count, text.hasPrefix(printed) {
-                FileHandle.standardOutput.write(Data(String(text.dropFirst(printed.count)).utf8))
+                StandardOutput.write(String(text.dropFirst(printed.count)))
                 printed = text
             }
         }
         if streaming {
             let text = tokenizer.decode(result.sequences[0].tokens, skipSpecialTokens: true)
-            if text.hasPrefix(printed) { FileHandle.standardOutput.write(Data(String(text.dropFirst(printed.count)).utf8)) }
+            if text.hasPrefix(printed) { StandardOutput.write(String(text.dropFirst(printed.count))) }
             print("")
             return
         }

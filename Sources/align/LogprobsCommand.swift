@@ -19,24 +19,18 @@ struct LogprobsCommand: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
+        try OutputPaths.check(inputs: [("--input", input), ("--model", model.model)], outputs: output.map { [OutputPaths.Output.file("--output", $0)] } ?? [])
     }
 
     struct Pair { let line: Int; let prompt: String; let response: String }
 
-    /// Every line parsed before anything runs; a bad line is reported with its number.
+    /// Every line parsed before anything runs; each bad line is reported with its number.
     func readPairs() throws -> [Pair] {
-        let text = try String(contentsOfFile: input, encoding: .utf8)
-        var pairs: [Pair] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw ValidationError("\(input):\(i + 1): not a JSON object")
-            }
-            guard let prompt = obj["prompt"] as? String else { throw ValidationError("\(input):\(i + 1): missing string field \"prompt\"") }
-            guard let response = obj["response"] as? String else { throw ValidationError("\(input):\(i + 1): missing string field \"response\"") }
-            guard !response.isEmpty else { throw ValidationError("\(input):\(i + 1): empty \"response\"") }
-            pairs.append(Pair(line: i + 1, prompt: prompt, response: response))
+        let pairs = try JSONLines.read(input) { (obj: [String: Any], line: Int) throws -> Pair in
+            guard let prompt = obj["prompt"] as? String else { throw JSONLines.Problem("missing string field \"prompt\"") }
+            guard let response = obj["response"] as? String else { throw JSONLines.Problem("missing string field \"response\"") }
+            guard !response.isEmpty else { throw JSONLines.Problem("empty \"response\"") }
+            return Pair(line: line, prompt: prompt, response: response)
         }
         guard !pairs.isEmpty else { throw ValidationError("\(input): no {\"prompt\", \"response\"} lines") }
         return pairs

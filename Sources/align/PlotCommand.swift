@@ -23,6 +23,7 @@ struct PlotCommand: ParsableCommand {
             throw ValidationError("\(labels.count) --label values for \(runs.count) runs: give one per run or none")
         }
         guard out.lowercased().hasSuffix(".svg") else { throw ValidationError("--out \(out): the file name must end in .svg") }
+        try OutputPaths.check(inputs: runs.map { (option: "run", path: Optional(Self.metricsPath($0))) }, outputs: [.file("--out", out)])
     }
 
     /// The metrics file of a run argument: the file itself, or `metrics.jsonl` inside a directory.

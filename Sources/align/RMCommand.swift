@@ -1,3 +1,4 @@
+import AlignData
 import AlignTraining
 import ArgumentParser
 import Foundation
@@ -40,13 +41,14 @@ struct RMScoreCommand: ParsableCommand {
     @Option(help: "A reward model directory (align rm's output_dir/final).") var model: String
     @Option(help: "JSONL file of {\"prompt\", \"response\"} or {\"prompt\", \"chosen\", \"rejected\"} objects.") var input: String
     @Option(help: "Write the JSON lines to this file instead of standard output.") var output: String?
-    @Option(help: "Sequences per forward pass.") var batchSize = 8
-    @Option(help: "Truncate prompt+response to this many tokens (default: the model's context length).") var maxSeqLen: Int?
+    @Option(parsing: .unconditional, help: "Sequences per forward pass.") var batchSize = 8
+    @Option(parsing: .unconditional, help: "Truncate prompt+response to this many tokens (default: the model's context length).") var maxSeqLen: Int?
     @Flag(help: "Include the token ids of each scored sequence (for comparisons with transformers).") var includeIds = false
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
+        try OutputPaths.check(inputs: [("--input", input), ("--model", model)], outputs: output.map { [OutputPaths.Output.file("--output", $0)] } ?? [])
         if let m = maxSeqLen, m < 2 { throw ValidationError("--max-seq-len must be ≥ 2") }
     }
 
@@ -56,9 +58,9 @@ struct RMScoreCommand: ParsableCommand {
         let rows = try RewardScoring.score(loaded, input: data, source: input, maxSeqLen: maxSeqLen, batchSize: batchSize, includeIDs: includeIds)
         let text = try RewardScoring.jsonLines(rows)
         if let output {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try writeFileAtomically(Data(text.utf8), to: URL(fileURLWithPath: output))
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            print(text, terminator: "")
         }
         let pairs = rows.compactMap { $0["chosen_wins"] as? Bool }
         if !pairs.isEmpty {

@@ -17,13 +17,13 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "The weak model (its answers become rejected).") var weak: String
     @Option(help: "The reward model judging both (align rm).") var rewardModel: String
     @Option(help: "Where to write the pairs (JSONL, TRL's conversational form; replaced atomically).") var output: String
-    @Option(help: "Answers per model and prompt.") var samples = 3
-    @Option(help: "Sampling temperature of the strong model.") var strongTemperature: Float = 0.7
-    @Option(help: "Sampling temperature of the weak model.") var weakTemperature: Float = 0.9
-    @Option(help: "Keep a pair when r(strong) > r(weak) + this.") var minMargin: Double = 1.0
-    @Option(help: "Maximum tokens per answer.") var maxNewTokens = 64
-    @Option(help: "Seed of the samples.") var seed: UInt64 = 0
-    @Option(help: "Prompts per generation batch.") var batchSize = 8
+    @Option(parsing: .unconditional, help: "Answers per model and prompt.") var samples = 3
+    @Option(parsing: .unconditional, help: "Sampling temperature of the strong model.") var strongTemperature: Float = 0.7
+    @Option(parsing: .unconditional, help: "Sampling temperature of the weak model.") var weakTemperature: Float = 0.9
+    @Option(parsing: .unconditional, help: "Keep a pair when r(strong) > r(weak) + this.") var minMargin: Double = 1.0
+    @Option(parsing: .unconditional, help: "Maximum tokens per answer.") var maxNewTokens = 64
+    @Option(parsing: .unconditional, help: "Seed of the samples.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Prompts per generation batch.") var batchSize = 8
     @Flag(inversion: .prefixedNo, help: "Apply each model's chat template (default on).") var chat = true
 
     func validate() throws {
@@ -31,6 +31,8 @@ struct SynthCommand: ParsableCommand {
             where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(flag) \(path): no such file or directory")
         }
+        try OutputPaths.check(inputs: [("--prompts", prompts), ("--strong", strong), ("--weak", weak), ("--reward-model", rewardModel)],
+                              outputs: [.file("--output", output)])
         guard samples >= 1, maxNewTokens >= 1, batchSize >= 1 else { throw ValidationError("--samples, --max-new-tokens and --batch-size must be ≥ 1") }
         guard strongTemperature > 0, weakTemperature > 0 else { throw ValidationError("temperatures must be > 0 (greedy answers repeat)") }
     }

@@ -17,10 +17,10 @@ struct TokenizerCommand: ParsableCommand {
         @Option(name: .customLong("input"), help: "A UTF-8 text file to train on (repeat for several); each line is one text.")
         var inputs: [String]
         @Option(help: "Directory to write (created).") var output: String
-        @Option(help: "Target vocabulary size, including the 256 byte tokens and the special tokens.") var vocabSize: Int
+        @Option(parsing: .unconditional, help: "Target vocabulary size, including the 256 byte tokens and the special tokens.") var vocabSize: Int
         @Option(name: .customLong("special"), help: "A special token (repeat; ids are given in this order from 0).")
         var specials: [String] = []
-        @Option(help: "Pairs seen fewer times are never merged.") var minFrequency = 2
+        @Option(parsing: .unconditional, help: "Pairs seen fewer times are never merged.") var minFrequency = 2
         @Option(help: "Pre-tokenisation: \(BPEPreTokenizerPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
         var preTokenizer: String = BPEPreTokenizerPreset.gpt2.rawValue
         @Option(help: "End-of-sequence token (default: the first --special).") var eosToken: String?
@@ -47,12 +47,16 @@ struct TokenizerCommand: ParsableCommand {
             if let chatTemplate, ChatTemplate.Family(rawValue: chatTemplate) == nil {
                 throw ValidationError("--chat-template \(chatTemplate): expected one of \(ChatTemplate.Family.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            try OutputPaths.check(inputs: inputs.map { (option: "--input", path: Optional($0)) }, outputs: [.directory("--output", output, writes: OutputPaths.tokenizerFiles)])
+            if let model = ModelStore.modelFileIn(output) {
+                throw ValidationError("--output \(output) holds a model (\(model)); training a tokenizer into it would replace the model's tokenizer; choose another directory")
+            }
         }
 
         func run() throws {
             var lines: [String] = []
             for f in inputs {
-                let text = try String(contentsOfFile: f, encoding: .utf8)
+                let text = try FileErrors.readText(f)
                 lines += text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
             }
             guard !lines.isEmpty else { throw ValidationError("the --input files hold no text") }
@@ -70,7 +74,7 @@ struct TokenizerCommand: ParsableCommand {
 
     struct Extend: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add tokens to a model's tokenizer; with --model-output, also resize the model's embeddings and save both.")
+            abstract: "Add tokens to a model's tokenizer; with --model, also resize the model's embeddings and save both to --output.")
 
         @Option(help: "Tokenizer to extend: a model directory, a tokenizer.json or a .gguf file.") var tokenizer: String
         @Option(name: .customLong("add"), help: "A token to add (repeat).") var tokens: [String]
@@ -83,6 +87,11 @@ struct TokenizerCommand: ParsableCommand {
             guard !tokens.isEmpty else { throw ValidationError("give at least one --add token") }
             guard FileManager.default.fileExists(atPath: tokenizer) else { throw ValidationError("--tokenizer \(tokenizer): no such file or directory") }
             if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("--model \(model): no such file or directory") }
+            try OutputPaths.check(inputs: [("--tokenizer", tokenizer), ("--model", model)],
+                                  outputs: [.directory("--output", output, writes: model == nil ? OutputPaths.tokenizerFiles : OutputPaths.modelDirectoryFiles)])
+            if model == nil, let existing = ModelStore.modelFileIn(output) {
+                throw ValidationError("--output \(output) holds a model (\(existing)); writing only a tokenizer into it would leave the model's embeddings smaller than the new vocabulary; give --model too, or choose another directory")
+            }
         }
 
         func run() throws {

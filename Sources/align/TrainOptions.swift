@@ -19,7 +19,13 @@ struct TrainOptions: ParsableArguments {
     func load(trainer: TrainerSectionSchema) throws -> RunConfig {
         guard let config else { throw ValidationError("--config is required (or --help-config for the reference)") }
         var all = overrides
-        if resume { all.append("resume_from=latest") }
+        if resume {
+            let aliases = ["resume_from", "resume_from_checkpoint", "resume"]
+            if let given = overrides.first(where: { o in aliases.contains { o.hasPrefix($0 + "=") } }) {
+                throw ValidationError("--resume (the newest checkpoint) and --set \(given) both say where to resume from; give one of them")
+            }
+            all.append("resume_from=latest")
+        }
         return try RunConfig.load(file: URL(fileURLWithPath: config), trainer: trainer, overrides: all)
     }
 }
@@ -36,6 +42,7 @@ extension TrainOptions {
         }
         let config = try load(trainer: trainer)
         let progress = ProgressRenderer()
+        defer { ExitStatus.exitOnSignals() }  // the run's own handler is gone: back to exit 130 at once
         let summary = try body(config) { progress.handle($0) }
         progress.finish()
         if summary["status"] as? String == "interrupted" {

@@ -62,7 +62,7 @@ public struct DatasetFile: Sendable, Equatable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw AlignDataError(.io, path: name, "cannot read the dataset: \(error.localizedDescription)")
+            throw AlignDataError(.io, path: name, "cannot read the dataset: \(FileErrors.reason(error))")
         }
         return try parse(data, source: name, format: format, skipInvalid: skipInvalid)
     }

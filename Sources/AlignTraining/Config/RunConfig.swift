@@ -175,8 +175,12 @@ public struct RunConfig: Equatable, Sendable {
     /// Checks `output_dir` against the run about to start: if it holds checkpoints of an earlier
     /// run and `resume_from` is null, throws a `ConfigError` (at the line of `output_dir`)
     /// suggesting `resume_from: "latest"` or a new directory, so a rerun never silently mixes
-    /// runs. Reads only; the CLI calls it after `load` and before creating anything.
+    /// runs. Also refuses a finished run without checkpoints and inputs inside what the run
+    /// writes (`outputDirectoryIssues()`). Reads only; the CLI calls it after `load` and before
+    /// creating anything.
     public func checkOutputDirectory() throws {
+        let issues = outputDirectoryIssues()
+        guard issues.isEmpty else { throw ConfigError(issues) }
         guard resumeFrom == nil else { return }
         let existing = Checkpoint.list(outputDir)
         guard !existing.isEmpty else { return }

@@ -161,9 +161,9 @@ public enum RunConfigSchema {
                 ConfigField("batch_size", .int, default: 8, range: .atLeast(1),
                             aliases: ["per_device_train_batch_size", "train_batch_size", "batch"],
                             doc: "Examples (or preference pairs) per micro-batch."),
-                ConfigField("grad_accum", .int, default: 1, range: .atLeast(1),
+                ConfigField("grad_accum", .int, default: 1, range: .closed(1, 1024),
                             aliases: ["gradient_accumulation_steps", "gradient_accumulation", "accum_steps"],
-                            doc: "Micro-batches per optimizer step (same gradient as one batch of batch_size × grad_accum)."),
+                            doc: "Micro-batches per optimizer step (same gradient as one batch of batch_size × grad_accum); at most 1024."),
                 ConfigField("epochs", .float, default: 1.0, nullable: true, range: .greaterThan(0),
                             aliases: ["num_train_epochs", "num_epochs", "epoch"],
                             doc: "Passes over the training data (fractions allowed); ignored when max_steps is set; null requires max_steps."),
@@ -200,6 +200,7 @@ public enum RunConfigSchema {
 
     /// Cross-field checks of the shared sections (trainer sections add their own).
     static let checks: [@Sendable (ConfigCheckContext) -> Void] = [
+        MixtureWeightCheck.check,
         // model: exactly one of path / init
         { ctx in
             guard case .section? = ctx.value("model") else { return }

@@ -42,6 +42,7 @@ public struct SFTConfig: TrainerSectionConfig {
                         doc: "KL-SFT: adds kl_coef · mean over response tokens of (logπθ − logπ_ref)² (0 = plain SFT)."),
         ],
         checks: [
+            EvalMetricNames.check { _ in EvalMetricNames.sft },
             { ctx in
                 if ctx.string("data.format") == "preference" {
                     ctx.fail("data.format", "\"preference\" data is for align dpo and align rm; align sft trains on text, prompt_completion, alpaca or messages")
@@ -102,6 +103,7 @@ public struct DPOConfig: TrainerSectionConfig {
         ],
         checks: [
             requirePreferenceData("dpo"),
+            EvalMetricNames.check { ctx in ctx.float("dpo.sft_weight").map(EvalMetricNames.dpo(sftWeight:)) },
             { ctx in
                 guard let loss = ctx.string("dpo.loss") else { return }
                 if loss == "simpo" && ctx.isSet("model.reference") {
@@ -137,6 +139,7 @@ public struct RMConfig: TrainerSectionConfig {
         ],
         checks: [
             requirePreferenceData("rm"),
+            EvalMetricNames.check { ctx in ctx.int("rm.num_heads").map(EvalMetricNames.rm(numHeads:)) },
             { ctx in
                 if ctx.isSet("model.reference") { ctx.fail("model.reference", "align rm uses no reference model; remove model.reference") }
             },

@@ -1,0 +1,181 @@
+import AlignData
+import AlignTraining
+import ArgumentParser
+import Foundation
+import XCTest
+@testable import align
+
+/// What the commands refuse before they run, and how failures reach the user: each test is one
+/// class of problem from the reliability review, with its cases.
+final class CLIReliabilityTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in ["in.jsonl", "prompts.jsonl", "strong.gguf", "weak.gguf", "rm.gguf", "model.gguf", "corpus.txt"] {
+            try Data("{}\n".utf8).write(to: dir.appendingPathComponent(name))
+        }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("model"), withIntermediateDirectories: true)
+        for name in ["config.json", "model.safetensors", "tokenizer.json"] {
+            try Data("{}".utf8).write(to: dir.appendingPathComponent("model/\(name)"))
+        }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.jsonl").path, withDestinationPath: dir.appendingPathComponent("in.jsonl").path)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    /// The message a command line is refused with before it runs, or nil when it is accepted.
+    func refusal(_ arguments: [String]) -> String? {
+        do {
+            _ = try Align.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return ExitStatus.describe(error) ?? Align.message(for: error)
+        }
+    }
+
+    func assertRefused(_ arguments: [String], _ expected: String..., file: StaticString = #filePath, line: UInt = #line) {
+        guard let message = refusal(arguments) else { return XCTFail("accepted: \(arguments)", file: file, line: line) }
+        for e in expected { XCTAssertTrue(message.contains(e), "\(message)\n(expected \"\(e)\")", file: file, line: line) }
+        XCTAssertFalse(message.contains("Missing value"), message, file: file, line: line)
+    }
+
+    // MARK: lost or overwritten data
+
+    func testAnOutputThatIsAnInputOrAnotherOutputIsRefused() throws {
+        let input = path("in.jsonl")
+        // through a symbolic link and through `..`
+        assertRefused(["rm", "score", "--model", path("model"), "--input", input, "--output", path("link.jsonl")],
+                      "--output", "is the input --input")
+        assertRefused(["rm", "score", "--model", path("model"), "--input", input, "--output", path("sub/../in.jsonl")], "is the input --input")
+        assertRefused(["synth", "--prompts", path("prompts.jsonl"), "--strong", path("strong.gguf"), "--weak", path("weak.gguf"),
+                       "--reward-model", path("rm.gguf"), "--output", path("prompts.jsonl")], "--output", "--prompts")
+        assertRefused(["clean", "--input", input, "--model", path("model.gguf"), "--output", path("out.jsonl"), "--dropped", input],
+                      "--dropped", "--input")
+        assertRefused(["clean", "--input", input, "--model", path("model.gguf"), "--output", path("out.jsonl"), "--dropped", path("sub/../out.jsonl")],
+                      "--output", "--dropped", "name the same file")
+        assertRefused(["logprobs", "--model", path("model.gguf"), "--input", input, "--output", input], "is the input --input")
+        assertRefused(["convert", "--from", path("model"), "--to", path("sub/../model")], "--to", "--from")
+        assertRefused(["convert", "--from", path("model.gguf"), "--to", path("in.jsonl")], "existing file")
+        assertRefused(["plot", path("c.svg"), "--out", path("./c.svg")], "--out", "is the input run")
+        // a model directory: its tokenizer is not replaced, in place or by a new one
+        assertRefused(["tokenizer", "extend", "--tokenizer", path("model"), "--add", "<x>", "--output", path("model")], "is the input --tokenizer")
+        assertRefused(["tokenizer", "extend", "--tokenizer", path("model/tokenizer.json"), "--add", "<x>", "--output", path("model")],
+                      "would overwrite the input --tokenizer")
+        assertRefused(["tokenizer", "train", "--input", path("corpus.txt"), "--vocab-size", "300", "--output", path("model")], "holds a model")
+        // accepted: distinct files, and an output beside the input in its directory
+        XCTAssertNil(refusal(["clean", "--input", input, "--model", path("model.gguf"), "--output", path("out.jsonl"), "--dropped", path("dropped.jsonl")]))
+        XCTAssertNil(refusal(["tokenizer", "train", "--input", path("corpus.txt"), "--vocab-size", "300", "--output", dir.path]))
+    }
+
+    func testAFailedWriteToStandardOutputIsReported() throws {
+        XCTAssertNil(StandardOutput.check())
+        fflush(stdout)
+        let saved = dup(1)
+        let full = open("/dev/full", O_WRONLY)
+        try XCTSkipIf(full < 0, "no /dev/full")
+        dup2(full, 1)
+        print(String(repeating: "x", count: 100))
+        let error = StandardOutput.check()
+        dup2(saved, 1)
+        close(full)
+        close(saved)
+        clearerr(stdout)
+        XCTAssertNotNil(error)
+        XCTAssertTrue("\(error!)".contains("cannot write to standard output: No space left on device"), "\(error!)")
+        XCTAssertEqual(ExitStatus.code(for: error!), 1)
+    }
+
+    // MARK: errors that come too late or say too little
+
+    func testFoundationErrorsBecomeOneLineNamingThePath() throws {
+        // a directory given as a file
+        do {
+            _ = try Data(contentsOf: dir.appendingPathComponent("sub"))
+            XCTFail("read a directory")
+        } catch {
+            XCTAssertEqual(ExitStatus.describe(error), "\(path("sub")): is a directory, not a file")
+            XCTAssertEqual(ExitStatus.code(for: error), 2)
+        }
+        // an existing file where a directory is created
+        do {
+            try FileManager.default.createDirectory(atPath: path("in.jsonl"), withIntermediateDirectories: true)
+            XCTFail("created a directory over a file")
+        } catch {
+            let text = ExitStatus.describe(error) ?? ""
+            XCTAssertTrue(text.hasPrefix(path("in.jsonl")) && !text.contains("Domain"), text)
+        }
+        // NaN reaching JSON output
+        do {
+            _ = try JSONSerialization.data(withJSONObject: ["loss": Double.nan])
+            XCTFail("wrote NaN as JSON")
+        } catch {
+            let text = ExitStatus.describe(error) ?? ""
+            XCTAssertTrue(text.contains("not a finite number"), text)
+            XCTAssertEqual(ExitStatus.code(for: error), 1)
+        }
+        // invalid UTF-8 in a text corpus: the file and line
+        var bytes = Array("good line\nstill good\nbad ".utf8)
+        bytes.append(0xFF)
+        try Data(bytes).write(to: dir.appendingPathComponent("bad.txt"))
+        XCTAssertThrowsError(try FileErrors.readText(path("bad.txt"))) { error in
+            XCTAssertEqual("\(error)", "\(path("bad.txt")):3: not valid UTF-8 text (byte 5 of the line)")
+        }
+        XCTAssertThrowsError(try FileErrors.readText(path("sub"))) { error in
+            XCTAssertEqual("\(error)", "\(path("sub")): is a directory, not a file")
+        }
+    }
+
+    func testEveryBadJSONLLineIsReported() throws {
+        try "{\"prompt\": \"a\"}\nnot json\n{\"prompt\": 3}\n\n{\"prompt\": \"  \"}\n".write(to: dir.appendingPathComponent("p.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try JSONLines.read(path("p.jsonl")) { obj -> String in
+            guard let p = obj["prompt"] as? String else { throw JSONLines.Problem("expected a string field \"prompt\"") }
+            guard !p.trimmingCharacters(in: .whitespaces).isEmpty else { throw JSONLines.Problem("\"prompt\" is empty") }
+            return p
+        }) { error in
+            XCTAssertEqual("\(error)".split(separator: "\n"), [
+                "\(path("p.jsonl")):2: not a JSON object",
+                "\(path("p.jsonl")):3: expected a string field \"prompt\"",
+                "\(path("p.jsonl")):5: \"prompt\" is empty",
+            ])
+        }
+    }
+
+    func testNegativeNumbersAreRangeErrorsNotMissingValues() {
+        let generate = ["generate", "--model", path("model.gguf"), "--prompt", "hi"]
+        assertRefused(generate + ["--temperature", "-1"], "temperature")
+        assertRefused(generate + ["--max-new-tokens", "-5"], "--max-new-tokens -5: must be ≥ 1")
+        assertRefused(generate + ["--top-k", "-3"], "top-k")
+        assertRefused(generate + ["--seed", "-1"], "'-1'", "--seed")
+        assertRefused(["eval", "--model", path("model.gguf"), "--input", path("in.jsonl"), "--show", "-1"], "--show -1: must be ≥ 0")
+        // a negative value where one is meaningful is accepted
+        XCTAssertNil(refusal(["clean", "--input", path("in.jsonl"), "--model", path("model.gguf"), "--output", path("o.jsonl"), "--min-margin", "-0.5"]))
+    }
+
+    func testMeaninglessSettingsAreRefused() throws {
+        assertRefused(["eval", "--model", path("model.gguf"), "--input", path("in.jsonl"), "--task", "preference",
+                       "--reference", path("model.gguf"), "--beta", "0"], "--beta 0", "must be > 0")
+        assertRefused(["eval", "--model", path("model.gguf"), "--input", path("in.jsonl"), "--task", "preference",
+                       "--reference", path("model.gguf"), "--beta", "-0.1"], "--beta -0.1")
+        assertRefused(["generate", "--model", path("model.gguf"), "--prompt", "hi", "--system", "be brief"], "--system", "--chat")
+        XCTAssertNil(refusal(["generate", "--model", path("model.gguf"), "--prompt", "hi", "--system", "be brief", "--chat"]))
+        var options = try TrainOptions.parse(["--config", path("run.json"), "--resume", "--set", "resume_from=\(path("ckpt"))"])
+        XCTAssertThrowsError(try options.load(trainer: SFTConfig.schema)) { error in
+            XCTAssertTrue("\(error)".contains("--resume") && "\(error)".contains("resume_from="), "\(error)")
+        }
+        options = try TrainOptions.parse(["--config", path("run.json"), "--resume", "--set", "resume=latest"])
+        XCTAssertThrowsError(try options.load(trainer: SFTConfig.schema)) { error in
+            XCTAssertTrue("\(error)".contains("--resume"), "\(error)")
+        }
+    }
+
+    func testTokenizerExtendHelpNamesOnlyItsOptions() {
+        let help = TokenizerCommand.Extend.helpMessage()
+        XCTAssertFalse(help.contains("--model-output"), help)
+        XCTAssertTrue(help.contains("--model"), help)
+    }
+}
