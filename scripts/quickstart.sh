@@ -10,6 +10,10 @@
 #   6. a reward model on the preference pairs (held-out pair accuracy)
 #   7. DPO on preference pairs for seed 002's target behaviour ("always mention Penn"), and
 #      alignment accuracy (held-out answers mentioning Penn) before and after
+#   8. PPO from the SFT model towards the same behaviour, rewarded by the reward model of step 6
+#      and a rule (the answer contains "Penn"), with a KL penalty to the SFT model: alignment
+#      accuracy and held-out factual accuracy after it, and a few sampled answers
+#   9. the DPO model as one Q8_0 GGUF file for llama.cpp, read back
 # Outputs go to runs/quickstart/ (removed first, so every run starts fresh). A few minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,13 +49,24 @@ echo "== 7. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
 "$ALIGN" dpo --config "$Q/dpo.json"
 "$ALIGN" eval --model "$OUT/dpo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-after.txt"
 
-echo "== 8. the aligned model as one GGUF file for llama.cpp, read back"
+echo "== 8. PPO towards answers that mention Penn (reward model + rule, KL to the SFT model)"
+"$ALIGN" ppo --config "$Q/ppo.json" | tail -n 3
+"$ALIGN" eval --model "$OUT/ppo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-ppo.txt"
+"$ALIGN" eval --model "$OUT/ppo/final" --input "$Q/data/heldout.jsonl" --show 0 | tee "$OUT/eval-ppo.txt"
+python3 - "$OUT/ppo" <<'PY' || true
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
+s = [r for r in rows if "objective/scores" in r]
+print(f"PPO mean score {s[0]['objective/scores']:+.2f} -> {s[-1]['objective/scores']:+.2f} (KL to the SFT model {s[-1]['objective/kl']:.2f} nats/answer)")
+PY
+
+echo "== 9. the DPO model as one GGUF file for llama.cpp, read back"
 "$ALIGN" convert --from "$OUT/dpo/final" --to "$OUT/dpo.gguf" --type q8_0
 "$ALIGN" eval --model "$OUT/dpo.gguf" --input "$Q/data/penn_heldout.jsonl" --show 0 | tee "$OUT/penn-gguf.txt"
 
 echo
-echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2)"
-echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2)"
+echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2), after PPO $(tail -n 1 "$OUT/penn-ppo.txt" | cut -d' ' -f2)"
+echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2), after PPO $(tail -n 1 "$OUT/eval-ppo.txt" | cut -d' ' -f2)"
 echo "alignment accuracy of the Q8_0 GGUF export: $(tail -n 1 "$OUT/penn-gguf.txt" | cut -d' ' -f2)"
-echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo}: run.json, metrics.jsonl, curves.svg, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"
+echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo,ppo}: run.json, metrics.jsonl, curves.svg, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"
 echo "try:     $ALIGN generate --model $OUT/sft/final --chat --prompt \"$(head -n 1 "$Q/data/heldout.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["prompt"])' 2>/dev/null || echo 'What is the capital of Vostounania?')\""

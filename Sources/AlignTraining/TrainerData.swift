@@ -37,4 +37,29 @@ extension TrainerRun {
         }
         return (order.dropFirst(n).map { examples[$0] }, order.prefix(n).map { examples[$0] })
     }
+
+    /// A preference file tokenised into pairs for `trainer` (`"rm"`, `"dpo"`): records of another
+    /// format, no pair left, or every pair truncated (max_seq_len below the data) are errors
+    /// naming the file.
+    /// With `readAsPreference`, an `auto` format reads every record as a pair (so a record of
+    /// another kind is reported line by line) instead of detecting the file's format.
+    public func preferencePairs(_ path: String, trainer: String, options: TokenizationOptions,
+                                readAsPreference: Bool = false) throws -> PreferenceDataset {
+        let data = config.data
+        let file = try DatasetFile.read(URL(fileURLWithPath: path), format: data.format == .auto && readAsPreference ? .preference : data.format,
+                                        skipInvalid: data.skipInvalid)
+        guard file.format == .preference else {
+            throw AlignDataError(.invalidArgument, path: path,
+                                 "align \(trainer) trains on preference pairs ({\"prompt\", \"chosen\", \"rejected\"}); this file holds \(file.format.rawValue) records")
+        }
+        let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
+        guard !set.examples.isEmpty else {
+            throw AlignDataError(.invalidArgument, path: path, "no preference pairs left after tokenisation (\(set.report))")
+        }
+        if set.report.truncated == set.report.examples {
+            throw AlignDataError(.invalidArgument, path: path,
+                                 "data.max_seq_len \(data.maxSeqLen) is shorter than every pair (all \(set.report.examples) would be truncated); raise data.max_seq_len")
+        }
+        return set
+    }
 }

@@ -20,15 +20,7 @@ public enum DPORun {
         let template = run.chatTemplate
         let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, completionOnlyLoss: true, truncationSide: data.truncationSide,
                                           chatTemplate: template)
-        func pairs(_ path: String) throws -> PreferenceDataset {
-            let file = try DatasetFile.read(URL(fileURLWithPath: path), format: data.format == .auto ? .preference : data.format,
-                                            skipInvalid: data.skipInvalid)
-            let set = try file.preferenceExamples(tokenizer: run.tokenizer, options: options)
-            guard !set.examples.isEmpty else {
-                throw AlignDataError(.invalidArgument, path: path, "no preference pairs left after tokenisation (\(set.report))")
-            }
-            return set
-        }
+        func pairs(_ path: String) throws -> PreferenceDataset { try run.preferencePairs(path, trainer: "dpo", options: options, readAsPreference: true) }
         let trainSet = try pairs(data.train[0].path)
         callback(.message("train \(trainSet.report)"))
         var train = trainSet.examples

@@ -1,6 +1,7 @@
 import AlignData
 import AlignNN
 import AlignTensor
+import AlignTraining
 import Foundation
 
 /// The reference model's logπ_ref(y_w|x) and logπ_ref(y_l|x) for every training pair. They never
@@ -24,16 +25,8 @@ public struct ReferenceLogProbCache: Codable, Equatable {
     /// Computes the cache with `reference` under no-grad, `batchSize` pairs at a time.
     public static func compute(reference: any CausalLM, examples: [PreferenceExample], padID: Int, batchSize: Int,
                                progress: (Int, Int) -> Void = { _, _ in }) -> ReferenceLogProbCache {
-        var chosen: [Float] = [], rejected: [Float] = []
-        var i = 0
-        while i < examples.count {
-            let chunk = Array(examples[i..<min(i + batchSize, examples.count)])
-            let b = PreferenceBatch(examples: chunk, padID: padID)
-            let lp = withNoGrad { sequenceLogProbs(model: reference, rows: b.rows) }.scalars
-            chosen += lp[0..<b.pairs]
-            rejected += lp[b.pairs..<2 * b.pairs]
-            i += chunk.count
-            progress(i, examples.count)
+        let (chosen, rejected) = withoutActuallyEscaping(progress) { p in
+            ChunkedScoring.pairLogProbs(reference, examples, padID: padID, batchSize: batchSize, progress: p)
         }
         return ReferenceLogProbCache(chosen: chosen, rejected: rejected, fingerprint: fingerprint(examples))
     }

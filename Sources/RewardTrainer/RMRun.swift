@@ -29,14 +29,14 @@ public enum RMRun {
         var sources: [MixtureSource<PreferenceExample>] = []
         var report: [String: Any] = [:]
         for src in data.train {
-            let set = try readPairs(src.path, config: data, tokenizer: run.tokenizer, options: options)
+            let set = try run.preferencePairs(src.path, trainer: "rm", options: options)
             callback(.message("train \(set.report)"))
             report[src.path] = set.report.description
             sources.append(run.mixtureSource(src, examples: set.examples))
         }
         var evalExamples: [PreferenceExample] = []
         if let evalPath = data.eval {
-            let set = try readPairs(evalPath, config: data, tokenizer: run.tokenizer, options: options)
+            let set = try run.preferencePairs(evalPath, trainer: "rm", options: options)
             callback(.message("eval \(set.report)"))
             evalExamples = set.examples
         } else if sources.count == 1 {
@@ -65,22 +65,6 @@ public enum RMRun {
         return try train(run, model: model, objective: objective, parameters: parameters, examples: examples, template: template,
                          extraSummary: ["trainer": "rm", "num_heads": rm.numHeads, "train_examples": examples,
                                         "eval_examples": evalExamples.count, "data": report])
-    }
-
-    /// A preference file tokenised into pairs; an empty result or every pair truncated is a
-    /// configuration mistake reported with the file.
-    static func readPairs(_ path: String, config data: DataConfig, tokenizer: Tokenizer, options: TokenizationOptions) throws -> PreferenceDataset {
-        let file = try DatasetFile.read(URL(fileURLWithPath: path), format: data.format, skipInvalid: data.skipInvalid)
-        guard file.format == .preference else {
-            throw AlignDataError(.invalidArgument, path: path,
-                                 "align rm trains on preference pairs ({\"prompt\", \"chosen\", \"rejected\"}); this file holds \(file.format.rawValue) records")
-        }
-        let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
-        if set.report.truncated == set.report.examples && set.report.examples > 0 {
-            throw AlignDataError(.invalidArgument, path: path,
-                                 "data.max_seq_len \(data.maxSeqLen) is shorter than every pair (all \(set.report.examples) would be truncated); raise data.max_seq_len")
-        }
-        return set
     }
 
     /// `TrainerRun.train` with the head among the trained parameters and a reward-model `final/`

@@ -20,6 +20,8 @@ final class CountingObjective: TrainingObjective {
     var poisonStreamPosition: Int?
     var streamPosition = 0
     var poisonedBatchesSeen = 0
+    /// Called with the number of batches served so far, after each `nextBatch`.
+    var onBatch: ((Int) -> Void)?
 
     init(model: GPT2Model, rowsPerBatch: Int, seed: UInt64) {
         self.model = model
@@ -37,6 +39,7 @@ final class CountingObjective: TrainingObjective {
             ids += seq
             for t in 0..<length { targets.append(t + 1 < length && t + 1 >= length - learned ? seq[t + 1] : -100) }
         }
+        onBatch?(batchesServed)
         return Batch(ids: ids, targets: targets, rows: rowsPerBatch, position: streamPosition)
     }
 
@@ -119,6 +122,35 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(c.step, 5)
         XCTAssertEqual(try c.run(metrics: MetricsLog(url: split.appendingPathComponent("metrics.jsonl"), truncateAfterStep: 5)), .completed)
 
+        XCTAssertEqual(try losses(split.appendingPathComponent("metrics.jsonl")), try losses(full.appendingPathComponent("metrics.jsonl")))
+        XCTAssertEqual(modelC.parameters.map(\.scalars), modelA.parameters.map(\.scalars))
+    }
+
+    func testAStopBetweenMicroBatchesCheckpointsTheStepStartAndResumesExactly() throws {
+        let full = try temporaryDirectory()
+        let (a, modelA) = makeLoop(dir: full, rows: 2, accum: 4, steps: 8)
+        XCTAssertEqual(try a.run(metrics: MetricsLog(url: full.appendingPathComponent("metrics.jsonl"))), .completed)
+
+        // a signal arrives while step 6 is being accumulated (after its 2nd of 4 micro-batches);
+        // the first is acknowledged at once, a second one would abort
+        let split = try temporaryDirectory()
+        let (b, _) = makeLoop(dir: split, rows: 2, accum: 4, steps: 8, saveEvery: 100)
+        final class Signals: @unchecked Sendable { var acknowledged: [Int32] = [], aborted: [Int32] = [] }
+        let seen = Signals()
+        let stop = StopSignal(acknowledge: { seen.acknowledged.append($0) }, abort: { seen.aborted.append($0) })
+        b.stop = stop
+        b.objective.onBatch = { served in if served == 5 * 4 + 2 { stop.request(SIGTERM) } }
+        XCTAssertEqual(try b.run(metrics: MetricsLog(url: split.appendingPathComponent("metrics.jsonl"))), .interrupted(step: 5))
+        XCTAssertEqual(seen.acknowledged, [SIGTERM])
+        XCTAssertEqual(seen.aborted, [])
+        stop.request(SIGINT)
+        XCTAssertEqual(seen.aborted, [SIGINT], "a second signal aborts")
+        XCTAssertEqual(Checkpoint.list(split).map(\.step), [5])
+
+        let (c, modelC) = makeLoop(dir: split, rows: 2, accum: 4, steps: 8, seed: 999)
+        try c.resume(from: Checkpoint.list(split).last!.url)
+        XCTAssertEqual(c.step, 5)
+        XCTAssertEqual(try c.run(metrics: MetricsLog(url: split.appendingPathComponent("metrics.jsonl"), truncateAfterStep: 5)), .completed)
         XCTAssertEqual(try losses(split.appendingPathComponent("metrics.jsonl")), try losses(full.appendingPathComponent("metrics.jsonl")))
         XCTAssertEqual(modelC.parameters.map(\.scalars), modelA.parameters.map(\.scalars))
     }

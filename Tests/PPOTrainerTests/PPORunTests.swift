@@ -180,7 +180,13 @@ final class PPORunTests: XCTestCase {
         refused(["ppo.max_new_tokens=60"], "exceeds the model's context length")
         refused(["ppo.advantage=grpo", "ppo.num_generations=1"], "num_generations must be ≥ 2")
         refused(["ppo.reward.rules=null"], "no reward")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("rm-other"), withIntermediateDirectories: true)
+        refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.value_model=\(dir.appendingPathComponent("base").path)"], "uses no values")
+        // a reward model over another vocabulary cannot score the policy's token ids
+        var r = RandomGenerator(seed: 9)
+        let other = try LlamaConfig.decode(json: Data(#"{"vocab_size": 300, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 64}"#.utf8))
+        let rm = RewardModel(backbone: LlamaModel(other, rng: &r), head: RewardModel.makeHead(hiddenSize: 16, heads: 1, rng: &r), padID: 0)
+        try RewardModelStore.save(rm, family: .llama, tokenizer: nil, to: dir.appendingPathComponent("rm-other"))
+        refused(["ppo.reward.model=\(dir.appendingPathComponent("rm-other").path)"], "vocabulary of 300 tokens")
         func judge(_ name: String, _ script: String, expect: String, file: StaticString = #filePath, line: UInt = #line) throws {
             let url = dir.appendingPathComponent(name)
             try script.write(to: url, atomically: true, encoding: .utf8)

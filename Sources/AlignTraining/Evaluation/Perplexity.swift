@@ -16,16 +16,13 @@ public enum Perplexity {
     }
 
     public static func evaluate(_ examples: [SFTExample], model: any CausalLM, padID: Int, batchSize: Int) -> Result {
-        var total = 0.0, tokens = 0
-        var i = 0
-        while i < examples.count {
-            let chunk = Array(examples[i..<min(i + batchSize, examples.count)])
-            i += chunk.count
+        // per chunk: (Σ −log p over its scored tokens, scored tokens)
+        let sums: [(Double, Int)] = ChunkedScoring.map(examples, batchSize: batchSize) { chunk, _ in
             let b = Batch(examples: chunk, padID: padID)
-            let lp = withNoGrad { model.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets) }
-            total -= lp.scalars.reduce(0.0) { $0 + Double($1) }
-            tokens += lp.count
+            let lp = model.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
+            return [(-lp.scalars.reduce(0.0) { $0 + Double($1) }, lp.count)]
         }
+        let total = sums.reduce(0.0) { $0 + $1.0 }, tokens = sums.reduce(0) { $0 + $1.1 }
         return Result(sequences: examples.count, tokens: tokens, nll: tokens > 0 ? total / Double(tokens) : 0)
     }
 }

@@ -21,17 +21,8 @@ public enum PreferenceAccuracy {
 
     /// logπ(y) of every chosen then rejected response of `pairs`, batched.
     static func logProbs(_ model: any CausalLM, _ pairs: [PreferenceExample], padID: Int, batchSize: Int) -> (chosen: [Double], rejected: [Double]) {
-        var chosen: [Double] = [], rejected: [Double] = []
-        var i = 0
-        while i < pairs.count {
-            let chunk = Array(pairs[i..<min(i + batchSize, pairs.count)])
-            i += chunk.count
-            let rows = PreferenceBatch(examples: chunk, padID: padID).rows
-            let lp = withNoGrad { model.sequenceLogProbs(ids: rows.ids, batch: rows.batch, length: rows.length, targets: rows.targets) }.scalars
-            chosen += lp[0..<chunk.count].map(Double.init)
-            rejected += lp[chunk.count..<2 * chunk.count].map(Double.init)
-        }
-        return (chosen, rejected)
+        let (c, r) = ChunkedScoring.pairLogProbs(model, pairs, padID: padID, batchSize: batchSize)
+        return (c.map(Double.init), r.map(Double.init))
     }
 
     public static func evaluate(_ pairs: [PreferenceExample], policy: any CausalLM, reference: (any CausalLM)?, beta: Double,

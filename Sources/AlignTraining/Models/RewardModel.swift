@@ -110,21 +110,11 @@ public final class RewardModel: Module {
     /// Scores token sequences (each non-empty, prompt + response) in right-padded batches of
     /// `batchSize`, without recording gradients.
     public func score(_ sequences: [[Int]], batchSize: Int = 8) -> [RewardScore] {
-        precondition(batchSize > 0, "RewardModel.score: batchSize must be positive")
-        var out: [RewardScore] = []
-        out.reserveCapacity(sequences.count)
-        withNoGrad {
-            var i = 0
-            while i < sequences.count {
-                let chunk = sequences[i..<min(i + batchSize, sequences.count)]
-                i += chunk.count
-                let batch = Batch(rows: chunk.map { ($0, Array(repeating: false, count: $0.count)) }, padID: padID ?? 0)
-                let s = scores(batch)
-                let K = numHeads, values = s.scalars
-                for b in 0..<batch.batch { out.append(RewardScore(heads: Array(values[b * K..<(b + 1) * K]))) }
-            }
+        ChunkedScoring.map(sequences, batchSize: batchSize) { chunk, _ in
+            let batch = Batch(rows: chunk.map { ($0, Array(repeating: false, count: $0.count)) }, padID: padID ?? 0)
+            let K = numHeads, values = scores(batch).scalars
+            return (0..<batch.batch).map { RewardScore(heads: Array(values[$0 * K..<($0 + 1) * K])) }
         }
-        return out
     }
 
     /// Mean and population standard deviation (divide by K, not K − 1; 0 for one head) of the
