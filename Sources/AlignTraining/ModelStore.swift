@@ -74,11 +74,18 @@ public enum ModelStore {
                       zeroMissingLMHead: Bool = false) throws -> any CausalLM {
         var rng = RandomGenerator(seed: 0)
         do {
+            let config: any CausalLMConfig = switch family {
+            case .gpt2: try GPT2Config.decode(json: data)
+            case .llama: try LlamaConfig.decode(json: data)
+            }
+            // sizes against the weights present and the machine, before anything is allocated
+            try ParameterBudget.check(config, source: URL(fileURLWithPath: path).pathExtension.lowercased() == "gguf" ? "its metadata" : "config.json",
+                                      presentValues: presentValues(stateDict, family: family, zeroMissingLMHead: zeroMissingLMHead))
             // every parameter is overwritten by the strict load below: no random draws
-            let model: any CausalLM = try withDeferredInitialization {
-                switch family {
-                case .gpt2: return GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
-                case .llama: return LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+            let model: any CausalLM = withDeferredInitialization {
+                switch config {
+                case let c as GPT2Config: return GPT2Model(c, rng: &rng)
+                default: return LlamaModel(config as! LlamaConfig, rng: &rng)
                 }
             }
             var stateDict = stateDict
@@ -93,6 +100,17 @@ public enum ModelStore {
         } catch {
             throw AlignDataError(.malformed, path: path, "\(error)")
         }
+    }
+
+    /// The values a checkpoint holds for its model: every tensor of `stateDict`, plus an LM head of
+    /// the embedding's size when `zeroMissingLMHead` fills an absent one with zeros.
+    static func presentValues(_ stateDict: [String: Tensor], family: ModelFamily, zeroMissingLMHead: Bool) -> Int {
+        var total = stateDict.values.reduce(0) { $0 &+ $1.shape.reduce(1, &*) }
+        if zeroMissingLMHead, stateDict["lm_head.weight"] == nil,
+           let embedding = stateDict[family == .gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight"] {
+            total &+= embedding.shape.reduce(1, &*)
+        }
+        return total
     }
 
     /// The name of a sequence classifier's head in Hugging Face checkpoints.

@@ -253,6 +253,19 @@ final class RMRunTests: XCTestCase {
         for (k, t) in wa { XCTAssertEqual(t.scalars, wb[k]!.scalars, k) }
     }
 
+    /// A head count this machine cannot hold is an error naming `rm.num_heads` before the head is
+    /// built; nothing is trained.
+    func testAbsurdHeadCountsAreRefusedBeforeTheHeadIsBuilt() throws {
+        for heads in [1 << 31 - 1, 1 << 32 - 1, 100_000_000] {
+            let cfg = try RunConfig.load(file: config(output: "heads-\(heads)"), trainer: RMConfig.schema,
+                                         overrides: ["rm.num_heads=\(heads)", "max_steps=1"])
+            XCTAssertThrowsError(try RMRun.run(config: cfg) { _ in }) { error in
+                XCTAssertTrue("\(error)".hasPrefix("rm.num_heads = \(heads) implies \(heads * 32) parameters"), "\(error)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("heads-\(heads)/final").path))
+        }
+    }
+
     func testLoRATrainsAdaptersAndHeadAndSavesAPEFTSequenceClassificationAdapter() throws {
         let base = dir.appendingPathComponent("lora-base")
         try saveRandomLM(to: base)
