@@ -175,12 +175,33 @@ public enum ModelStore {
     /// Writes `model.safetensors` (F32), `config.json`, `generation_config.json` and, with a
     /// tokenizer, `tokenizer.json` and `tokenizer_config.json` into `dir` (created if needed),
     /// each atomically. Tied weights are saved once, as transformers does.
-    public static func save(_ loaded: LoadedModel, tokenizer: Tokenizer? = nil, to dir: URL) throws {
+    ///
+    /// `keepScoreHead` (conversions): a model loaded from a reward-model directory is written as
+    /// one again — its `score.weight`, the `…ForSequenceClassification` architecture with
+    /// `num_labels`, and the source's `reward_config.json` — so `align rm score` still reads it.
+    /// Without it the causal LM alone is written (a run that trained the backbone).
+    public static func save(_ loaded: LoadedModel, tokenizer: Tokenizer? = nil, to dir: URL, keepScoreHead: Bool = false) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var stateDict = loaded.model.stateDict()
         if tiedEmbeddings(loaded) { stateDict["lm_head.weight"] = nil }
+        let score = keepScoreHead ? loaded.scoreWeight : nil
+        if let score { stateDict[scoreKey] = score }
         try StateDictFiles.save(stateDict, to: dir)
-        try writeFileAtomically(try loaded.configJSON(), to: dir.appendingPathComponent("config.json"))
+        var configJSON = try loaded.configJSON()
+        if let score {
+            var object = try JSONSerialization.jsonObject(with: configJSON) as! [String: Any]
+            let labels = score.shape[0]
+            object["architectures"] = [loaded.family == .llama ? "LlamaForSequenceClassification" : "GPT2ForSequenceClassification"]
+            object["num_labels"] = labels
+            object["id2label"] = Dictionary(uniqueKeysWithValues: (0..<labels).map { ("\($0)", "LABEL_\($0)") })
+            object["label2id"] = Dictionary(uniqueKeysWithValues: (0..<labels).map { ("LABEL_\($0)", $0) })
+            configJSON = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            let rewardConfig = loaded.source.appendingPathComponent("reward_config.json")
+            if let data = try? Data(contentsOf: rewardConfig) {
+                try writeFileAtomically(data, to: dir.appendingPathComponent("reward_config.json"))
+            }
+        }
+        try writeFileAtomically(configJSON, to: dir.appendingPathComponent("config.json"))
         var generation: [String: Any] = ["_from_model_config": true]
         let config = loaded.model.config
         if let bos = config.bosTokenID { generation["bos_token_id"] = bos }
