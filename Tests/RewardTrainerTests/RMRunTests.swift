@@ -118,9 +118,13 @@ final class RMRunTests: XCTestCase {
         let s = loaded.model.score(pairs.flatMap { [$0.prompt + $0.chosen, $0.prompt + $0.rejected] }, batchSize: 8)
         let margins = (0..<pairs.count).map { Double(s[2 * $0].reward - s[2 * $0 + 1].reward) }
         let trained = try XCTUnwrap(summary["eval_margins"] as? [Double])
+        XCTAssertEqual(margins.count, trained.count)
         for (a, b) in zip(margins, trained) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         // a second load scores bit-identically; batching does not change a row's reward
-        let again = try RewardModelStore.load(final.path).model.score(pairs.map { $0.prompt + $0.chosen }, batchSize: 3)
+        let reloaded = try RewardModelStore.load(final.path).model
+        XCTAssertEqual(reloaded.score(pairs.flatMap { [$0.prompt + $0.chosen, $0.prompt + $0.rejected] }, batchSize: 8), s)
+        let again = reloaded.score(pairs.map { $0.prompt + $0.chosen }, batchSize: 3)
+        XCTAssertEqual(again.count, pairs.count)
         for (i, x) in again.enumerated() { XCTAssertEqual(x.reward, s[2 * i].reward, accuracy: 1e-5) }
         let one = loaded.model.score([pairs[0].prompt + pairs[0].chosen], batchSize: 1)[0]
         XCTAssertEqual(one, loaded.model.score([pairs[0].prompt + pairs[0].chosen], batchSize: 1)[0])
@@ -171,8 +175,12 @@ final class RMRunTests: XCTestCase {
         // a learning rate of 1e-9 leaves the model as it was: its eval accuracy and margins are the saved model's
         XCTAssertEqual(summary["eval/accuracy"] as? Double, base["eval/accuracy"] as? Double)
         let before = try XCTUnwrap(base["eval_margins"] as? [Double]), after = try XCTUnwrap(summary["eval_margins"] as? [Double])
+        XCTAssertEqual(before.count, after.count)
         for (a, b) in zip(before, after) { XCTAssertEqual(a, b, accuracy: 1e-4) }
-        XCTAssertNotNil(firstEval)
+        // the step-1 evaluation (before any update) is the saved model's
+        let first = try XCTUnwrap(firstEval)
+        XCTAssertEqual(first["eval/accuracy"], base["eval/accuracy"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(first["eval/loss"]), try XCTUnwrap(base["eval/loss"] as? Double), accuracy: 1e-5)
         // three heads asked of a one-head reward model
         let three = try RunConfig.load(file: url, trainer: RMConfig.schema, overrides: ["rm.num_heads=3", "output_dir=continued3"])
         XCTAssertThrowsError(try RMRun.run(config: three) { _ in }) { error in
