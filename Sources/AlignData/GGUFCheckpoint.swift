@@ -18,16 +18,62 @@ public struct GGUFCheckpoint {
     public init(_ file: GGUFFile) throws {
         let meta = try GGUFModelConfig(file)
         architecture = meta.architecture
-        let tok = try? GGUFTokenizerMetadata(file)
-        switch meta.architecture {
-        case "llama":
-            (config, stateDict) = try Self.llama(file, meta, tok)
-        case "gpt2":
-            (config, stateDict) = try Self.gpt2(file, meta, tok)
-        default:
+        guard ["llama", "gpt2"].contains(meta.architecture) else {
             throw AlignDataError(.unsupported, path: file.path,
                                  "architecture '\(meta.architecture)' is not supported (supported: llama, gpt2)")
         }
+        try Self.checkSizes(file, meta)
+        let tok = try? GGUFTokenizerMetadata(file)
+        let names: [GGUFTensorName]
+        if meta.architecture == "llama" {
+            (config, stateDict, names) = try Self.llama(file, meta, tok)
+        } else {
+            (config, stateDict, names) = try Self.gpt2(file, meta, tok)
+        }
+        // every tensor of the file is part of the model: nothing silently dropped
+        let used = Set(names.map(\.gguf)).union(["rope_freqs.weight", "output.weight"])
+        if let extra = file.tensors.first(where: { !used.contains($0.name) }) {
+            throw AlignDataError(.malformed, path: file.path,
+                                 "tensor '\(extra.name)' is not part of a \(meta.architecture) model of \(meta.blockCount) block\(meta.blockCount == 1 ? "" : "s") ('\(meta.architecture).block_count')")
+        }
+    }
+
+    /// The sizes the metadata declares against the tensors the file holds, before any table of
+    /// tensor names or any model of those sizes is made: exactly the blocks `blk.0 …
+    /// blk.(block_count − 1)`, and the vocabulary, embedding and feed-forward widths of
+    /// `token_embd.weight`, `position_embd.weight` and the first block's `ffn_up.weight`.
+    static func checkSizes(_ file: GGUFFile, _ m: GGUFModelConfig) throws {
+        let arch = m.architecture
+        var blocks = Set<Int>()
+        for t in file.tensors where t.name.hasPrefix("blk.") {
+            let parts = t.name.split(separator: ".", maxSplits: 2)
+            guard parts.count == 3, let index = Int(parts[1]), index >= 0 else {
+                throw AlignDataError(.malformed, path: file.path, "tensor '\(t.name)' does not name a block (blk.N.…)")
+            }
+            guard index < m.blockCount else {
+                throw AlignDataError(.malformed, path: file.path,
+                                     "tensor '\(t.name)' belongs to block \(index) but metadata '\(arch).block_count' is \(m.blockCount)")
+            }
+            blocks.insert(index)
+        }
+        guard blocks.count == m.blockCount else {
+            throw AlignDataError(.malformed, path: file.path,
+                                 "metadata '\(arch).block_count' is \(m.blockCount) but the file holds tensors of \(blocks.count) block\(blocks.count == 1 ? "" : "s")")
+        }
+        func expect(_ tensor: String, _ axis: Int, _ key: String, _ value: Int) throws {
+            guard let info = file.tensor(tensor) else {
+                throw AlignDataError(.notFound, path: file.path, "tensor '\(tensor)' is missing")
+            }
+            guard info.shape.count == 2, info.shape[axis] == value else {
+                throw AlignDataError(.malformed, path: file.path,
+                                     "metadata '\(key)' is \(value) but tensor '\(tensor)' has shape \(info.shape)")
+            }
+        }
+        let vocabKey = file.value("\(arch).vocab_size") != nil ? "\(arch).vocab_size" : "vocabulary size (tokenizer.ggml.tokens)"
+        try expect("token_embd.weight", 0, vocabKey, m.vocabSize)
+        try expect("token_embd.weight", 1, "\(arch).embedding_length", m.embeddingLength)
+        try expect("blk.0.ffn_up.weight", 0, "\(arch).feed_forward_length", m.feedForwardLength)
+        if arch == "gpt2" { try expect("position_embd.weight", 0, "\(arch).context_length", m.contextLength) }
     }
 
     public init(url: URL) throws { try self.init(GGUFFile(url: url)) }
@@ -46,7 +92,7 @@ public struct GGUFCheckpoint {
     }
 
     static func llama(_ file: GGUFFile, _ m: GGUFModelConfig, _ tok: GGUFTokenizerMetadata?) throws
-        -> ([String: Any], [String: Tensor]) {
+        -> ([String: Any], [String: Tensor], [GGUFTensorName]) {
         let headDim = m.embeddingLength / m.headCount
         if let rope = m.ropeDimensionCount, rope != headDim {
             throw AlignDataError(.unsupported, path: file.path,
@@ -65,10 +111,11 @@ public struct GGUFCheckpoint {
         tokenIDs(tok, into: &config)
         if let scaling = try ropeScaling(file, theta: Float(m.ropeFreqBase ?? 10000), headDim: headDim) { config["rope_scaling"] = scaling }
         var sd: [String: Tensor] = [:]
-        for name in GGUFTensorName.llama(blocks: m.blockCount, heads: m.headCount, kvHeads: m.headCountKV, tied: tied) {
+        let names = GGUFTensorName.llama(blocks: m.blockCount, heads: m.headCount, kvHeads: m.headCountKV, tied: tied)
+        for name in names {
             sd[name.huggingFace] = try name.toHuggingFace(tensor(file, name.gguf))
         }
-        return (config, sd)
+        return (config, sd, names)
     }
 
     /// `rope_scaling` for config.json from llama.cpp's encodings: `llama.rope.scaling.type`
@@ -102,7 +149,7 @@ public struct GGUFCheckpoint {
     }
 
     static func gpt2(_ file: GGUFFile, _ m: GGUFModelConfig, _ tok: GGUFTokenizerMetadata?) throws
-        -> ([String: Any], [String: Tensor]) {
+        -> ([String: Any], [String: Tensor], [GGUFTensorName]) {
         var config: [String: Any] = [
             "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
             "vocab_size": m.vocabSize, "n_embd": m.embeddingLength, "n_layer": m.blockCount, "n_head": m.headCount,
@@ -124,9 +171,10 @@ public struct GGUFCheckpoint {
         }
         config["tie_word_embeddings"] = tied
         // output.weight was handled above; the table's own entry for it is for untied writers
-        for name in GGUFTensorName.gpt2(blocks: m.blockCount, tied: true) {
+        let names = GGUFTensorName.gpt2(blocks: m.blockCount, tied: true)
+        for name in names {
             sd[name.huggingFace] = try name.toHuggingFace(name.gguf == "token_embd.weight" ? embedding : tensor(file, name.gguf))
         }
-        return (config, sd)
+        return (config, sd, names)
     }
 }

@@ -34,6 +34,12 @@ extension Module {
     @discardableResult
     public func applyLoRA(_ config: LoRAOptions, rng: inout RandomGenerator) throws -> [(String, Tensor)] {
         let linears = namedLinears()
+        func isTarget(_ name: String) -> Bool {
+            let last = name.split(separator: ".").last.map(String.init) ?? name
+            return config.targetModules.contains { $0 == last || $0 == name }
+        }
+        guard config.rank >= 1 else { throw ModelConfigError("lora.rank = \(config.rank), expected a positive integer") }
+        try ParameterBudget.checkLoRA(rank: config.rank, layers: linears.filter { isTarget($0.0) }.map { ($0.1.inFeatures, $0.1.outFeatures) })
         var matched = Set<String>()
         var out: [(String, Tensor)] = []
         for (name, linear) in linears {

@@ -75,8 +75,14 @@ public final class TrainerRun {
         let data = try JSONSerialization.data(withJSONObject: json)
         let model: any CausalLM
         switch spec.architecture {
-        case .gpt2: model = GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
-        case .llama: model = LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+        case .gpt2:
+            let config = try GPT2Config.decode(json: data)
+            try ParameterBudget.check(config, source: "run config", training: true, rename: ModelInitConfig.configKey)
+            model = GPT2Model(config, rng: &rng)
+        case .llama:
+            let config = try LlamaConfig.decode(json: data)
+            try ParameterBudget.check(config, source: "run config", training: true, rename: ModelInitConfig.configKey)
+            model = LlamaModel(config, rng: &rng)
         }
         return LoadedModel(family: spec.architecture, model: model, source: URL(fileURLWithPath: spec.tokenizer))
     }

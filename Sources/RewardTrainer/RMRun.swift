@@ -53,6 +53,7 @@ public enum RMRun {
             head = ScalarHead(weight: score)
             callback(.message("continuing from the reward head (score.weight \(score.shape)) in \(run.loaded.source.path)"))
         } else {
+            try ParameterBudget.checkHead(key: "rm.num_heads", outputs: rm.numHeads, hiddenSize: backbone.config.hiddenSize)
             var headRNG = RandomGenerator(seed: config.seed ^ 0x5C0E_4EAD)
             head = RewardModel.makeHead(hiddenSize: backbone.config.hiddenSize, heads: rm.numHeads, rng: &headRNG)
         }

@@ -39,6 +39,9 @@ struct ConvertCommand: ParsableCommand {
         let loaded = try ModelStore.load(from)
         let tokenizer = try ModelStore.loadTokenizer(from)
         if writesGGUF {
+            if let score = loaded.scoreWeight {
+                throw ValidationError("\(from) is a reward model (\(ModelStore.scoreKey) \(score.shape)); a GGUF file holds a causal LM only and would drop its score head, so `align rm score` could not read it: convert it to a directory instead")
+            }
             let weightType = GGUFExport.WeightType(rawValue: type.lowercased())!
             let name = URL(fileURLWithPath: from).deletingPathExtension().lastPathComponent
             try GGUFExport.write(loaded, tokenizer: tokenizer, type: weightType, name: name, to: URL(fileURLWithPath: to))
@@ -48,7 +51,7 @@ struct ConvertCommand: ParsableCommand {
             return
         }
         let dir = URL(fileURLWithPath: to)
-        try ModelStore.save(loaded, tokenizer: tokenizer, to: dir)
+        try ModelStore.save(loaded, tokenizer: tokenizer, to: dir, keepScoreHead: true)
         print("wrote \(dir.path): \(loaded.family.rawValue), \(loaded.model.parameterCount) parameters, vocabulary \(tokenizer.vocabSize)")
     }
 }

@@ -103,4 +103,121 @@ final class FormatFuzzTests: XCTestCase {
         }
         XCTAssertEqual(outcome.parsed + outcome.rejected, 200)
     }
+
+    // MARK: sizes and counts
+
+    /// The values every size, count, length and offset is set to.
+    static let extremeSizes: [UInt64] = [0, 1, 1 << 31 - 1, 1 << 32 - 1, 1 << 63 - 1]
+
+    /// Every integer field of a GGUF header (tensor and metadata counts, key and string lengths,
+    /// value types, integer values, array lengths, dimension counts, dimensions, tensor types and
+    /// offsets) as (offset, width in bytes), found by walking the file as the format defines it.
+    static func ggufHeaderFields(_ data: Data) -> [(offset: Int, width: Int)] {
+        let b = [UInt8](data)
+        var pos = 8, fields: [(Int, Int)] = []
+        func u(_ width: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for i in 0 ..< width { v |= UInt64(b[pos + i]) << (8 * i) }
+            fields.append((pos, width))
+            pos += width
+            return v
+        }
+        func string() { pos += Int(u(8)) }
+        let fixed: [UInt64: Int] = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8]
+        func value(_ type: UInt64, depth: Int = 0) {
+            if let w = fixed[type] {
+                if [6, 7, 12].contains(type) { pos += w } else { _ = u(w) }
+            } else if type == 8 {
+                string()
+            } else if type == 9 {
+                let element = u(4), count = u(8)
+                // the first few elements' own fields; the rest are skipped unrecorded
+                for i in 0 ..< Int(count) {
+                    let before = fields.count
+                    value(element, depth: depth + 1)
+                    if i >= 4 { fields.removeLast(fields.count - before) }
+                }
+            }
+        }
+        let tensors = u(8), kvs = u(8)
+        for _ in 0 ..< kvs {
+            string()
+            value(u(4))
+        }
+        for _ in 0 ..< tensors {
+            string()
+            let dims = u(4)
+            for _ in 0 ..< dims { _ = u(8) }
+            _ = u(4)
+            _ = u(8)
+        }
+        return fields
+    }
+
+    /// `data` with the little-endian field at `offset` set to `value` (truncated to its width).
+    static func setting(_ data: Data, _ field: (offset: Int, width: Int), to value: UInt64) -> Data {
+        var copy = data
+        for i in 0 ..< field.width { copy[copy.startIndex + field.offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        return copy
+    }
+
+    /// Every GGUF header field at 0, 1, 2^31−1, 2^32−1 and 2^63−1: the reader, the model
+    /// configuration and the checkpoint (which builds the state dict of the declared model) each
+    /// parse or throw; nothing traps or allocates what the file does not hold.
+    func testEveryGGUFHeaderFieldAtExtremeSizes() throws {
+        for fixture in ["model.gguf", "model_v2.gguf"] {
+            let original = try Fixtures.data(fixture)
+            let fields = Self.ggufHeaderFields(original)
+            XCTAssertGreaterThan(fields.count, 20, fixture)
+            var outcome = Outcome()
+            for field in fields {
+                for value in Self.extremeSizes {
+                    let mutated = Self.setting(original, field, to: value)
+                    exercise(mutated, .gguf, &outcome)
+                    if let file = try? GGUFFile(data: mutated, path: "fuzz.gguf") { _ = try? GGUFCheckpoint(file) }
+                }
+            }
+            XCTAssertEqual(outcome.parsed + outcome.rejected, fields.count * Self.extremeSizes.count, fixture)
+            XCTAssertGreaterThan(outcome.rejected, 0, fixture)
+        }
+    }
+
+    /// The safetensors header length and every shape and data offset at the extreme sizes: the
+    /// file parses or throws, and a parsed file reads every tensor or throws.
+    func testEverySafeTensorsSizeAtExtremeValues() throws {
+        for fixture in ["tensors.safetensors", "writer_reference.safetensors"] {
+            let original = try Fixtures.data(fixture)
+            let headerLength = Int(original.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
+            let header = try XCTUnwrap(try JSONSerialization.jsonObject(with: original.subdata(in: 8 ..< 8 + headerLength)) as? [String: Any])
+            let body = original.suffix(from: 8 + headerLength)
+            var outcome = Outcome(), cases = 0
+            for value in Self.extremeSizes {
+                exercise(Self.setting(original, (0, 8), to: value), .safetensors, &outcome)
+                cases += 1
+            }
+            for (name, entry) in header where name != "__metadata__" {
+                guard let entry = entry as? [String: Any] else { continue }
+                for key in ["shape", "data_offsets"] {
+                    let values = (entry[key] as? [Int]) ?? []
+                    for index in values.indices {
+                        for value in Self.extremeSizes {
+                            var changed = values
+                            changed[index] = Int(value)
+                            var h = header, e = entry
+                            e[key] = changed
+                            h[name] = e
+                            let json = try JSONSerialization.data(withJSONObject: h, options: [.sortedKeys])
+                            var file = Data()
+                            file.appendLE(UInt64(json.count))
+                            exercise(file + json + body, .safetensors, &outcome)
+                            cases += 1
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(outcome.parsed + outcome.rejected, cases, fixture)
+            XCTAssertGreaterThan(outcome.rejected, cases / 2, fixture)
+        }
+    }
 }
+

@@ -213,9 +213,10 @@ final class GenerationTests: XCTestCase {
             XCTAssertEqual(error([[1, 101]]), .tokenOutOfRange(index: 0, position: 1, token: 101, vocabSize: 101), name)
             XCTAssertEqual(error([[1]], GenerationConfig(maxNewTokens: -1)),
                            .invalidConfig("max_new_tokens must be ≥ 0, got -1"), name)
-            XCTAssertNotNil(error([[1]], GenerationConfig(sampling: SamplingConfig(topP: 0))), name)
-            XCTAssertNotNil(error([[1]], GenerationConfig(stopTokenIDs: [500])), name)
-            XCTAssertNotNil(error([[1]], GenerationConfig(padTokenID: 101)), name)
+            XCTAssertEqual(error([[1]], GenerationConfig(sampling: SamplingConfig(topP: 0))),
+                           .invalidConfig("sampling: top_p must be in (0, 1], got 0.0"), name)
+            XCTAssertEqual(error([[1]], GenerationConfig(stopTokenIDs: [500])), .invalidConfig("stop token 500 is outside the vocabulary 0..<101"), name)
+            XCTAssertEqual(error([[1]], GenerationConfig(padTokenID: 101)), .invalidConfig("pad token 101 is outside the vocabulary 0..<101"), name)
             XCTAssertTrue(GenerationError.emptyPrompt(index: 1).description.contains("prompt 1 is empty"))
         }
     }

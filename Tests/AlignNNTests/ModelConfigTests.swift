@@ -149,4 +149,50 @@ final class ModelConfigTests: XCTestCase {
             }
         }
     }
+
+    /// The parameter count `ParameterBudget` computes from a configuration, before building, is
+    /// the count of the model built from it, for every variant of both families.
+    func testParameterBudgetCountsWhatTheModelBuilds() throws {
+        var rng = RandomGenerator(seed: 1)
+        let llamas = [
+            #"{"vocab_size": 50, "hidden_size": 16, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2}"#,
+            #"{"vocab_size": 50, "hidden_size": 16, "intermediate_size": 40, "num_hidden_layers": 3, "num_attention_heads": 4, "tie_word_embeddings": true, "attention_bias": true, "mlp_bias": true}"#,
+            #"{"vocab_size": 30, "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 12}"#,
+        ]
+        for json in llamas {
+            let config = try LlamaConfig.decode(json: Data(json.utf8))
+            let model = withDeferredInitialization { LlamaModel(config, rng: &rng) }
+            XCTAssertEqual(ParameterBudget.parameterCount(config), model.namedParameters().reduce(0) { $0 + $1.1.count }, json)
+        }
+        let gpt2s = [
+            #"{"vocab_size": 50, "n_positions": 32, "n_embd": 16, "n_layer": 2, "n_head": 4}"#,
+            #"{"vocab_size": 50, "n_positions": 20, "n_embd": 16, "n_layer": 1, "n_head": 2, "n_inner": 24, "tie_word_embeddings": false}"#,
+        ]
+        for json in gpt2s {
+            let config = try GPT2Config.decode(json: Data(json.utf8))
+            let model = withDeferredInitialization { GPT2Model(config, rng: &rng) }
+            XCTAssertEqual(ParameterBudget.parameterCount(config), model.namedParameters().reduce(0) { $0 + $1.1.count }, json)
+        }
+        // sizes the machine cannot hold, or whose count overflows, name the responsible key
+        let huge = try LlamaConfig.decode(json: Data(#"{"vocab_size": 1099511627776, "hidden_size": 16, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4}"#.utf8))
+        XCTAssertThrowsError(try ParameterBudget.check(huge, source: "config.json")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("config.json: vocab_size = 1099511627776 implies 35184372"), "\(error)")
+            XCTAssertTrue("\(error)".contains("more than this machine's"), "\(error)")
+        }
+        let overflow = try LlamaConfig.decode(json: Data(#"{"vocab_size": 100, "hidden_size": 16, "intermediate_size": 9223372036854775807, "num_hidden_layers": 2, "num_attention_heads": 4}"#.utf8))
+        XCTAssertNil(ParameterBudget.parameterCount(overflow))
+        XCTAssertThrowsError(try ParameterBudget.check(overflow, source: "config.json")) { error in
+            XCTAssertTrue("\(error)".contains("intermediate_size = 9223372036854775807 implies more than"), "\(error)")
+        }
+        let small = try LlamaConfig.decode(json: Data(llamas[0].utf8))
+        XCTAssertThrowsError(try ParameterBudget.check(small, source: "config.json", presentValues: 100)) { error in
+            XCTAssertTrue("\(error)".contains("but its weights hold 100 values"), "\(error)")
+        }
+        XCTAssertThrowsError(try ParameterBudget.checkLoRA(rank: 1_000_000_000, layers: [(16, 16), (16, 8)])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("lora.rank = 1000000000 implies 56000000000 parameters"), "\(error)")
+        }
+        XCTAssertNoThrow(try ParameterBudget.checkLoRA(rank: 8, layers: [(16, 16)]))
+        XCTAssertThrowsError(try ParameterBudget.checkHead(key: "rm.num_heads", outputs: 100_000_000, hiddenSize: 4096))
+    }
 }
+

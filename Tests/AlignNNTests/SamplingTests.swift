@@ -58,7 +58,7 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(xs, ys)
         XCTAssertNil(cfg.validationError)
         XCTAssertEqual(SamplingConfig(temperature: -1).validationError, "temperature must be ≥ 0, got -1.0")
-        XCTAssertNotNil(SamplingConfig(topP: 0).validationError)
-        XCTAssertNotNil(SamplingConfig(topK: -2).validationError)
+        XCTAssertEqual(SamplingConfig(topP: 0).validationError?.hasPrefix("top_p must be in (0, 1]"), true)
+        XCTAssertEqual(SamplingConfig(topK: -2).validationError, "top_k must be ≥ 0, got -2")
     }
 }

@@ -50,6 +50,24 @@ final class ReportTests: XCTestCase {
         }
     }
 
+    /// Extreme and degenerate ranges (±1e308, a constant 1e300, reversed or non-finite bounds)
+    /// give a handful of finite ticks at once; the chart says which values it clipped.
+    func testExtremeRangesGiveFewFiniteTicksAndAreClipped() {
+        for (lo, hi) in [(-1e308, 1e308), (-Double.greatestFiniteMagnitude, Double.greatestFiniteMagnitude), (1e300, 1e300),
+                         (-1e308, -1e308), (5, -5), (-.infinity, .infinity), (.nan, 1), (0, 1e-300)] {
+            let t = LineChart.ticks(lo: lo, hi: hi)
+            XCTAssertTrue((2...9).contains(t.count), "\(lo)…\(hi): \(t)")
+            XCTAssertTrue(t.allSatisfy(\.isFinite), "\(lo)…\(hi): \(t)")
+            XCTAssertEqual(t, t.sorted(), "\(lo)…\(hi)")
+        }
+        let svg = LineChart.svg(panels: [LineChart.Panel(title: "loss", series: [
+            .init(label: "run", points: [(1, 1), (2, 1e308), (3, -1e308), (4, 2)]),
+        ])], title: "t")
+        XCTAssertTrue(svg.contains("drawn at the edge"))
+        XCTAssertFalse(svg.contains("nan") || svg.contains("inf"), svg)
+        XCTAssertLessThan(svg.utf8.count, 20_000)
+    }
+
     func testSVGHasALinePerRunAndPanelAndAZeroLineWhenTheRangeCrossesZero() throws {
         let panels = [
             LineChart.Panel(title: "rewards/chosen", series: [

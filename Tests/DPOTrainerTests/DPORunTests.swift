@@ -7,7 +7,7 @@ import XCTest
 @testable import DPOTrainer
 
 /// `align dpo` end to end on a tiny model: the step-0 invariant, the reference cache, learning
-/// the preferred responses, and bad input.
+/// the preferred responses, exact resume, and bad input.
 final class DPORunTests: XCTestCase {
     var dir: URL!
 
@@ -126,6 +126,34 @@ final class DPORunTests: XCTestCase {
         XCTAssertEqual(simpo["status"] as? String, "completed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("simpo/reference_logps.json").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("simpo/final/model.safetensors").path))
+    }
+
+    /// A run resumed from a checkpoint of another ends exactly as that one did: every logged
+    /// metric after the checkpoint (but the throughput) and every final weight bit-equal.
+    func testResumeContinuesExactly() throws {
+        _ = try DPORun.run(config: load(["max_steps=6", "save_every=3", "eval_every=null", "output_dir=\(dir.path)/whole"])) { _ in }
+        let checkpoint = dir.appendingPathComponent("whole/checkpoints/step-3")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path))
+        var resumed = false
+        _ = try DPORun.run(config: load(["max_steps=6", "save_every=3", "eval_every=null", "output_dir=\(dir.path)/resumed",
+                                         "resume_from=\(checkpoint.path)"])) { e in if case .resumed = e { resumed = true } }
+        XCTAssertTrue(resumed)
+        let a = try StateDictFiles.load(directory: dir.appendingPathComponent("whole/final"))
+        let b = try StateDictFiles.load(directory: dir.appendingPathComponent("resumed/final"))
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (k, t) in a { XCTAssertEqual(t.scalars, b[k]!.scalars, k) }
+        func steps(_ run: String) throws -> [Int: [String: Double]] {
+            var out: [Int: [String: Double]] = [:]
+            for line in try String(contentsOf: dir.appendingPathComponent("\(run)/metrics.jsonl"), encoding: .utf8).split(separator: "\n") {
+                var m = (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]).compactMapValues { $0 as? Double }
+                m["tokens_per_second"] = nil
+                if let step = m["step"], step > 3 { out[Int(step), default: [:]].merge(m) { $1 } }
+            }
+            return out
+        }
+        let whole = try steps("whole"), again = try steps("resumed")
+        XCTAssertEqual(Set(whole.keys), [4, 5, 6])
+        XCTAssertEqual(whole, again)
     }
 
     func testBadPreferenceInput() throws {

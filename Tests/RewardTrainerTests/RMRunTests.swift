@@ -119,9 +119,13 @@ final class RMRunTests: XCTestCase {
         let s = loaded.model.score(pairs.flatMap { [$0.prompt + $0.chosen, $0.prompt + $0.rejected] }, batchSize: 8)
         let margins = (0..<pairs.count).map { Double(s[2 * $0].reward - s[2 * $0 + 1].reward) }
         let trained = try XCTUnwrap(summary["eval_margins"] as? [Double])
+        XCTAssertEqual(margins.count, trained.count)
         for (a, b) in zip(margins, trained) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         // a second load scores bit-identically; batching does not change a row's reward
-        let again = try RewardModelStore.load(final.path).model.score(pairs.map { $0.prompt + $0.chosen }, batchSize: 3)
+        let reloaded = try RewardModelStore.load(final.path).model
+        XCTAssertEqual(reloaded.score(pairs.flatMap { [$0.prompt + $0.chosen, $0.prompt + $0.rejected] }, batchSize: 8), s)
+        let again = reloaded.score(pairs.map { $0.prompt + $0.chosen }, batchSize: 3)
+        XCTAssertEqual(again.count, pairs.count)
         for (i, x) in again.enumerated() { XCTAssertEqual(x.reward, s[2 * i].reward, accuracy: 1e-5) }
         let one = loaded.model.score([pairs[0].prompt + pairs[0].chosen], batchSize: 1)[0]
         XCTAssertEqual(one, loaded.model.score([pairs[0].prompt + pairs[0].chosen], batchSize: 1)[0])
@@ -172,8 +176,12 @@ final class RMRunTests: XCTestCase {
         // a learning rate of 1e-9 leaves the model as it was: its eval accuracy and margins are the saved model's
         XCTAssertEqual(summary["eval/accuracy"] as? Double, base["eval/accuracy"] as? Double)
         let before = try XCTUnwrap(base["eval_margins"] as? [Double]), after = try XCTUnwrap(summary["eval_margins"] as? [Double])
+        XCTAssertEqual(before.count, after.count)
         for (a, b) in zip(before, after) { XCTAssertEqual(a, b, accuracy: 1e-4) }
-        XCTAssertNotNil(firstEval)
+        // the step-1 evaluation (before any update) is the saved model's
+        let first = try XCTUnwrap(firstEval)
+        XCTAssertEqual(first["eval/accuracy"], base["eval/accuracy"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(first["eval/loss"]), try XCTUnwrap(base["eval/loss"] as? Double), accuracy: 1e-5)
         // three heads asked of a one-head reward model
         let three = try RunConfig.load(file: url, trainer: RMConfig.schema, overrides: ["rm.num_heads=3", "output_dir=continued3"])
         XCTAssertThrowsError(try RMRun.run(config: three) { _ in }) { error in
@@ -252,6 +260,19 @@ final class RMRunTests: XCTestCase {
         let wb = try StateDictFiles.load(directory: dir.appendingPathComponent("rb/final"))
         XCTAssertEqual(Set(wa.keys), Set(wb.keys))
         for (k, t) in wa { XCTAssertEqual(t.scalars, wb[k]!.scalars, k) }
+    }
+
+    /// A head count this machine cannot hold is an error naming `rm.num_heads` before the head is
+    /// built; nothing is trained.
+    func testAbsurdHeadCountsAreRefusedBeforeTheHeadIsBuilt() throws {
+        for heads in [1 << 31 - 1, 1 << 32 - 1, 100_000_000] {
+            let cfg = try RunConfig.load(file: config(output: "heads-\(heads)"), trainer: RMConfig.schema,
+                                         overrides: ["rm.num_heads=\(heads)", "max_steps=1"])
+            XCTAssertThrowsError(try RMRun.run(config: cfg) { _ in }) { error in
+                XCTAssertTrue("\(error)".hasPrefix("rm.num_heads = \(heads) implies \(heads * 32) parameters"), "\(error)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("heads-\(heads)/final").path))
+        }
     }
 
     func testLoRATrainsAdaptersAndHeadAndSavesAPEFTSequenceClassificationAdapter() throws {

@@ -1,6 +1,7 @@
 import AlignData
 import AlignNN
 import AlignTensor
+import AlignTraining
 import Foundation
 import XCTest
 @testable import AlignTraining
@@ -76,4 +77,29 @@ final class RewardFixtureTests: XCTestCase {
         let again = try RewardModelStore.load(out.path).model.score([[5, 9, 13]], batchSize: 1)
         XCTAssertEqual(again, loaded.model.score([[5, 9, 13]], batchSize: 1))
     }
+
+    /// `align convert` of a reward-model directory to a directory (`ModelStore.save` with
+    /// `keepScoreHead`) writes a reward model again: `rm score` reads it and scores as before.
+    func testConvertingARewardModelKeepsItsScoreHead() throws {
+        for (dir, K) in [("hf_llama_rm", 1), ("hf_gpt2_rm", 2)] {
+            let src = Self.fixtures.appendingPathComponent(dir)
+            let loaded = try ModelStore.load(src.path)
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("align-rm-convert-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: out) }
+            try ModelStore.save(loaded, to: out, keepScoreHead: true)
+            let converted = try RewardModelStore.load(out.path)
+            XCTAssertEqual(converted.model.numHeads, K, dir)
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as! [String: Any]
+            XCTAssertEqual(config["num_labels"] as? Int, K, dir)
+            XCTAssertEqual((config["architectures"] as? [String])?.first?.hasSuffix("ForSequenceClassification"), true, dir)
+            let original = try RewardModelStore.load(src.path)
+            let rows = (try json("\(dir)/expected.json")["rows"] as! [[Int]])
+            XCTAssertEqual(converted.model.score(rows, batchSize: rows.count), original.model.score(rows, batchSize: rows.count), dir)
+            // without keepScoreHead (a run that trained the backbone) the causal LM alone is written
+            let plain = out.appendingPathComponent("plain")
+            try ModelStore.save(loaded, to: plain)
+            XCTAssertThrowsError(try RewardModelStore.load(plain.path))
+        }
+    }
 }
+

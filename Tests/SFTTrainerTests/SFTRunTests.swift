@@ -65,8 +65,18 @@ final class SFTRunTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(evals.count, 2)
         XCTAssertLessThan(evals.last!, evals.first! - 1.0, "eval/loss \(evals)")
         // the saved model loads and reproduces the trained model's eval metric
-        let reloaded = try ModelStore.load(out.appendingPathComponent("final").path)
+        let final = out.appendingPathComponent("final").path
+        let reloaded = try ModelStore.load(final)
         XCTAssertEqual(reloaded.family, .llama)
+        let tokenizer = try ModelStore.loadTokenizer(final)
+        let file = try SFTRun.readDataset(dir.appendingPathComponent("eval.jsonl").path, format: cfg.data.format, skipInvalid: false)
+        let options = TokenizationOptions(maxSeqLen: cfg.data.maxSeqLen, completionOnlyLoss: cfg.data.completionOnlyLoss(for: file.format),
+                                          truncationSide: cfg.data.truncationSide, stride: cfg.data.stride, chatTemplate: .chatml)
+        let examples = try file.sftExamples(tokenizer: tokenizer, options: options).examples
+        let reproduced = Perplexity.evaluate(examples, model: reloaded.model, padID: Batch.padID(for: tokenizer), batchSize: cfg.batchSize)
+        let trained = try XCTUnwrap(summary["eval/loss"] as? Double)
+        XCTAssertEqual(reproduced.nll, trained, accuracy: 1e-5 * max(1, trained))
+        XCTAssertEqual(evals.last!, trained, accuracy: 1e-12, "the summary's eval/loss is the last logged one")
     }
 
     /// Early stopping: watching eval/loss as if higher were better, no evaluation after step 0

@@ -88,7 +88,7 @@ final class BufferPool: @unchecked Sendable {
         var raw: UnsafeMutableRawPointer?
         let large = hugePages && bytes >= hugePage
         let rc = posix_memalign(&raw, large ? hugePage : 64, Swift.max(bytes, 64))
-        precondition(rc == 0 && raw != nil, "Storage: cannot allocate \(bytes) bytes")
+        guard rc == 0, raw != nil else { MemoryBudget.allocationFailed(bytes: bytes, what: "a tensor buffer") }
         #if os(Linux)
         if large { _ = madvise(raw, bytes / hugePage * hugePage, MADV_HUGEPAGE) }
         #endif

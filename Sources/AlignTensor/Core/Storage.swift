@@ -13,7 +13,12 @@ public final class Storage: @unchecked Sendable {
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "Storage: negative element count \(count)")
         self.count = count
-        let bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
+        // Model, adapter and head sizes are checked against the machine before they are built
+        // (ParameterBudget); a buffer larger than physical memory can only fail later (or be
+        // killed), so it ends the process here with its size instead of a trap.
+        guard let bytes = MemoryBudget.floatBytes(Swift.max(count, 1)), bytes <= MemoryBudget.physicalBytes else {
+            MemoryBudget.allocationFailed(bytes: MemoryBudget.floatBytes(count) ?? Int.max, what: "a tensor of \(count) values")
+        }
         pointer = BufferPool.shared.allocate(bytes: bytes).bindMemory(to: Float.self, capacity: Swift.max(count, 1))
     }
 

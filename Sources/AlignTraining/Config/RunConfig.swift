@@ -270,9 +270,25 @@ public struct ModelInitConfig: Equatable, Sendable {
     /// 4·hidden for gpt2 (its `n_inner` default); for llama's three-matrix SwiGLU, 8/3·hidden
     /// rounded up to a multiple of 64 (the same parameter count).
     public static func defaultIntermediateSize(architecture: ModelFamily, hiddenSize: Int) -> Int {
+        // saturating: an absurd hidden_size is refused with its size before the model is built
+        guard hiddenSize <= Int.max / 8 - 64 else { return Int.max }
         switch architecture {
         case .gpt2: return 4 * hiddenSize
         case .llama: return ((8 * hiddenSize + 2) / 3 + 63) / 64 * 64
+        }
+    }
+
+    /// The `model.init` key that sets a model config.json key (for errors about the sizes).
+    public static func configKey(forModelKey key: String) -> String {
+        switch key {
+        case "vocab_size": return "model.init.vocab_size"
+        case "hidden_size", "n_embd", "head_dim": return "model.init.hidden_size"
+        case "num_hidden_layers", "n_layer": return "model.init.layers"
+        case "num_attention_heads", "n_head": return "model.init.heads"
+        case "num_key_value_heads": return "model.init.kv_heads"
+        case "intermediate_size", "n_inner": return "model.init.intermediate_size"
+        case "max_position_embeddings", "n_positions": return "model.init.context_length"
+        default: return "model.init (\(key))"
         }
     }
 }

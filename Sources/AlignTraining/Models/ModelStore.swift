@@ -74,11 +74,18 @@ public enum ModelStore {
                       zeroMissingLMHead: Bool = false) throws -> any CausalLM {
         var rng = RandomGenerator(seed: 0)
         do {
+            let config: any CausalLMConfig = switch family {
+            case .gpt2: try GPT2Config.decode(json: data)
+            case .llama: try LlamaConfig.decode(json: data)
+            }
+            // sizes against the weights present and the machine, before anything is allocated
+            try ParameterBudget.check(config, source: URL(fileURLWithPath: path).pathExtension.lowercased() == "gguf" ? "its metadata" : "config.json",
+                                      presentValues: presentValues(stateDict, family: family, zeroMissingLMHead: zeroMissingLMHead))
             // every parameter is overwritten by the strict load below: no random draws
-            let model: any CausalLM = try withDeferredInitialization {
-                switch family {
-                case .gpt2: return GPT2Model(try GPT2Config.decode(json: data), rng: &rng)
-                case .llama: return LlamaModel(try LlamaConfig.decode(json: data), rng: &rng)
+            let model: any CausalLM = withDeferredInitialization {
+                switch config {
+                case let c as GPT2Config: return GPT2Model(c, rng: &rng)
+                default: return LlamaModel(config as! LlamaConfig, rng: &rng)
                 }
             }
             var stateDict = stateDict
@@ -93,6 +100,17 @@ public enum ModelStore {
         } catch {
             throw AlignDataError(.malformed, path: path, "\(error)")
         }
+    }
+
+    /// The values a checkpoint holds for its model: every tensor of `stateDict`, plus an LM head of
+    /// the embedding's size when `zeroMissingLMHead` fills an absent one with zeros.
+    static func presentValues(_ stateDict: [String: Tensor], family: ModelFamily, zeroMissingLMHead: Bool) -> Int {
+        var total = stateDict.values.reduce(0) { $0 &+ $1.shape.reduce(1, &*) }
+        if zeroMissingLMHead, stateDict["lm_head.weight"] == nil,
+           let embedding = stateDict[family == .gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight"] {
+            total &+= embedding.shape.reduce(1, &*)
+        }
+        return total
     }
 
     /// The name of a sequence classifier's head in Hugging Face checkpoints.
@@ -157,12 +175,33 @@ public enum ModelStore {
     /// Writes `model.safetensors` (F32), `config.json`, `generation_config.json` and, with a
     /// tokenizer, `tokenizer.json` and `tokenizer_config.json` into `dir` (created if needed),
     /// each atomically. Tied weights are saved once, as transformers does.
-    public static func save(_ loaded: LoadedModel, tokenizer: Tokenizer? = nil, to dir: URL) throws {
+    ///
+    /// `keepScoreHead` (conversions): a model loaded from a reward-model directory is written as
+    /// one again — its `score.weight`, the `…ForSequenceClassification` architecture with
+    /// `num_labels`, and the source's `reward_config.json` — so `align rm score` still reads it.
+    /// Without it the causal LM alone is written (a run that trained the backbone).
+    public static func save(_ loaded: LoadedModel, tokenizer: Tokenizer? = nil, to dir: URL, keepScoreHead: Bool = false) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var stateDict = loaded.model.stateDict()
         if tiedEmbeddings(loaded) { stateDict["lm_head.weight"] = nil }
+        let score = keepScoreHead ? loaded.scoreWeight : nil
+        if let score { stateDict[scoreKey] = score }
         try StateDictFiles.save(stateDict, to: dir)
-        try writeFileAtomically(try loaded.configJSON(), to: dir.appendingPathComponent("config.json"))
+        var configJSON = try loaded.configJSON()
+        if let score {
+            var object = try JSONSerialization.jsonObject(with: configJSON) as! [String: Any]
+            let labels = score.shape[0]
+            object["architectures"] = [loaded.family == .llama ? "LlamaForSequenceClassification" : "GPT2ForSequenceClassification"]
+            object["num_labels"] = labels
+            object["id2label"] = Dictionary(uniqueKeysWithValues: (0..<labels).map { ("\($0)", "LABEL_\($0)") })
+            object["label2id"] = Dictionary(uniqueKeysWithValues: (0..<labels).map { ("LABEL_\($0)", $0) })
+            configJSON = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            let rewardConfig = loaded.source.appendingPathComponent("reward_config.json")
+            if let data = try? Data(contentsOf: rewardConfig) {
+                try writeFileAtomically(data, to: dir.appendingPathComponent("reward_config.json"))
+            }
+        }
+        try writeFileAtomically(configJSON, to: dir.appendingPathComponent("config.json"))
         var generation: [String: Any] = ["_from_model_config": true]
         let config = loaded.model.config
         if let bos = config.bosTokenID { generation["bos_token_id"] = bos }

@@ -23,20 +23,33 @@ public enum LineChart {
     /// Colours of the runs, in order (Tableau 10), reused cyclically.
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-    /// Round tick positions covering [lo, hi] with about `target` intervals; the first tick is
-    /// ≤ lo and the last ≥ hi. A degenerate range is widened to one unit around its value.
+    /// Values are clipped to ±`limit` before ticks and positions are computed, so spans, steps
+    /// and the ticks around them stay finite (a metric at ±1e308 draws at the edge of its panel).
+    static let limit = Double.greatestFiniteMagnitude / 64
+
+    /// Round tick positions covering [lo, hi] (clipped to ±`limit`) with about `target`
+    /// intervals; the first tick is ≤ lo and the last ≥ hi. A degenerate range is widened around
+    /// its value (by one unit, or 10% of a large value); non-finite bounds count as 0 and 1.
     public static func ticks(lo: Double, hi: Double, target: Int = 5) -> [Double] {
-        var lo = lo, hi = hi
-        if !(hi - lo > 1e-12 * max(abs(lo), abs(hi), 1)) { lo -= 0.5; hi += 0.5 }
-        let raw = (hi - lo) / Double(max(target, 1))
+        var lo = lo.isFinite ? Swift.min(Swift.max(lo, -limit), limit) : 0
+        var hi = hi.isFinite ? Swift.min(Swift.max(hi, -limit), limit) : 1
+        if lo > hi { swap(&lo, &hi) }
+        if !(hi - lo > 1e-12 * max(abs(lo), abs(hi), 1)) {
+            let pad = max(0.5, abs(lo) * 0.1)
+            lo -= pad
+            hi += pad
+        }
+        let target = max(target, 1)
+        let raw = (hi - lo) / Double(target)
         let scale = Foundation.pow(10, Foundation.floor(Foundation.log10(raw)))
         let step = [1.0, 2.0, 2.5, 5.0, 10.0].map { $0 * scale }.first { $0 >= raw * (1 - 1e-9) } ?? 10 * scale
         let first = Foundation.floor(lo / step + 1e-9) * step
         var values: [Double] = []
         var v = first
-        while true {
+        // at most target + 2 ticks cover the range; the bound guarantees the loop ends
+        while values.count <= target + 3 {
             values.append(abs(v) < step * 1e-9 ? 0 : v)
-            if v >= hi - step * 1e-9 { break }
+            if !(v < hi - step * 1e-9) { break }
             v = first + Double(values.count) * step
         }
         return values
@@ -88,11 +101,16 @@ public enum LineChart {
             }
             let yTicks = ticks(lo: yMin, hi: yMax, target: 5)
             let y0 = yTicks.first!, y1 = yTicks.last!
-            func y(_ v: Double) -> Double { pTop + plotH - (v - y0) / (y1 - y0) * plotH }
+            // values beyond ±limit (clipped in the ticks) draw at the panel's edge
+            func y(_ v: Double) -> Double { pTop + plotH - (Swift.min(Swift.max(v, y0), y1) - y0) / (y1 - y0) * plotH }
             let digits = decimals(yTicks)
+            let huge = yTicks.contains { abs($0) >= 1e9 }
+            if yMin < -limit || yMax > limit {
+                s += "<text class=\"clipped\" x=\"\(f(left + plotW))\" y=\"\(f(pTop - 8))\" text-anchor=\"end\">values beyond ±\(String(format: "%.3g", limit)) drawn at the edge</text>\n"
+            }
             for t in yTicks {
                 s += "<line x1=\"\(f(left))\" y1=\"\(f(y(t)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y(t)))\" stroke=\"#e6e6e6\"/>"
-                s += "<text class=\"ytick\" x=\"\(f(left - 6))\" y=\"\(f(y(t) + 4))\" text-anchor=\"end\">\(String(format: "%.\(digits)f", t))</text>\n"
+                s += "<text class=\"ytick\" x=\"\(f(left - 6))\" y=\"\(f(y(t) + 4))\" text-anchor=\"end\">\(huge ? String(format: "%.3g", t) : String(format: "%.\(digits)f", t))</text>\n"
             }
             if y0 < 0 && y1 > 0 {
                 s += "<line class=\"zero\" x1=\"\(f(left))\" y1=\"\(f(y(0)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y(0)))\" stroke=\"black\" stroke-dasharray=\"4 3\"/>\n"
