@@ -6,21 +6,24 @@
 # ROUNDS times. Reports per round the median seconds per step and tokens/s (steps 3..N), the
 # non-padding tokens per step of each side (the same work), align's total wall time including
 # its one-time reference pass, and the ratio of the medians over rounds.
-# Needs: pip install torch transformers trl datasets gguf accelerate.
+# Python: the pinned 'trl' environment (scripts/requirements/trl.txt), made once under
+# ~/.cache/align/venv by scripts/python-env.sh. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-10}
 ROUNDS=${ROUNDS:-2}
+source scripts/python-env.sh
+align_venv trl
 source scripts/smollm2-workdir.sh
 DATA=configs/quickstart/data/prefs_train.jsonl
 out="$WORK/results.jsonl"
 for round in $(seq "$ROUNDS"); do
   rm -rf "$WORK/run"
   START=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$WORK/rss" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" dpo --config configs/quickstart/dpo.json \
+  align_step "align dpo (round $round)" /usr/bin/time -f '%M' -o "$WORK/rss" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" dpo --config configs/quickstart/dpo.json \
     --set model.path="$WORK/smollm2" --set output_dir="$WORK/run" --set data.train="$PWD/$DATA" --set data.eval=null \
     --set data.chat_template=auto --set max_steps="$STEPS" --set batch_size=8 --set data.max_seq_len=128 --set log_every=1 \
-    --set eval_every=null --set dpo.sft_weight=0 --set optim.learning_rate=0.0001 >/dev/null 2>&1
+    --set eval_every=null --set dpo.sft_weight=0 --set optim.learning_rate=0.0001 >/dev/null
   END=$(date +%s.%N)
   python3 - "$WORK/run/metrics.jsonl" "$WORK/rss" "$START" "$END" >> "$out" <<'PY'
 import json, sys, statistics
@@ -32,7 +35,8 @@ print(json.dumps({"impl": "align", "seconds_per_step": statistics.median(seconds
                   "tokens_per_step": rows[-1]["num_tokens"] / len(rows), "total_seconds": float(sys.argv[4]) - float(sys.argv[3]),
                   "peak_rss_bytes": int(open(sys.argv[2]).read().split()[-1]) * 1024}))
 PY
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/bench_dpo_trl.py --model "$WORK/smollm2" --data "$DATA" --steps "$STEPS" 2>/dev/null | tail -n 1 >> "$out"
+  align_step "TRL DPOTrainer (round $round, bench_dpo_trl.py)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" scripts/bench_dpo_trl.py \
+    --model "$WORK/smollm2" --data "$DATA" --steps "$STEPS" | tail -n 1 >> "$out"
 done
 python3 - "$out" <<'PY'
 import json, sys, statistics

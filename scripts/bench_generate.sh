@@ -3,11 +3,14 @@
 # batch 1 and batch 8 chat prompts, exactly 64 new tokens each (EOS ignored), KV cache, float32
 # weights from the same converted directory, 2 threads. Reports end-to-end tokens/s (prefill
 # included) and peak RSS. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are unset for align.
-# Needs: pip install torch transformers gguf accelerate.
+# Python: the pinned 'reference' environment (scripts/requirements/reference.txt), made once under
+# ~/.cache/align/venv by scripts/python-env.sh. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 NEW=${NEW_TOKENS:-64}
+source scripts/python-env.sh
+align_venv reference
 source scripts/smollm2-workdir.sh
 cat > "$WORK/prompts.txt" <<'P'
 What is the capital of France?
@@ -23,12 +26,12 @@ out="$WORK/results.jsonl"
 for r in $(seq "$ROUNDS"); do
   for b in 1 8; do
     args=(); while IFS= read -r q; do args+=(--prompt "$q"); done < <(head -n "$b" "$WORK/prompts.txt")
-    /usr/bin/time -f '%M' -o "$WORK/rss" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" generate --model "$WORK/smollm2" --chat "${args[@]}" \
+    align_step "align generate (batch $b)" /usr/bin/time -f '%M' -o "$WORK/rss" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" generate --model "$WORK/smollm2" --chat "${args[@]}" \
       --max-new-tokens "$NEW" --ignore-eos --json | tail -n 1 | python3 -c "
 import json,sys; t=json.load(sys.stdin)['timing']; rss=int(open('$WORK/rss').read().split()[-1])*1024
 print(json.dumps({'impl':'align','batch':t['batch'],'tokens_per_second':t['tokens_per_second'],'peak_rss_bytes':rss}))" >> "$out"
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/bench_generate_torch.py --model "$WORK/smollm2" --batch "$b" \
-      --new-tokens "$NEW" --prompts "$WORK/prompts.txt" 2>/dev/null >> "$out"
+    align_step "transformers generate (batch $b, bench_generate_torch.py)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" scripts/bench_generate_torch.py \
+      --model "$WORK/smollm2" --batch "$b" --new-tokens "$NEW" --prompts "$WORK/prompts.txt" >> "$out"
   done
 done
 python3 - "$out" <<'PY'

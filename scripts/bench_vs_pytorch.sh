@@ -4,15 +4,19 @@
 # (B=4, T=256: forward, loss, backward, clipping, AdamW) in tokens/s, and peak RSS.
 # Both run on 2 threads. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are unset for align (OpenBLAS then
 # picks its kernel for this CPU); PyTorch uses its own BLAS.
-# Needs: pip install torch transformers (CPU).
+# Python: the pinned 'reference' environment (scripts/requirements/reference.txt), made once under
+# ~/.cache/align/venv by scripts/python-env.sh. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-swift build -c release --product align >/dev/null
+source scripts/python-env.sh
+source scripts/steps.sh
+align_venv reference
+align_build_release
 out=$(mktemp)
 for r in $(seq "$ROUNDS"); do
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/align bench --job train-step --repeats 3 --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >> "$out"
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/bench_train_step_torch.py --repeats 3 --threads 2 >> "$out"
+  align_step "align bench --job train-step" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" bench --job train-step --repeats 3 --json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >> "$out"
+  align_step "PyTorch train step (bench_train_step_torch.py)" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" scripts/bench_train_step_torch.py --repeats 3 --threads 2 >> "$out"
 done
 python3 - "$out" <<'PY'
 import json, statistics, sys

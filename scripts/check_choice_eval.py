@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """`align eval --task choice` against transformers on the same model and questions.
 
-  python3 scripts/check_choice_eval.py --model DIR --input questions.jsonl --align align.json
+  bash scripts/check_choice_eval.sh    # all of it on SmolLM2-135M-Instruct, in one command
+  bash scripts/run-python.sh reference scripts/check_choice_eval.py --model DIR --input questions.jsonl --align align.json
 
 `align.json` is the output of `align eval --task choice --json` (chat template on). transformers
 builds the same prompt (the chat template with the generation prompt, then "Answer:"), reads the
 last position's logits at the option letters (" X" when one token, else "X"), normalises them
 with a softmax, and the script prints the largest difference of the probabilities, whether the
-predictions agree, and both accuracies. Needs: pip install torch transformers.
+predictions agree, and both accuracies. Runs in the pinned 'reference' environment.
 """
 import argparse, json
 

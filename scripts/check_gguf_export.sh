@@ -11,18 +11,21 @@
 #  5. GPT-2: a small GPT-2 pretrained for 30 steps on the quickstart corpus (its own trained
 #     tokenizer, n_positions 1024 as transformers' GGUF reader assumes) exported as F32 and Q8_0;
 #     transformers' logits from each GGUF against its logits from the Hugging Face directory.
-# Needs: pip install torch transformers gguf accelerate.
+# Python: the pinned 'reference' environment (scripts/requirements/reference.txt), made once under
+# ~/.cache/align/venv by scripts/python-env.sh. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/python-env.sh
+align_venv reference
 source scripts/smollm2-workdir.sh
 PAIRS=Tests/AlignTrainingTests/Fixtures/smollm2_pairs.jsonl
-python3 scripts/smollm2_reference.py logprobs --model "$WORK/smollm2" --input "$PAIRS" 2>/dev/null > "$WORK/hf_dir.jsonl"
+align_step "transformers logprobs on the converted directory" "$PY" scripts/smollm2_reference.py logprobs --model "$WORK/smollm2" --input "$PAIRS" > "$WORK/hf_dir.jsonl"
 for t in f32 f16 q8_0; do
-  "$ALIGN" convert --from "$WORK/smollm2" --to "$WORK/smollm2-$t.gguf" --type $t
-  python3 scripts/smollm2_reference.py logprobs --model "$WORK/smollm2-$t.gguf" --input "$PAIRS" 2>/dev/null > "$WORK/hf_$t.jsonl"
-  "$ALIGN" logprobs --model "$WORK/smollm2-$t.gguf" --input "$PAIRS" --output "$WORK/align_$t.jsonl" >/dev/null
+  align_step "align convert to $t GGUF" "$ALIGN" convert --from "$WORK/smollm2" --to "$WORK/smollm2-$t.gguf" --type $t
+  align_step "transformers logprobs on the $t GGUF" "$PY" scripts/smollm2_reference.py logprobs --model "$WORK/smollm2-$t.gguf" --input "$PAIRS" > "$WORK/hf_$t.jsonl"
+  align_step "align logprobs on the $t GGUF" "$ALIGN" logprobs --model "$WORK/smollm2-$t.gguf" --input "$PAIRS" --output "$WORK/align_$t.jsonl" >/dev/null
 done
-python3 - "$WORK" "$GGUF" <<'PY'
+align_step "gguf-py metadata and log-prob comparison" "$PY" - "$WORK" "$GGUF" <<'PY'
 import json, sys
 import gguf
 w, original = sys.argv[1], sys.argv[2]
@@ -61,15 +64,16 @@ for t in ("f32", "f16", "q8_0"):
     print(f"{t}: identical tokens; transformers on the GGUF vs on the directory max |Δ logprob| {d_dir:.2e}; "
           f"align vs transformers on the same GGUF {d_same:.2e}")
 PY
-echo "transformers on the Q8_0 export answers: $(python3 scripts/smollm2_reference.py chat --model "$WORK/smollm2-q8_0.gguf" --prompt 'What is the capital of France?' 2>/dev/null)"
+answer=$(align_step "transformers chat on the Q8_0 export" "$PY" scripts/smollm2_reference.py chat --model "$WORK/smollm2-q8_0.gguf" --prompt 'What is the capital of France?')
+echo "transformers on the Q8_0 export answers: $answer"
 ls -l "$WORK"/*.gguf | awk '{printf "  %s %.1f MiB\n", $NF, $5 / 1048576}' | sed "s|$WORK/||"
-"$ALIGN" tokenizer train --input configs/quickstart/data/corpus.txt --output "$WORK/tok" --vocab-size 600 \
+align_step "align tokenizer train (GPT-2)" "$ALIGN" tokenizer train --input configs/quickstart/data/corpus.txt --output "$WORK/tok" --vocab-size 600 \
   --special "<|endoftext|>" --pad-token "<|endoftext|>" >/dev/null
-"$ALIGN" sft --config configs/quickstart/pretrain.json --set model.init.tokenizer="$WORK/tok" --set model.init.architecture=gpt2 \
+align_step "align sft (GPT-2 pretraining)" "$ALIGN" sft --config configs/quickstart/pretrain.json --set model.init.tokenizer="$WORK/tok" --set model.init.architecture=gpt2 \
   --set model.init.kv_heads=null --set model.init.context_length=1024 --set data.train="$PWD/configs/quickstart/data/corpus.txt" \
-  --set max_steps=30 --set save_every=null --set output_dir="$WORK/gpt2" >/dev/null 2>&1
-for t in f32 q8_0; do "$ALIGN" convert --from "$WORK/gpt2/final" --to "$WORK/gpt2/model-$t.gguf" --type $t >/dev/null; done
-python3 - "$WORK/gpt2" <<'PY' 2>/dev/null
+  --set max_steps=30 --set save_every=null --set output_dir="$WORK/gpt2" >/dev/null
+for t in f32 q8_0; do align_step "align convert GPT-2 to $t GGUF" "$ALIGN" convert --from "$WORK/gpt2/final" --to "$WORK/gpt2/model-$t.gguf" --type $t >/dev/null; done
+align_step "transformers on the GPT-2 GGUF exports" "$PY" - "$WORK/gpt2" <<'PY'
 import sys, torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 d = sys.argv[1]

@@ -3,10 +3,16 @@
 # loads in Hugging Face transformers and gives the same log-probs as `align logprobs`.
 # Usage: bash scripts/check_hf_roundtrip.sh MODEL_DIR [PAIRS_JSONL]
 # Prints the max |Δ log-prob| over every response token (target ≤ 1e-4).
+# Python: the pinned 'reference' environment (scripts/requirements/reference.txt), made once under
+# ~/.cache/align/venv by scripts/python-env.sh. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:?usage: check_hf_roundtrip.sh MODEL_DIR [PAIRS_JSONL]}
 PAIRS=${2:-}
+[ -e "$MODEL" ] || { echo "error: no model at $MODEL" >&2; exit 2; }
+source scripts/python-env.sh
+source scripts/steps.sh
+align_venv reference
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 if [ -z "$PAIRS" ]; then
@@ -19,9 +25,9 @@ rows = [{"prompt": "<|im_start|>user\nWhat is the capital of Vostounania?<|im_en
 open(sys.argv[1], "w").write("".join(json.dumps(r) + "\n" for r in rows))
 PY
 fi
-swift build -c release --product align >/dev/null
-.build/release/align logprobs --model "$MODEL" --input "$PAIRS" --output "$WORK/align.jsonl"
-python3 scripts/smollm2_reference.py logprobs --model "$MODEL" --input "$PAIRS" 2>/dev/null > "$WORK/hf.jsonl"
+align_build_release
+align_step "align logprobs" "$ALIGN" logprobs --model "$MODEL" --input "$PAIRS" --output "$WORK/align.jsonl"
+align_step "transformers logprobs" "$PY" scripts/smollm2_reference.py logprobs --model "$MODEL" --input "$PAIRS" > "$WORK/hf.jsonl"
 python3 - "$WORK" <<'PY'
 import json, sys
 w = sys.argv[1]

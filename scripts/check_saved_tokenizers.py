@@ -4,7 +4,7 @@
   mkdir -p /tmp/align-export
   ALIGN_TOKENIZER_EXPORT_DIR=/tmp/align-export swift test --scratch-path .build-tok \
       --disable-swift-testing --filter TokenizerExportTests
-  python3 scripts/check_saved_tokenizers.py /tmp/align-export
+  bash scripts/run-python.sh reference scripts/check_saved_tokenizers.py /tmp/align-export
 
 For every exported directory: `tokenizers.Tokenizer.from_file` and
 `transformers.AutoTokenizer.from_pretrained` must load it and give the ids the

@@ -71,9 +71,10 @@ Convention differences (ALGORITHMS.md is the contract; it wins)
 
 Run
 ---
-    python3 scripts/gen_dpo_goldens.py
+    bash scripts/run-python.sh trl scripts/gen_dpo_goldens.py
 
-from the repository root (needs torch and trl; tested with torch 2.13 CPU and TRL 1.16.0).
+from the repository root (the pinned 'trl' environment, scripts/requirements/trl.txt: torch 2.13 CPU
+and TRL 1.16.0).
 Deterministic for given versions. Python is not needed at Swift test time.
 """
 

@@ -23,8 +23,7 @@ Tests/AlignDataTests/Fixtures:
                        independent numpy reference below), metadata with types,
                        and the original (un-permuted) HF Q/K weights.
 
-Usage:  pip install gguf safetensors numpy torch
-        python3 scripts/gen_format_fixtures.py
+Usage:  bash scripts/run-python.sh reference scripts/gen_format_fixtures.py
 """
 
 from __future__ import annotations

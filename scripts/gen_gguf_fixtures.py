@@ -12,7 +12,7 @@ What the converter does and this script repeats (and ModelStore must undo):
   num_key_value_heads): w.reshape(n_head, 2, rows // n_head // 2, cols).swapaxes(1, 2);
 - gpt2: transposes the Conv1D weights (c_attn, c_proj, c_fc, mlp.c_proj) to (out, in) and
   drops the attn.bias / attn.masked_bias buffers.
-Run: python3 scripts/gen_gguf_fixtures.py   (needs: pip install gguf safetensors numpy)
+Run: bash scripts/run-python.sh reference scripts/gen_gguf_fixtures.py
 """
 import json
 from pathlib import Path

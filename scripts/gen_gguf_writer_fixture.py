@@ -6,7 +6,7 @@ with `GGUFWriter` and demands identical bytes.
 
 Values are exact in float32 so both sides start from the same numbers:
 v[i] = ((i * 37) % 101 - 50) / 16, with a block of zeros and a block scaled by 1000 in the Q8_0
-tensor. Run: python3 scripts/gen_gguf_writer_fixture.py   (needs: pip install gguf numpy)
+tensor. Run: bash scripts/run-python.sh reference scripts/gen_gguf_writer_fixture.py
 """
 from pathlib import Path
 

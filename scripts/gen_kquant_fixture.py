@@ -6,7 +6,7 @@ overwritten with moderate random values so that none is NaN or huge), next to
 and one IQ4_NL tensor that align does not dequantise (for the error message test).
 
 k-quant tensors are (1, 512): two 256-value blocks; Q5_0/Q5_1 are (1, 64).
-Run: python3 scripts/gen_kquant_fixture.py   (needs: pip install gguf numpy)
+Run: bash scripts/run-python.sh reference scripts/gen_kquant_fixture.py
 """
 from pathlib import Path
 

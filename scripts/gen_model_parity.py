@@ -52,9 +52,9 @@ Token ids are drawn from 1..100, so 0 only appears as padding.
 
 Run
 ---
-    python3 scripts/gen_model_parity.py
+    bash scripts/run-python.sh reference scripts/gen_model_parity.py
 
-from the repository root (needs torch, transformers, safetensors). Deterministic for a given
+from the repository root (the pinned 'reference' environment: torch, transformers, safetensors). Deterministic for a given
 torch/transformers version. Python is not needed at Swift test time.
 """
 

@@ -12,7 +12,7 @@ Writes under Tests/AlignNNTests/Fixtures/:
                             "ids": [T ints], "logits": [[101 floats] at positions 0, 31, 63, 95]}}
 The config is written in the transformers 4 form (`rope_theta` + `rope_scaling`), which
 transformers 5 still reads, and the reference logits come from reloading that directory.
-Run: python3 scripts/gen_rope_scaling_parity.py   (needs torch, transformers, safetensors)
+Run: bash scripts/run-python.sh reference scripts/gen_rope_scaling_parity.py
 """
 import json
 import os

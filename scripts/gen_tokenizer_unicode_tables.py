@@ -8,8 +8,8 @@ pre-tokeniser).  Swift's own Unicode property tables follow a different Unicode
 version, so instead of asking Swift we record exactly what the installed
 `tokenizers` library does, for every code point, as sorted inclusive ranges.
 
-Deterministic; needs only `pip install tokenizers`.
-Usage:  python3 scripts/gen_tokenizer_unicode_tables.py
+Deterministic; needs only `tokenizers` (pinned in scripts/requirements/reference.txt).
+Usage:  bash scripts/run-python.sh reference scripts/gen_tokenizer_unicode_tables.py
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ Three comparisons, each the max |difference| over all sequences and heads:
   * the ensemble statistics (mean and population std over heads) for num_labels > 1.
 
 Usage:
-  python scripts/rm_check_hf.py --model out/final --input pairs.jsonl --align .build/release/align
-  python scripts/rm_check_hf.py --model out/final --scores scores.jsonl   # from `align rm score --include-ids`
+  bash scripts/run-python.sh reference scripts/rm_check_hf.py --model out/final --input pairs.jsonl --align .build/release/align
+  bash scripts/run-python.sh reference scripts/rm_check_hf.py --model out/final --scores scores.jsonl   # from `align rm score --include-ids`
 Exits 1 when a difference exceeds --tolerance (default 1e-4).
 """
 import argparse

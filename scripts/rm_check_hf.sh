@@ -6,14 +6,19 @@
 # (conversations through the chat template), gpt2 K=2, llama K=1 with a distinct pad token, and
 # llama K=2 with LoRA on a transformers-made base (also checks the PEFT adapter).
 # Usage: bash scripts/rm_check_hf.sh [ALIGN_BINARY]   (default: builds .build/release/align)
+# Python: the pinned 'reference' environment (scripts/requirements/reference.txt), made once under
+# ~/.cache/align/venv by scripts/python-env.sh. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+source scripts/python-env.sh
+source scripts/steps.sh
+align_venv reference
 ALIGN=${1:-}
 if [ -z "$ALIGN" ]; then
-  swift build -c release --product align >/dev/null
-  ALIGN=$ROOT/.build/release/align
+  align_build_release
 fi
+[ -x "$ALIGN" ] || { echo "error: $ALIGN is not an executable" >&2; exit 2; }
 ALIGN=$(cd "$(dirname "$ALIGN")" && pwd)/$(basename "$ALIGN")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -43,9 +48,9 @@ lines += [{"prompt": "rate sun", "response": "moon"},
 w("score.jsonl", lines)
 w("score-chat.jsonl", [{"prompt": x["prompt"], "response": x["chosen"]} for x in chat[192:200]] + chat[200:208])
 PY
-"$ALIGN" tokenizer train --input corpus.txt --output tok --vocab-size 300 --special "<|im_end|>" --special "<|im_start|>" --chat-template chatml >/dev/null
-"$ALIGN" tokenizer train --input corpus.txt --output tokpad --vocab-size 300 --special "<|im_end|>" --special "<|im_start|>" --special "<|pad|>" --pad-token "<|pad|>" --chat-template chatml >/dev/null
-python3 - <<'PY' 2>/dev/null
+align_step "align tokenizer train" "$ALIGN" tokenizer train --input corpus.txt --output tok --vocab-size 300 --special "<|im_end|>" --special "<|im_start|>" --chat-template chatml >/dev/null
+align_step "align tokenizer train (pad token)" "$ALIGN" tokenizer train --input corpus.txt --output tokpad --vocab-size 300 --special "<|im_end|>" --special "<|im_start|>" --special "<|pad|>" --pad-token "<|pad|>" --chat-template chatml >/dev/null
+align_step "transformers base model" "$PY" - <<'PY'
 import torch, transformers
 transformers.logging.set_verbosity_error()
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
@@ -67,8 +72,8 @@ run() {  # name model-json heads train eval tokenizer-extra score-file
 }
 EOF
   echo "== $name"
-  "$ALIGN" rm --config "$name.json" 2>/dev/null | grep "eval accuracy"
-  python3 "$ROOT/scripts/rm_check_hf.py" --model "out-$name/final" --input "$input" --align "$ALIGN" 2>/dev/null | grep -v "^transformers\|^sequences"
+  align_step "align rm ($name)" "$ALIGN" rm --config "$name.json" | grep "eval accuracy"
+  align_step "rm_check_hf.py ($name)" "$PY" "$ROOT/scripts/rm_check_hf.py" --model "out-$name/final" --input "$input" --align "$ALIGN" | grep -v "^transformers\|^sequences"
 }
 LLAMA='{"init": {"architecture": "llama", "hidden_size": 48, "layers": 2, "heads": 4, "kv_heads": 2, "context_length": 64, "tokenizer": "tok"}}'
 run llama-k1 "$LLAMA" 1 train.jsonl eval.jsonl "" score.jsonl
@@ -76,7 +81,7 @@ run llama-k3-chat "$LLAMA" 3 chat-train.jsonl chat-eval.jsonl "" score-chat.json
 run gpt2-k2 '{"init": {"architecture": "gpt2", "hidden_size": 48, "layers": 2, "heads": 4, "context_length": 64, "tokenizer": "tok"}}' 2 train.jsonl eval.jsonl "" score.jsonl
 run llama-pad "${LLAMA/\"tok\"/\"tokpad\"}" 1 train.jsonl eval.jsonl "" score.jsonl
 run llama-lora '{"path": "base-lm"}' 2 train.jsonl eval.jsonl ', "lora": {"rank": 4}' score.jsonl
-python3 - <<'PY' 2>/dev/null
+align_step "PEFT adapter check" "$PY" - <<'PY'
 import torch, transformers
 transformers.logging.set_verbosity_error()
 from transformers import AutoModelForSequenceClassification

@@ -11,7 +11,7 @@
   logits transformers gives for right-padded batches (pad_token_id = 1) with an attention mask,
   including a row whose last real token is the pad id (transformers then reads the token before).
 
-Usage: python scripts/rm_gen_fixtures.py   (torch 2.x CPU, transformers 5.x)
+Usage: bash scripts/run-python.sh reference scripts/rm_gen_fixtures.py   (torch 2.x CPU, transformers 5.x)
 """
 import json
 import os

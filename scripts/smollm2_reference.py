@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Reference outputs from Hugging Face transformers for the SmolLM2 checks.
 
-  python3 scripts/smollm2_reference.py logprobs --model PATH --input pairs.jsonl
+  bash scripts/run-python.sh reference scripts/smollm2_reference.py logprobs --model PATH --input pairs.jsonl
       PATH is a model directory (e.g. written by `align convert`) or a .gguf file (transformers
       then dequantises it itself). For each {"prompt", "response"} line prints one JSON line
       with the response token ids, their log-probs and the sum: the same tokenisation as
       `align logprobs` (prompt and response encoded separately without special tokens, then
       concatenated; logits at position t score token t+1).
-  python3 scripts/smollm2_reference.py chat --model PATH --prompt TEXT [--max-new-tokens N]
+  bash scripts/run-python.sh reference scripts/smollm2_reference.py chat --model PATH --prompt TEXT [--max-new-tokens N]
       Greedy chat answer with the model's chat template.
-Needs: pip install torch transformers gguf (CPU).
+Runs in the pinned 'reference' environment (scripts/requirements/reference.txt).
 """
 import argparse, json, os, sys
 
