@@ -30,6 +30,7 @@ public struct PPOConfig: TrainerSectionConfig {
     /// β with the default filled in: 0.05, or 0.0 for grpo (TRL's `beta` default).
     public let klCoef: Double
     public let klEstimator: PPOLosses.KLEstimator
+    public let klBiasCorrection: Bool
     public let klTarget: Double?
     public let klHorizon: Double
     public let whitenAdvantages: Bool
@@ -56,6 +57,7 @@ public struct PPOConfig: TrainerSectionConfig {
         entropyCoef = s.float("entropy_coef")
         klCoef = s.optionalFloat("kl_coef") ?? (advantage == .grpo ? 0.0 : 0.05)
         klEstimator = s.choice("kl_estimator")
+        klBiasCorrection = s.bool("kl_bias_correction")
         klTarget = s.optionalFloat("kl_target")
         klHorizon = s.float("kl_horizon")
         whitenAdvantages = s.bool("whiten_advantages")
@@ -100,6 +102,8 @@ public struct PPOConfig: TrainerSectionConfig {
                         doc: "β of the KL to the reference: a per-token shaping reward (gae), a loss term (grpo), or in the reward (rloo)."),
             ConfigField("kl_estimator", .choice(PPOLosses.KLEstimator.allCases.map(\.rawValue)), default: "k1",
                         doc: "k1 (logp − logp_ref) or k3 ((e^{logr} − 1) − logr) for the shaping KL; grpo's loss always uses k3."),
+            ConfigField("kl_bias_correction", .bool, default: true, aliases: ["use_bias_correction_kl"],
+                        doc: "grpo: multiply the k3 KL term by the importance ratio (TRL 1.16's default), making its gradient the unbiased reverse-KL gradient."),
             ConfigField("kl_target", .float, default: nil, range: .greaterThan(0), aliases: ["target", "target_kl"],
                         doc: "Adaptive KL controller: the target KL per sequence (6.0 in Ziegler et al.); null keeps kl_coef fixed."),
             ConfigField("kl_horizon", .float, default: 10000.0, range: .greaterThan(0), aliases: ["horizon"],

@@ -102,4 +102,14 @@ public enum PPOLosses {
         let logr = Tensor(reference, shape: [reference.count]) - newLogProbs
         return logr.exp() - logr - 1
     }
+
+    /// GRPO's KL term per token as TRL 1.16 computes it by default (`use_bias_correction_kl`):
+    /// k3 times the importance ratio e^{logp_new − logp_old}, which is differentiable, so the
+    /// gradient is the unbiased reverse-KL gradient even where the ratio is exactly 1
+    /// (DeepSeek-V3.2). Without `biasCorrected`, plain k3.
+    public static func grpoKL(newLogProbs: Tensor, oldLogProbs: [Float], reference: [Float], biasCorrected: Bool) -> Tensor {
+        let kl = k3(newLogProbs: newLogProbs, reference: reference)
+        guard biasCorrected else { return kl }
+        return kl * (newLogProbs - Tensor(oldLogProbs, shape: [oldLogProbs.count])).exp()
+    }
 }

@@ -60,6 +60,8 @@ public final class PPOObjective: TrainingObjective {
     public private(set) var kl: KLController
     private var rollout: Rollout?
     private var rollouts = 0
+    /// When this process sampled its first rollout (for `elapsed_seconds`).
+    private var firstRolloutStarted: UInt64?
     /// The rollout being trained on (tests read it).
     var currentRollout: Rollout? { rollout }
 
@@ -103,7 +105,13 @@ public final class PPOObjective: TrainingObjective {
 
     public func weight(of b: PPOMicroBatch) -> Double { Double(b.batch.lossTokens) }
     public func tokens(in b: PPOMicroBatch) -> Int { b.batch.rowLengths.reduce(0, +) }
-    public func stepMetrics() -> [String: Double] { rollout?.metrics ?? [:] }
+    /// The current rollout's statistics, and `elapsed_seconds` since this process sampled its
+    /// first rollout (wall time, for seconds per iteration).
+    public func stepMetrics() -> [String: Double] {
+        var m = rollout?.metrics ?? [:]
+        if let t0 = firstRolloutStarted { m["elapsed_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+        return m
+    }
 
     public func anomaly(in metrics: [String: Double]) -> String? {
         guard let limit = config.maxKL, let k = metrics["objective/kl"], k > limit else { return nil }
@@ -151,6 +159,7 @@ public final class PPOObjective: TrainingObjective {
 
     func makeRollout() throws -> Rollout {
         let started = DispatchTime.now().uptimeNanoseconds
+        if firstRolloutStarted == nil { firstRolloutStarted = started }
         let G = config.numGenerations
         var promptIndex: [Int] = []
         for _ in 0..<promptsPerRollout {
@@ -307,7 +316,8 @@ public final class PPOObjective: TrainingObjective {
             m["val/clipfrac_avg"] = vl.clipFraction
         }
         if config.advantage == .grpo, kl.value > 0, !b.referenceLogProbs.isEmpty {
-            let k3 = PPOLosses.k3(newLogProbs: f.logProbs, reference: b.referenceLogProbs).sum() * (1 / n)
+            let k3 = PPOLosses.grpoKL(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, reference: b.referenceLogProbs,
+                                      biasCorrected: config.klBiasCorrection).sum() * (1 / n)
             m["kl"] = Double(k3.item)
             loss = loss + k3 * Float(kl.value)
         }

@@ -13,12 +13,14 @@ func entropyForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePoin
             let (mx, logSum) = shiftedLogSumExp(x, vocab)
             let l = mx + logSum
             lse[row] = l
-            // Σ p·x with p = exp(x − lse), accumulated in Double (V is large)
-            var px = 0.0
+            // H = Σ p·(lse − x) with p = exp(x − lse): every term ≥ 0, so no cancellation when H
+            // is small; accumulated in Double (V is large)
+            var h = 0.0
             for j in 0..<vocab where x[j] > -Float.infinity {
-                px += Double(Foundation.exp(x[j] - l)) * Double(x[j])
+                let d = Double(l) - Double(x[j])
+                h += Foundation.exp(-d) * d
             }
-            out[row] = Float(Double(l) - px)
+            out[row] = Float(h)
         }
     }
 }
