@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""TRL side of the GRPO benchmark: TRL 1.16's GRPOTrainer (environment
+scripts/requirements/trl-grpo.txt) on a Hugging Face causal-LM directory, CPU, float32, 2 threads,
+with a rule reward (no reward model): 1.0 if the completion has at most --max-words words (15)
+else 0.0. Batch --batch completions = --batch / --num-generations prompts x --num-generations
+(8 = 2 x 4), max completion length 24, TRL's defaults otherwise (loss_type "dapo",
+scale_rewards "group", beta 0 so no reference model, temperature 1.0, one optimizer step per
+generation batch).
+
+Prints one JSON line: median and mean seconds per step excluding the first (warm-up), generated
+tokens per second (completions/mean_length x batch per step / seconds per step), peak RSS, and
+every step's logged metrics.
+
+    python scripts/bench_grpo_trl.py --model DIR --prompts FILE.jsonl --steps 3 --batch 8 \
+        --num-generations 4 --max-completion-length 24 --seed 0
+
+Prompts: JSONL rows {"prompt": "text"}, {"prompt": [messages]} or {"messages": [...]} (the
+messages before the first assistant turn are the prompt).
+"""
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+import warnings
+
+warnings.filterwarnings("ignore")
+
+import torch
+import trl
+from datasets import Dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+from trl import GRPOConfig, GRPOTrainer
+
+p = argparse.ArgumentParser()
+p.add_argument("--model", required=True)
+p.add_argument("--prompts", required=True)
+p.add_argument("--steps", type=int, default=3)
+p.add_argument("--batch", type=int, default=8)
+p.add_argument("--num-generations", type=int, default=4)
+p.add_argument("--max-completion-length", type=int, default=24)
+p.add_argument("--max-words", type=int, default=15)
+p.add_argument("--seed", type=int, default=0)
+p.add_argument("--threads", type=int, default=2)
+p.add_argument("--learning-rate", type=float, default=1e-6)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(a.seed)
+
+
+def prompt_messages(row):
+    if "messages" in row:
+        msgs = []
+        for m in row["messages"]:
+            if m["role"] == "assistant":
+                break
+            msgs.append(m)
+        return msgs
+    prompt = row["prompt"]
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+
+
+rows = [json.loads(line) for line in open(a.prompts) if line.strip()]
+train = Dataset.from_list([{"prompt": prompt_messages(r)} for r in rows])
+
+
+def short_answer(completions, **kwargs):
+    """1.0 if the completion has at most --max-words words, else 0.0."""
+    texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
+    return [1.0 if len(t.split()) <= a.max_words else 0.0 for t in texts]
+
+
+class Timer(TrainerCallback):
+    def __init__(self):
+        self.t, self.times, self.logs = None, [], []
+
+    def on_step_begin(self, args, state, control, **kw):
+        self.t = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kw):
+        self.times.append(time.perf_counter() - self.t)
+
+    def on_log(self, args, state, control, logs=None, **kw):
+        self.logs.append({k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))})
+
+
+tok = AutoTokenizer.from_pretrained(a.model)
+model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32)
+cfg = GRPOConfig(
+    output_dir=tempfile.mkdtemp(prefix="trl-grpo-bench-"), per_device_train_batch_size=a.batch,
+    gradient_accumulation_steps=1, num_generations=a.num_generations, max_completion_length=a.max_completion_length,
+    max_steps=a.steps, learning_rate=a.learning_rate, seed=a.seed, logging_steps=1, save_strategy="no",
+    report_to=[], use_cpu=True, dataloader_num_workers=0,
+)
+trainer = GRPOTrainer(model=model, reward_funcs=short_answer, args=cfg, train_dataset=train, processing_class=tok)
+timer = Timer()
+trainer.add_callback(timer)
+started = time.perf_counter()
+trainer.train()
+total = time.perf_counter() - started
+
+times = timer.times[1:] if len(timer.times) > 1 else timer.times
+per_step = statistics.median(times)
+logs = [log for log in timer.logs if "completions/mean_length" in log]
+tokens = [log["completions/mean_length"] * a.batch for log in logs]
+tok_timed = tokens[1:] if len(tokens) > 1 else tokens
+print(json.dumps({
+    "impl": "trl", "trainer": "GRPOTrainer", "trl_version": trl.__version__, "steps": len(timer.times),
+    "batch": a.batch, "num_generations": a.num_generations, "max_completion_length": a.max_completion_length,
+    "threads": a.threads, "loss_type": cfg.loss_type, "beta": cfg.beta,
+    "seconds_per_step": per_step, "seconds_per_step_mean": statistics.mean(times), "step_seconds": timer.times,
+    "generated_tokens": tokens, "generated_tokens_per_second": statistics.mean(tok_timed) / per_step,
+    "total_seconds": total, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "logs": logs,
+}))
