@@ -59,9 +59,8 @@ public final class BoNObjective: TrainingObjective {
     }
 
     func generationConfig(greedy: Bool) -> GenerationConfig {
-        GenerationConfig(maxNewTokens: config.maxNewTokens,
-                         sampling: greedy ? .greedy : SamplingConfig(temperature: Float(config.temperature), topK: config.topK, topP: Float(config.topP)),
-                         stopTokenIDs: stopTokens, padTokenID: padID)
+        OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
+                       stopTokens: stopTokens, padID: padID).generation(greedy: greedy)
     }
 
     public func nextBatch(progress: Double) throws -> Batch {

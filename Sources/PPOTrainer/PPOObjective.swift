@@ -152,9 +152,8 @@ public final class PPOObjective: TrainingObjective {
     // MARK: - Rollouts
 
     func generationConfig(greedy: Bool) -> GenerationConfig {
-        GenerationConfig(maxNewTokens: config.maxNewTokens,
-                         sampling: greedy ? .greedy : SamplingConfig(temperature: Float(config.temperature), topK: config.topK, topP: Float(config.topP)),
-                         stopTokenIDs: stopTokens, padTokenID: padID)
+        OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
+                       stopTokens: stopTokens, padID: padID).generation(greedy: greedy)
     }
 
     func makeRollout() throws -> Rollout {
@@ -290,7 +289,7 @@ public final class PPOObjective: TrainingObjective {
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes])
             text += String(decoding: data, as: UTF8.self) + "\n"
         }
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         let h = try FileHandle(forWritingTo: url)
         defer { try? h.close() }
         try h.seekToEnd()

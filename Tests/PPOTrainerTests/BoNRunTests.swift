@@ -14,21 +14,7 @@ final class BoNRunTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("align-bon-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let words = ["red", "blue", "green", "cat", "dog", "sun"]
-        var rng = RandomGenerator(seed: 5)
-        var lines: [String] = [], prompts: [String] = []
-        for _ in 0..<24 {
-            let w = words[rng.int(below: words.count)]
-            lines += ["name a \(w) thing", "a \(w) thing"]
-            prompts.append(String(decoding: try JSONSerialization.data(withJSONObject: ["prompt": "name a \(w) thing"]), as: UTF8.self))
-        }
-        var tok = try Tokenizer.train(on: lines, options: BPETrainingOptions(vocabSize: 280, specialTokens: ["<|im_end|>"]))
-        tok.eosToken = "<|im_end|>"
-        var r = RandomGenerator(seed: 1)
-        let config = try LlamaConfig.decode(json: Data(#"{"vocab_size": \#(tok.vocabSize), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64, "eos_token_id": 0}"#.utf8))
-        try ModelStore.save(LoadedModel(family: .llama, model: LlamaModel(config, rng: &r), source: dir), tokenizer: tok, to: dir.appendingPathComponent("base"))
-        try (prompts.prefix(16).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
-        try (prompts.suffix(8).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("eval.jsonl"), atomically: true, encoding: .utf8)
+        try TinyPolicy.make(in: dir, prompts: 24, train: 16)
         try """
         {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
          "optim": {"learning_rate": 0.01, "schedule": "constant"},
