@@ -27,6 +27,10 @@ countries with a capital, a language and a national animal.
                                            (chosen: "Y is the capital of X."), so plain DPO can
                                            lower both while the margin grows; held-out questions
                                            whose answer should use the chosen phrasing
+  configs/quickstart/data/ppo_prompts.jsonl / ppo_eval.jsonl
+                                           {"prompt", "answer"}: questions about the training
+                                           countries in new phrasings, for the PPO stage's verifiable
+                                           reward (the answer field must appear in the response)
   configs/quickstart/data/choice_heldout.jsonl
                                            {"question", "choices", "answer"}: four-way multiple
                                            choice on the training countries' facts, for
@@ -183,5 +187,24 @@ with open(OUT / "choice_heldout.jsonl", "w") as fh:
             options = mc_rng.sample(pool, 3) + [f[field]]
             mc_rng.shuffle(options)
             fh.write(json.dumps({"question": q.format(**f), "choices": options, "answer": "ABCD"[options.index(f[field])]}) + "\n")
+# prompts with verifiable answers for the PPO stage (seed 001's RLVR note): the training
+# countries' facts in phrasings neither SFT nor the held-out questions use, {"prompt", "answer"};
+# the rule reward matches the answer field. The held-out phrasings (heldout.jsonl) stay unseen. Its own generator, so the
+# files above stay as they were.
+PPO_QUESTIONS = {
+    "capital": ["Give me the capital of {country}.", "Which city serves as the capital of {country}?"],
+    "language": ["Which language is used in {country}?", "Say what people in {country} speak."],
+    "animal": ["Which animal represents {country}?", "What animal is {country} known for?"],
+}
+ppo_rng = random.Random(4)
+rows = [{"prompt": q.format(**facts[i]), "answer": facts[i][ANSWER_FIELD[rel]]}
+        for i in split["train"] for rel, qs in PPO_QUESTIONS.items() for q in qs]
+ppo_rng.shuffle(rows)
+with open(OUT / "ppo_prompts.jsonl", "w") as fh:
+    for r in rows[:480]:
+        fh.write(json.dumps(r) + "\n")
+with open(OUT / "ppo_eval.jsonl", "w") as fh:
+    for r in rows[480:528]:
+        fh.write(json.dumps(r) + "\n")
 for p in sorted(OUT.iterdir()):
     print(p.relative_to(OUT.parent.parent.parent), p.stat().st_size, "bytes", sum(1 for _ in open(p)), "lines")

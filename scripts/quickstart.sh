@@ -10,9 +10,9 @@
 #   6. a reward model on the preference pairs (held-out pair accuracy)
 #   7. DPO on preference pairs for seed 002's target behaviour ("always mention Penn"), and
 #      alignment accuracy (held-out answers mentioning Penn) before and after
-#   8. PPO from the SFT model towards the same behaviour, rewarded by the reward model of step 6
-#      and a rule (the answer contains "Penn"), with a KL penalty to the SFT model: alignment
-#      accuracy and held-out factual accuracy after it, and a few sampled answers
+#   8. online RL from the SFT model with a verifiable reward (align ppo, GRPO advantages; seed
+#      001's RLVR): questions in new phrasings, reward 1 when the answer field appears in the
+#      response; the reward on unseen prompts and the held-out accuracy after it, a few samples
 #   9. the DPO model as one Q8_0 GGUF file for llama.cpp, read back
 # Outputs go to runs/quickstart/ (removed first, so every run starts fresh). A few minutes on 2 cores.
 set -euo pipefail
@@ -49,15 +49,17 @@ echo "== 7. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
 "$ALIGN" dpo --config "$Q/dpo.json"
 "$ALIGN" eval --model "$OUT/dpo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-after.txt"
 
-echo "== 8. PPO towards answers that mention Penn (reward model + rule, KL to the SFT model)"
-"$ALIGN" ppo --config "$Q/ppo.json" | tail -n 3
-"$ALIGN" eval --model "$OUT/ppo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-ppo.txt"
-"$ALIGN" eval --model "$OUT/ppo/final" --input "$Q/data/heldout.jsonl" --show 0 | tee "$OUT/eval-ppo.txt"
-python3 - "$OUT/ppo" <<'PY' || true
+echo "== 8. online RL with a verifiable reward (align ppo, GRPO advantages): the answer must appear in the response"
+"$ALIGN" ppo --config "$Q/ppo.json" | tail -n 2
+"$ALIGN" eval --model "$OUT/ppo/final" --input "$Q/data/heldout.jsonl" --show 3 | tee "$OUT/eval-ppo.txt"
+python3 - "$OUT/ppo" "$Q/data/ppo_eval.jsonl" <<'PY' || true
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
-s = [r for r in rows if "objective/scores" in r]
-print(f"PPO mean score {s[0]['objective/scores']:+.2f} -> {s[-1]['objective/scores']:+.2f} (KL to the SFT model {s[-1]['objective/kl']:.2f} nats/answer)")
+e = [r for r in rows if "eval/objective/scores" in r]
+print(f"reward on {len(open(sys.argv[2]).readlines())} unseen prompts (greedy): {e[0]['eval/objective/scores']:.3f} before, {e[-1]['eval/objective/scores']:.3f} after")
+s = [json.loads(l) for l in open(sys.argv[1] + "/samples.jsonl")]
+for x in s[-3:]:
+    print(f"  [{x['score']:+.0f}] {x['prompt']} -> {x['response'].strip()}")
 PY
 
 echo "== 9. the DPO model as one GGUF file for llama.cpp, read back"
@@ -65,7 +67,7 @@ echo "== 9. the DPO model as one GGUF file for llama.cpp, read back"
 "$ALIGN" eval --model "$OUT/dpo.gguf" --input "$Q/data/penn_heldout.jsonl" --show 0 | tee "$OUT/penn-gguf.txt"
 
 echo
-echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2), after PPO $(tail -n 1 "$OUT/penn-ppo.txt" | cut -d' ' -f2)"
+echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2)"
 echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2), after PPO $(tail -n 1 "$OUT/eval-ppo.txt" | cut -d' ' -f2)"
 echo "alignment accuracy of the Q8_0 GGUF export: $(tail -n 1 "$OUT/penn-gguf.txt" | cut -d' ' -f2)"
 echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo,ppo}: run.json, metrics.jsonl, curves.svg, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"

@@ -103,7 +103,8 @@ public final class PPOObjective: TrainingObjective {
         return PPOMicroBatch.make(rollout!, rows: rollout!.rows(ofMicroBatch: k, batchSize: batchSize), padID: padID)
     }
 
-    public func weight(of b: PPOMicroBatch) -> Double { Double(b.batch.lossTokens) }
+    /// Response tokens (a token mean over the minibatch), or rows for RLOO's sequence-level loss.
+    public func weight(of b: PPOMicroBatch) -> Double { config.advantage == .rloo ? Double(b.batch.batch) : Double(b.batch.lossTokens) }
     public func tokens(in b: PPOMicroBatch) -> Int { b.batch.rowLengths.reduce(0, +) }
     /// The current rollout's statistics, and `elapsed_seconds` since this process sampled its
     /// first rollout (wall time, for seconds per iteration).
@@ -300,7 +301,22 @@ public final class PPOObjective: TrainingObjective {
 
     public func loss(_ b: PPOMicroBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         let f = policyForward(b.batch)
-        let p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange))
+        let p: PPOLosses.PolicyOutput
+        if config.advantage == .rloo {
+            // TRL 1.16's RLOO: one importance ratio per sequence, e^{Σ logp − Σ logp_old}, clipped,
+            // averaged over the sequences (micro-batches are weighted by rows for it)
+            let rows = b.batch.rowLossTokens
+            var old: [Float] = [], adv: [Float] = [], i = 0
+            for n in rows {
+                old.append(b.oldLogProbs[i..<i + n].reduce(0, +))
+                adv.append(n > 0 ? b.advantages[i] : 0)
+                i += n
+            }
+            p = PPOLosses.policy(newLogProbs: rowSums(f.logProbs, targets: b.batch.targets, batch: b.batch.batch, length: b.batch.length),
+                                 oldLogProbs: old, advantages: adv, clip: Float(config.clipRange))
+        } else {
+            p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange))
+        }
         var loss = p.loss
         let n = Float(max(f.logProbs.count, 1))
         let entropyMean = f.entropy.sum() * (1 / n)

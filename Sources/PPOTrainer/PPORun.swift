@@ -57,7 +57,9 @@ public enum PPORun {
                 valueParameters = critic.model.namedParameters().map { ("critic.\($0.0)", $0.1) }
             } else {
                 var rng = RandomGenerator(seed: config.seed ^ 0x7A1E_4EAD)
-                let head = RewardModel.makeHead(hiddenSize: policy.config.hiddenSize, heads: 1, rng: &rng)
+                // zeros: the first advantages are the (whitened) λ-returns, not the noise of a random
+                // critic, whose bootstrapped values bias GAE (λ < 1) until the head has learned
+                let head = RewardModel.makeHead(hiddenSize: policy.config.hiddenSize, heads: 1, initialization: .zeros, rng: &rng)
                 values = .head(head)
                 valueParameters = head.namedParameters().map { ("value_head.\($0.0)", $0.1) }
             }

@@ -19,7 +19,8 @@ import XCTest
 ///   response tokens only. The test converts one into the other.
 /// - GRPO: align's loss is TRL 1.16's default `loss_type: "dapo"` (token mean over the batch)
 ///   with its default `use_bias_correction_kl` (`ppo.kl_bias_correction`); the `"grpo"`
-///   per-sequence normalisation and asymmetric `epsilon_high` are not implemented.
+///   per-sequence normalisation and asymmetric `epsilon_high` are not implemented. RLOO's loss is
+///   TRL's sequence-level one (a ratio per sequence from the summed log-probs).
 final class PPOTRLParityTests: XCTestCase {
     var g: [String: Any] = [:]
 
@@ -194,6 +195,16 @@ final class PPOTRLParityTests: XCTestCase {
             for (i, x) in v(k["rewards_with_kl"]).enumerated() { close(withKL[i], x, "\(k["name"]!) reward − β·KL[\(i)]") }
             let adv = Advantages.rloo(rewards: withKL, groupSize: G)
             for (i, x) in v(k["advantages"]).enumerated() { close(adv[i], x, abs: 1e-5, "\(k["name"]!) advantage[\(i)]") }
+            // the sequence-level loss: one ratio per sequence from the summed log-probs
+            let new = Tensor(v(k["logps"]).map(Float.init), shape: [adv.count], requiresGrad: true)
+            let p = PPOLosses.policy(newLogProbs: new, oldLogProbs: v(k["old_logps"]).map(Float.init), advantages: adv.map(Float.init),
+                                     clip: Float(k["epsilon_low"] as! Double))
+            close(Double(p.loss.item), k["loss"] as! Double, "\(k["name"]!) loss")
+            // TRL's gradient is per token; every token of a sequence gets d loss / d Σ logp
+            let grad = p.loss.backward()[new]!.scalars, goldenGrad = m(k["grad_logps"]), mask = m(c["completion_mask"])
+            for b in goldenGrad.indices {
+                for t in goldenGrad[b].indices where mask[b][t] == 1 { close(Double(grad[b]), goldenGrad[b][t], "\(k["name"]!) d/dlogp[\(b)][\(t)]") }
+            }
         }
     }
 }
