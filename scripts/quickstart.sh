@@ -58,7 +58,7 @@ rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
 e = [r for r in rows if "eval/objective/scores" in r]
 print(f"reward on {len(open(sys.argv[2]).readlines())} unseen prompts (greedy): {e[0]['eval/objective/scores']:.3f} before, {e[-1]['eval/objective/scores']:.3f} after")
 s = [json.loads(l) for l in open(sys.argv[1] + "/samples.jsonl")]
-for x in s[-3:]:
+for x in s[-12::4]:  # the first answer of each of the last three rollouts
     print(f"  [{x['score']:+.0f}] {x['prompt']} -> {x['response'].strip()}")
 PY
 

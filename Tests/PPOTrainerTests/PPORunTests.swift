@@ -135,6 +135,28 @@ final class PPORunTests: XCTestCase {
         XCTAssertGreaterThan(steps.last!["objective/kl"]!, 0)
     }
 
+    func testWithLoRATheReferenceIsThePolicyWithoutItsAdapters() throws {
+        // LoRA's B starts at zero: the first rollout's policy equals the reference exactly (KL 0),
+        // with no second copy of the model; after training the adapters move the policy away
+        let (summary, steps) = try run(["output_dir=\(dir.path)/lora", "lora={\"rank\": 4}", "ppo.iterations=2"])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        XCTAssertEqual(steps[0]["objective/kl"], 0)
+        XCTAssertNotEqual(steps.last!["objective/kl"], 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("lora/final/adapter/adapter_model.safetensors").path))
+    }
+
+    func testAKLSpikePastMaxKLIsAnAnomalyThatRecoveryRollsBack() throws {
+        // the first rollout has KL 0; from the second on it is positive, past a max_kl of 1e-9
+        XCTAssertThrowsError(try run(["output_dir=\(dir.path)/spike", "ppo.max_kl=1e-9"])) { error in
+            XCTAssertTrue("\(error)".contains("KL spike (objective/kl"), "\(error)")
+            XCTAssertTrue("\(error)".contains("step 5"), "the second rollout's first step: \(error)")
+        }
+        var messages: [String] = []
+        let config = try load(["output_dir=\(dir.path)/recover", "ppo.max_kl=1e-9", "recovery={\"max_recoveries\": 2}"])
+        XCTAssertThrowsError(try PPORun.run(config: config) { e in if case .message(let m) = e { messages.append(m) } })
+        XCTAssertEqual(messages.filter { $0.contains("KL spike") && $0.contains("rolled back") }.count, 2, "\(messages)")
+    }
+
     func testGRPOAndRLOORunWithoutAValueHead() throws {
         for adv in ["grpo", "rloo"] {
             let (summary, steps) = try run(["output_dir=\(dir.path)/\(adv)", "ppo.advantage=\(adv)", "ppo.num_generations=4", "ppo.iterations=2"])
