@@ -25,6 +25,8 @@ import tempfile
 import time
 import warnings
 
+from rl_bench_common import prompt_messages
+
 warnings.filterwarnings("ignore")
 
 import torch
@@ -47,18 +49,6 @@ p.add_argument("--learning-rate", type=float, default=1e-6)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
-
-
-def prompt_messages(row):
-    if "messages" in row:
-        msgs = []
-        for m in row["messages"]:
-            if m["role"] == "assistant":
-                break
-            msgs.append(m)
-        return msgs
-    prompt = row["prompt"]
-    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
 
 
 rows = [json.loads(line) for line in open(a.prompts) if line.strip()]

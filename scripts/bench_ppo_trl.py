@@ -33,6 +33,8 @@ import tempfile
 import time
 import warnings
 
+from rl_bench_common import prompt_messages
+
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 warnings.filterwarnings("ignore")
 
@@ -59,18 +61,6 @@ p.add_argument("--learning-rate", type=float, default=1e-6)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
-
-
-def prompt_messages(row):
-    if "messages" in row:
-        msgs = []
-        for m in row["messages"]:
-            if m["role"] == "assistant":
-                break
-            msgs.append(m)
-        return msgs
-    prompt = row["prompt"]
-    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
 
 
 tok = AutoTokenizer.from_pretrained(a.model, padding_side="left")

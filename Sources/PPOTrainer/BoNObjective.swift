@@ -155,9 +155,7 @@ public final class BoNObjective: TrainingObjective {
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        guard s.promptCursor.count == prompts.count else {
-            throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for \(s.promptCursor.count) prompts, the data has \(prompts.count)")
-        }
+        try OnlinePrompts.checkResume(s.promptCursor, prompts: prompts.count)
         promptCursor = s.promptCursor
         rng = s.rng
         kept = s.kept

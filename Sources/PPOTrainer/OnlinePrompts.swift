@@ -58,4 +58,11 @@ struct OnlinePrompts {
         }
         return stops
     }
+
+    /// A checkpoint's prompt cursor must be over the same number of prompts as the data.
+    static func checkResume(_ cursor: EpochCursor, prompts: Int) throws {
+        guard cursor.count == prompts else {
+            throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for \(cursor.count) prompts, the data has \(prompts)")
+        }
+    }
 }

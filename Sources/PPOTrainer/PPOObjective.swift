@@ -366,9 +366,7 @@ public final class PPOObjective: TrainingObjective {
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        guard s.cursor.count == prompts.count else {
-            throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for \(s.cursor.count) prompts, the data has \(prompts.count)")
-        }
+        try OnlinePrompts.checkResume(s.cursor, prompts: prompts.count)
         cursor = s.cursor
         rng = s.rng
         kl = s.kl
