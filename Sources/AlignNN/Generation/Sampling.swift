@@ -50,38 +50,46 @@ public enum Sampler {
         let v = logits.count
         precondition(v > 0, "Sampler: empty logits row")
         let t = config.isGreedy ? 1 : config.temperature
-        // log-softmax of logits / t, in Double for a stable log-probability
-        var mx = -Double.infinity
-        for x in logits { mx = Swift.max(mx, Double(x) / Double(t)) }
-        var sum = 0.0
-        for x in logits { sum += Foundation.exp(Double(x) / Double(t) - mx) }
-        let logZ = mx + Foundation.log(sum)
-        func logProb(_ i: Int) -> Float { Float(Double(logits[i]) / Double(t) - logZ) }
+        // log-softmax of logits / t, vectorised (FastMath's exp): one scaled copy, one log-sum-exp
+        var scaled = [Float](repeating: 0, count: v)
+        scaled.withUnsafeMutableBufferPointer { out in
+            if t == 1 { out.baseAddress!.update(from: logits.baseAddress!, count: v) } else {
+                let inv = 1 / t
+                for i in 0..<v { out[i] = logits[i] * inv }
+            }
+        }
+        let logZ = scaled.withUnsafeBufferPointer { VectorMath.logSumExp($0.baseAddress!, v) }
+        func logProb(_ i: Int) -> Float { scaled[i] - logZ }
 
         if config.isGreedy {
             var best = 0
             for i in 1..<v where logits[i] > logits[best] { best = i }
             return SampledToken(id: best, logProb: logProb(best))
         }
+        let needSort = config.topK > 0 || config.topP < 1
+        guard needSort else {
+            // the whole distribution: p = exp(scaled − logZ), computed in place
+            var weights = scaled
+            weights.withUnsafeMutableBufferPointer { w in _ = VectorMath.exp(w.baseAddress!, w.baseAddress!, v, shift: logZ) }
+            let pick = rng.categorical(weights)
+            return SampledToken(id: pick, logProb: logProb(pick))
+        }
         // candidates in descending probability (ties by lower id), cut by top-k then top-p
         var order = Array(0..<v)
-        let needSort = config.topK > 0 || config.topP < 1
-        if needSort {
-            order.sort { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
-            if config.topK > 0 && config.topK < v { order.removeSubrange(config.topK...) }
-            if config.topP < 1 {
-                // renormalise over the top-k survivors, keep until the cumulative mass reaches p
-                var kept = 0
-                var cum = 0.0
-                var mass = 0.0
-                for i in order { mass += Foundation.exp(Double(logProb(i))) }
-                for i in order {
-                    cum += Foundation.exp(Double(logProb(i))) / mass
-                    kept += 1
-                    if cum >= Double(config.topP) { break }
-                }
-                order.removeSubrange(kept...)
+        order.sort { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        if config.topK > 0 && config.topK < v { order.removeSubrange(config.topK...) }
+        if config.topP < 1 {
+            // renormalise over the top-k survivors, keep until the cumulative mass reaches p
+            var kept = 0
+            var cum = 0.0
+            var mass = 0.0
+            for i in order { mass += Foundation.exp(Double(logProb(i))) }
+            for i in order {
+                cum += Foundation.exp(Double(logProb(i))) / mass
+                kept += 1
+                if cum >= Double(config.topP) { break }
             }
+            order.removeSubrange(kept...)
         }
         var weights = [Float](repeating: 0, count: order.count)
         for (k, i) in order.enumerated() { weights[k] = Float(Foundation.exp(Double(logProb(i)))) }
