@@ -67,8 +67,7 @@ public final class BoNObjective: TrainingObjective {
         if round == 0 || drawnInRound >= config.stepsPerRound * gradAccum { try sampleRound() }
         drawnInRound += 1
         let rows = (0..<batchSize).map { _ in kept[keptCursor!.next()] }
-        return Batch(rows: rows.map { ($0.prompt + $0.response, Array(repeating: false, count: $0.prompt.count) + Array(repeating: true, count: $0.response.count)) },
-                     padID: padID)
+        return Batch.promptResponse(rows.map { ($0.prompt, $0.response) }, padID: padID)
     }
 
     /// One round: the held-out reward of the policy as it stands, N samples for the round's
@@ -91,9 +90,7 @@ public final class BoNObjective: TrainingObjective {
             let idx = Array(rowsPrompt[start..<min(start + chunk, rowsPrompt.count)])
             let out = try sample(policy, prompts: idx.map { promptIDs[$0] }, config: generationConfig(greedy: false), rng: &rng)
             for (j, p) in idx.enumerated() {
-                let s = out.sequences[j]
-                samples.append(RewardSample(record: prompts[p], promptIDs: promptIDs[p], responseIDs: s.tokens,
-                                            response: tokenizer.decode(s.tokens, skipSpecialTokens: true), endedWithEOS: s.finishReason == .stopToken))
+                samples.append(RewardSample(record: prompts[p], promptIDs: promptIDs[p], generated: out.sequences[j], tokenizer: tokenizer))
             }
         }
         let outcomes = try reward.score(samples) { i in "the response to the prompt at line \(self.prompts[rowsPrompt[i]].line) (round \(self.round + 1))" }

@@ -13,9 +13,9 @@ public enum BoNRun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let bon = config.trainerConfig(BoNConfig.self)
         try config.checkOutputDirectory()
-        _ = try OnlinePrompts.read(config, trainer: "bon")
+        let files = try OnlinePrompts.read(config, trainer: "bon")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
-        let data = try OnlinePrompts.prepare(config, run: run, trainer: "bon", maxNewTokens: bon.maxNewTokens, minimumPrompts: 1)
+        let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "bon", maxNewTokens: bon.maxNewTokens, minimumPrompts: 1)
         let reward = try RewardFunction(bon.reward, policyVocabulary: run.model.config.vocabSize, batchSize: config.batchSize)
         defer { reward.close() }
         let objective = BoNObjective(policy: run.model, config: bon, reward: reward, prompts: data.train, promptIDs: data.trainIDs,

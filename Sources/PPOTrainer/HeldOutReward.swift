@@ -16,9 +16,7 @@ enum HeldOutReward {
             let idx = Array(start..<min(start + batchSize, prompts.count))
             let out = try generate(model: policy, prompts: idx.map { promptIDs[$0] }, config: config)
             for (j, i) in idx.enumerated() {
-                let s = out.sequences[j]
-                samples.append(RewardSample(record: prompts[i], promptIDs: promptIDs[i], responseIDs: s.tokens,
-                                            response: tokenizer.decode(s.tokens, skipSpecialTokens: true), endedWithEOS: s.finishReason == .stopToken))
+                samples.append(RewardSample(record: prompts[i], promptIDs: promptIDs[i], generated: out.sequences[j], tokenizer: tokenizer))
             }
         }
         let saved = reward.moments

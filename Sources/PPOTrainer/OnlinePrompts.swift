@@ -13,7 +13,9 @@ struct OnlinePrompts {
     var evalIDs: [[Int]]
 
     /// Reads the files named by `data.train` / `data.eval` (no model needed).
-    static func read(_ config: RunConfig, trainer: String) throws -> (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String) {
+    typealias Files = (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String)
+
+    static func read(_ config: RunConfig, trainer: String) throws -> Files {
         let data = config.data
         guard data.train.count == 1 else {
             throw ModelConfigError("data.train: align \(trainer) reads one prompt file; mixtures of \(data.train.count) files are not supported")
@@ -27,8 +29,9 @@ struct OnlinePrompts {
 
     /// Holds out `eval_fraction` when there is no eval file, and encodes every prompt; a prompt
     /// that leaves no room for `maxNewTokens` in the model's context is an error naming its line.
-    static func prepare(_ config: RunConfig, run: TrainerRun, trainer: String, maxNewTokens: Int, minimumPrompts: Int) throws -> OnlinePrompts {
-        var (train, eval, trainPath, evalPath) = try read(config, trainer: trainer)
+    static func prepare(_ files: Files, config: RunConfig, run: TrainerRun, trainer: String, maxNewTokens: Int,
+                        minimumPrompts: Int) throws -> OnlinePrompts {
+        var (train, eval, trainPath, evalPath) = files
         if config.data.eval == nil { (train, eval) = try run.holdOut(train) }
         guard train.count >= minimumPrompts else {
             throw AlignDataError(.invalidArgument, path: trainPath, "holds \(train.count) training prompts, fewer than one round needs (\(minimumPrompts))")

@@ -1,4 +1,6 @@
+import AlignData
 import AlignNN
+import AlignTraining
 import Foundation
 
 /// How an online trainer samples its responses (and greedy-decodes for evaluation): the
@@ -16,5 +18,23 @@ struct OnlineSampling {
         GenerationConfig(maxNewTokens: maxNewTokens,
                          sampling: greedy ? .greedy : SamplingConfig(temperature: Float(temperature), topK: topK, topP: Float(topP)),
                          stopTokenIDs: stopTokens, padTokenID: padID)
+    }
+}
+
+extension Batch {
+    /// Right-padded prompt + response rows with only the response tokens scored (the batches of
+    /// every online trainer: PPO's minibatches, best-of-N's SFT on kept samples).
+    static func promptResponse(_ rows: [(prompt: [Int], response: [Int])], padID: Int) -> Batch {
+        Batch(rows: rows.map { ($0.prompt + $0.response, Array(repeating: false, count: $0.prompt.count) + Array(repeating: true, count: $0.response.count)) },
+              padID: padID)
+    }
+}
+
+extension RewardSample {
+    /// A generated sequence as the reward sources see it: decoded without special tokens, and
+    /// whether it ended with a stop token.
+    init(record: PromptRecord, promptIDs: [Int], generated s: GeneratedSequence, tokenizer: Tokenizer) {
+        self.init(record: record, promptIDs: promptIDs, responseIDs: s.tokens,
+                  response: tokenizer.decode(s.tokens, skipSpecialTokens: true), endedWithEOS: s.finishReason == .stopToken)
     }
 }

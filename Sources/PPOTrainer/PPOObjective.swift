@@ -196,10 +196,8 @@ public final class PPOObjective: TrainingObjective {
         }
 
         // rewards
-        let samples = (0..<R).map { i -> RewardSample in
-            let endedWithEOS = generated.sequences[i].finishReason == .stopToken
-            return RewardSample(record: prompts[promptIndex[i]], promptIDs: rowPrompts[i], responseIDs: responses[i],
-                                response: tokenizer.decode(responses[i], skipSpecialTokens: true), endedWithEOS: endedWithEOS)
+        let samples = (0..<R).map {
+            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: generated.sequences[$0], tokenizer: tokenizer)
         }
         let outcomes = try reward.score(samples) { i in
             let p = prompts[promptIndex[i]]

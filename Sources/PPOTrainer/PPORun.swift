@@ -15,11 +15,11 @@ public enum PPORun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let ppo = config.trainerConfig(PPOConfig.self)
         try config.checkOutputDirectory()
-        _ = try OnlinePrompts.read(config, trainer: "ppo")   // file errors before the model is loaded
+        let files = try OnlinePrompts.read(config, trainer: "ppo")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
         let policy = run.model
         let promptsPerRollout = config.batchSize * config.gradAccum * ppo.numMinibatches / ppo.numGenerations
-        let data = try OnlinePrompts.prepare(config, run: run, trainer: "ppo", maxNewTokens: ppo.maxNewTokens, minimumPrompts: promptsPerRollout)
+        let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "ppo", maxNewTokens: ppo.maxNewTokens, minimumPrompts: promptsPerRollout)
         let (train, eval) = (data.train, data.eval)
         let reward = try RewardFunction(ppo.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
         defer { reward.close() }

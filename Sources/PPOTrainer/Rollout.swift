@@ -44,9 +44,7 @@ public struct PPOMicroBatch {
 
     /// Rows `rows` of a rollout, prompt + response, the response tokens scored.
     static func make(_ r: Rollout, rows: [Int], padID: Int) -> PPOMicroBatch {
-        let batch = Batch(rows: rows.map { i in
-            (r.prompts[i] + r.responses[i], Array(repeating: false, count: r.prompts[i].count) + Array(repeating: true, count: r.responses[i].count))
-        }, padID: padID)
+        let batch = Self.batch(prompts: r.prompts, responses: r.responses, rows: rows, padID: padID)
         func flat(_ a: [[Float]]) -> [Float] { a.isEmpty ? [] : rows.flatMap { a[$0] } }
         return PPOMicroBatch(batch: batch, oldLogProbs: flat(r.oldLogProbs), referenceLogProbs: flat(r.referenceLogProbs),
                              oldValues: flat(r.oldValues), advantages: flat(r.advantages), returns: flat(r.returns))
@@ -54,9 +52,7 @@ public struct PPOMicroBatch {
 
     /// The batch of rows before logp_old exists (for computing it).
     static func batch(prompts: [[Int]], responses: [[Int]], rows: [Int], padID: Int) -> Batch {
-        Batch(rows: rows.map { i in
-            (prompts[i] + responses[i], Array(repeating: false, count: prompts[i].count) + Array(repeating: true, count: responses[i].count))
-        }, padID: padID)
+        Batch.promptResponse(rows.map { (prompts[$0], responses[$0]) }, padID: padID)
     }
 }
 

@@ -59,7 +59,7 @@ public enum Sampler {
             }
         }
         let logZ = scaled.withUnsafeBufferPointer { VectorMath.logSumExp($0.baseAddress!, v) }
-        func logProb(_ i: Int) -> Float { scaled[i] - logZ }
+        func logProb(_ i: Int) -> Float { (t == 1 ? logits[i] : logits[i] * (1 / t)) - logZ }
 
         if config.isGreedy {
             var best = 0
@@ -68,10 +68,9 @@ public enum Sampler {
         }
         let needSort = config.topK > 0 || config.topP < 1
         guard needSort else {
-            // the whole distribution: p = exp(scaled − logZ), computed in place
-            var weights = scaled
-            weights.withUnsafeMutableBufferPointer { w in _ = VectorMath.exp(w.baseAddress!, w.baseAddress!, v, shift: logZ) }
-            let pick = rng.categorical(weights)
+            // the whole distribution: p = exp(scaled − logZ), computed in place of the scaled copy
+            scaled.withUnsafeMutableBufferPointer { w in _ = VectorMath.exp(w.baseAddress!, w.baseAddress!, v, shift: logZ) }
+            let pick = rng.categorical(scaled)
             return SampledToken(id: pick, logProb: logProb(pick))
         }
         // candidates in descending probability (ties by lower id), cut by top-k then top-p
