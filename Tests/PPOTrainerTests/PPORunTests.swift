@@ -186,6 +186,11 @@ final class PPORunTests: XCTestCase {
         refused(["ppo.max_new_tokens=60"], "exceeds the model's context length")
         refused(["ppo.advantage=grpo", "ppo.num_generations=1"], "num_generations must be ≥ 2")
         refused(["ppo.reward.rules=null"], "no reward")
+        // each rule's own keys are checked in the config, naming the rule
+        refused([#"ppo.reward.rules=[{"type": "regex", "pattern": "("}]"#], "ppo.reward.rules[0].pattern: is not a valid regular expression")
+        refused([#"ppo.reward.rules=[{"type": "length"}]"#], "ppo.reward.rules[0].max: a length rule needs")
+        refused([#"ppo.reward.rules=[{"type": "match"}]"#], "ppo.reward.rules[0].field: a match rule needs")
+        refused([#"ppo.reward.rules=[{"type": "contains"}]"#], "ppo.reward.rules[0].text: a contains rule needs")
         refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.value_model=\(dir.appendingPathComponent("base").path)"], "uses no values")
         // a reward model over another vocabulary cannot score the policy's token ids
         var r = RandomGenerator(seed: 9)

@@ -22,14 +22,24 @@ public final class ConfigCheckContext {
         self.collector = collector
     }
 
-    /// The value at `path` (`"optim.warmup_ratio"`), nil when it failed to decode, or when a
-    /// section on the way is null.
+    /// The value at `path` (`"optim.warmup_ratio"`, or into a list of sections:
+    /// `"ppo.reward.rules[1].pattern"`), nil when it failed to decode, or when a section or
+    /// list on the way is null or too short.
     public func value(_ path: String) -> ConfigValue? {
         if invalid.contains(path) { return nil }
         var current: ConfigValue = .section(root)
         for component in path.split(separator: ".") {
-            guard case .section(let members) = current, let next = members[String(component)] else { return nil }
+            var key = Substring(component), index: Int?
+            if key.hasSuffix("]"), let open = key.lastIndex(of: "["), let i = Int(key[key.index(after: open)..<key.index(before: key.endIndex)]) {
+                index = i
+                key = key[..<open]
+            }
+            guard case .section(let members) = current, let next = members[String(key)] else { return nil }
             current = next
+            if let index {
+                guard case .list(let items) = current, items.indices.contains(index) else { return nil }
+                current = items[index]
+            }
         }
         return current
     }
