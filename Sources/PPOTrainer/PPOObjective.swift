@@ -273,7 +273,7 @@ public final class PPOObjective: TrainingObjective {
 
         try logSamples(samples: samples, outcomes: outcomes, klSums: hasReference ? klSums : nil)
         rollouts += 1
-        return Rollout(index: rollouts - 1, prompts: rowPrompts, responses: responses, oldLogProbs: old,
+        return Rollout(prompts: rowPrompts, responses: responses, oldLogProbs: old,
                        referenceLogProbs: config.advantage == .grpo && beta > 0 ? ref : [], oldValues: config.usesValues ? vals : [],
                        advantages: advantages, returns: returns, order: order, cursor: 0, metrics: m)
     }

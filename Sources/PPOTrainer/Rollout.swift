@@ -5,8 +5,6 @@ import Foundation
 /// token (one array per row, no padding). Part of a checkpoint, so a run stopped in the middle
 /// of a rollout's passes resumes on the same samples.
 struct Rollout: Codable, Equatable {
-    /// Index of the rollout (0-based) in the run.
-    var index: Int
     var prompts: [[Int]]
     var responses: [[Int]]
     /// Per row and response token: logp_old (the training forward under no-grad, at the
