@@ -24,7 +24,7 @@ if evals:
     print(f"held-out greedy score: {evals[0]['eval/objective/scores']:+.3f} at step {evals[0]['step']} -> {evals[-1]['eval/objective/scores']:+.3f} at step {evals[-1]['step']}")
 samples = [json.loads(l) for l in open(f"{out}/samples.jsonl")]
 first, last = min(s["rollout"] for s in samples), max(s["rollout"] for s in samples)
-for k in (first, last):
+for k in sorted({first, last}):
     print(f"-- rollout {k}")
     for s in [s for s in samples if s["rollout"] == k][:3]:
         print(f"   [{s['score']:+.1f}, KL {s.get('kl', 0):.2f}] {s['prompt']} -> {s['response'].strip()[:160]!r}")
