@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RewardTrainer", targets: ["RewardTrainer"]),
         .library(name: "DPOTrainer", targets: ["DPOTrainer"]),
         .library(name: "PPOTrainer", targets: ["PPOTrainer"]),
+        .library(name: "HPATrainer", targets: ["HPATrainer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,10 +33,11 @@ let package = Package(
         .target(name: "RewardTrainer", dependencies: ["AlignTraining"]),
         .target(name: "DPOTrainer", dependencies: ["AlignTraining"]),
         .target(name: "PPOTrainer", dependencies: ["AlignTraining"]),
+        .target(name: "HPATrainer", dependencies: ["AlignTraining", "PPOTrainer", "DPOTrainer"]),
         .executableTarget(
             name: "align",
             dependencies: [
-                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer", "PPOTrainer",
+                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer", "PPOTrainer", "HPATrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,10 +70,16 @@ let package = Package(
             dependencies: ["DPOTrainer"],
             resources: [.copy("Fixtures")]
         ),
+        // tiny models and data the trainer tests share (no product; only tests depend on it)
+        .target(name: "AlignTestSupport", dependencies: ["AlignTraining"], path: "Tests/Support"),
         .testTarget(
             name: "PPOTrainerTests",
-            dependencies: ["PPOTrainer"],
+            dependencies: ["PPOTrainer", "AlignTestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "HPATrainerTests",
+            dependencies: ["HPATrainer", "AlignTestSupport"]
         ),
         .testTarget(
             name: "AlignCLITests",

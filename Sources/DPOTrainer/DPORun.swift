@@ -34,11 +34,29 @@ public enum DPORun {
         }
         let padID = Batch.padID(for: run.tokenizer)
 
+        let refs = try references(run: run, dpo: dpo, train: train, eval: eval, padID: padID)
+        let objective = DPOObjective(model: run.model, config: dpo, train: train, eval: eval, trainReference: refs.train,
+                                     evalReference: refs.eval, referenceModel: refs.model, batchSize: config.batchSize,
+                                     seed: config.seed, shuffle: data.shuffle, padID: padID)
+        return try run.train(objective, examples: train.count,
+                             extraSummary: ["trainer": "dpo", "loss": dpo.loss.rawValue, "beta": dpo.beta,
+                                            "train_pairs": train.count, "eval_pairs": eval.count])
+    }
+
+    /// The reference log-probs of a DPO-family loss over `train` and `eval` pairs: the caches in
+    /// `output_dir` (`<prefix>reference_logps.json`, `…_eval.json`) when they were written for
+    /// exactly these pairs, else computed once with the reference and cached there; with
+    /// `precompute_ref_log_probs: false` the reference model itself, to score every batch again.
+    /// Nothing for simpo.
+    package static func references(run: TrainerRun, dpo: DPOConfig, train: [PreferenceExample], eval: [PreferenceExample], padID: Int,
+                                   filePrefix: String = "")
+        throws -> (train: ReferenceLogProbCache?, eval: ReferenceLogProbCache?, model: (any CausalLM)?) {
+        let config = run.config, callback = run.callback
         var trainRef: ReferenceLogProbCache?, evalRef: ReferenceLogProbCache?
         var referenceModel: (any CausalLM)?
         if dpo.usesReference {
             let out = config.outputDir
-            let trainURL = out.appendingPathComponent("reference_logps.json"), evalURL = out.appendingPathComponent("reference_logps_eval.json")
+            let trainURL = out.appendingPathComponent("\(filePrefix)reference_logps.json"), evalURL = out.appendingPathComponent("\(filePrefix)reference_logps_eval.json")
             trainRef = dpo.precomputeRefLogProbs ? ReferenceLogProbCache.load(trainURL, for: train) : nil
             evalRef = dpo.precomputeRefLogProbs ? ReferenceLogProbCache.load(evalURL, for: eval) : nil
             if trainRef == nil || (!eval.isEmpty && evalRef == nil) || !dpo.precomputeRefLogProbs {
@@ -65,12 +83,7 @@ public enum DPORun {
                 callback(.message("reference log-probs reused from \(trainURL.path)"))
             }
         }
-        let objective = DPOObjective(model: run.model, config: dpo, train: train, eval: eval, trainReference: trainRef,
-                                     evalReference: evalRef, referenceModel: referenceModel, batchSize: config.batchSize,
-                                     seed: config.seed, shuffle: data.shuffle, padID: padID)
-        return try run.train(objective, examples: train.count,
-                             extraSummary: ["trainer": "dpo", "loss": dpo.loss.rawValue, "beta": dpo.beta,
-                                            "train_pairs": train.count, "eval_pairs": eval.count])
+        return (trainRef, evalRef, referenceModel)
     }
 
     /// The frozen reference: `model.reference`, else the starting weights. Its vocabulary must

@@ -7,8 +7,8 @@ import Foundation
 /// evaluations at different steps compare): `eval/objective/scores`, the raw sum before the
 /// EOS penalty / clipping / normalisation, the response length and each source's mean. The
 /// running normalisation of training rewards is left untouched.
-enum HeldOutReward {
-    static func evaluate(policy: any CausalLM, prompts: [PromptRecord], promptIDs: [[Int]], config: GenerationConfig,
+package enum HeldOutReward {
+    package static func evaluate(policy: any CausalLM, prompts: [PromptRecord], promptIDs: [[Int]], config: GenerationConfig,
                          tokenizer: Tokenizer, reward: RewardFunction, batchSize: Int) throws -> [String: Double] {
         guard !prompts.isEmpty else { return [:] }
         var samples: [RewardSample] = []

@@ -6,16 +6,16 @@ import Foundation
 /// The prompt data of an online trainer (`align ppo`, `align bon`): one prompt file (and an eval
 /// file or `eval_fraction`), read before the model so file errors come first, then encoded
 /// through the chat template and checked against the model's context with room for the responses.
-struct OnlinePrompts {
-    var train: [PromptRecord]
-    var trainIDs: [[Int]]
-    var eval: [PromptRecord]
-    var evalIDs: [[Int]]
+package struct OnlinePrompts {
+    package var train: [PromptRecord]
+    package var trainIDs: [[Int]]
+    package var eval: [PromptRecord]
+    package var evalIDs: [[Int]]
 
     /// Reads the files named by `data.train` / `data.eval` (no model needed).
-    typealias Files = (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String)
+    package typealias Files = (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String)
 
-    static func read(_ config: RunConfig, trainer: String) throws -> Files {
+    package static func read(_ config: RunConfig, trainer: String) throws -> Files {
         let data = config.data
         guard data.train.count == 1 else {
             throw ModelConfigError("data.train: align \(trainer) reads one prompt file; mixtures of \(data.train.count) files are not supported")
@@ -29,7 +29,7 @@ struct OnlinePrompts {
 
     /// Holds out `eval_fraction` when there is no eval file, and encodes every prompt; a prompt
     /// that leaves no room for `maxNewTokens` in the model's context is an error naming its line.
-    static func prepare(_ files: Files, config: RunConfig, run: TrainerRun, trainer: String, maxNewTokens: Int,
+    package static func prepare(_ files: Files, config: RunConfig, run: TrainerRun, trainer: String, maxNewTokens: Int,
                         minimumPrompts: Int) throws -> OnlinePrompts {
         var (train, eval, trainPath, evalPath) = files
         if config.data.eval == nil { (train, eval) = try run.holdOut(train) }
@@ -53,7 +53,7 @@ struct OnlinePrompts {
     }
 
     /// Where responses end: the model config's EOS ids and the tokenizer's EOS.
-    static func stopTokens(_ run: TrainerRun) throws -> [Int] {
+    package static func stopTokens(_ run: TrainerRun) throws -> [Int] {
         var stops = run.model.config.eosTokenIDs
         if let eos = run.tokenizer.eosTokenID, !stops.contains(eos) { stops.append(eos) }
         guard !stops.isEmpty else {
@@ -63,7 +63,7 @@ struct OnlinePrompts {
     }
 
     /// A checkpoint's prompt cursor must be over the same number of prompts as the data.
-    static func checkResume(_ cursor: EpochCursor, prompts: Int) throws {
+    package static func checkResume(_ cursor: EpochCursor, prompts: Int) throws {
         guard cursor.count == prompts else {
             throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written for \(cursor.count) prompts, the data has \(prompts)")
         }

@@ -5,16 +5,25 @@ import Foundation
 
 /// How an online trainer samples its responses (and greedy-decodes for evaluation): the
 /// response budget, temperature / top-k / top-p, the stop tokens and the pad token.
-struct OnlineSampling {
-    var maxNewTokens: Int
-    var temperature: Double
-    var topK: Int
-    var topP: Double
-    var stopTokens: [Int]
-    var padID: Int
+package struct OnlineSampling {
+    package var maxNewTokens: Int
+    package var temperature: Double
+    package var topK: Int
+    package var topP: Double
+    package var stopTokens: [Int]
+    package var padID: Int
+
+    package init(maxNewTokens: Int, temperature: Double, topK: Int, topP: Double, stopTokens: [Int], padID: Int) {
+        self.maxNewTokens = maxNewTokens
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.stopTokens = stopTokens
+        self.padID = padID
+    }
 
     /// The generator's configuration, sampling or greedy.
-    func generation(greedy: Bool) -> GenerationConfig {
+    package func generation(greedy: Bool) -> GenerationConfig {
         GenerationConfig(maxNewTokens: maxNewTokens,
                          sampling: greedy ? .greedy : SamplingConfig(temperature: Float(temperature), topK: topK, topP: Float(topP)),
                          stopTokenIDs: stopTokens, padTokenID: padID)
@@ -24,7 +33,7 @@ struct OnlineSampling {
 extension Batch {
     /// Right-padded prompt + response rows with only the response tokens scored (the batches of
     /// every online trainer: PPO's minibatches, best-of-N's SFT on kept samples).
-    static func promptResponse(_ rows: [(prompt: [Int], response: [Int])], padID: Int) -> Batch {
+    package static func promptResponse(_ rows: [(prompt: [Int], response: [Int])], padID: Int) -> Batch {
         Batch(rows: rows.map { ($0.prompt + $0.response, Array(repeating: false, count: $0.prompt.count) + Array(repeating: true, count: $0.response.count)) },
               padID: padID)
     }
@@ -33,7 +42,7 @@ extension Batch {
 extension RewardSample {
     /// A generated sequence as the reward sources see it: decoded without special tokens, and
     /// whether it ended with a stop token.
-    init(record: PromptRecord, promptIDs: [Int], generated s: GeneratedSequence, tokenizer: Tokenizer) {
+    package init(record: PromptRecord, promptIDs: [Int], generated s: GeneratedSequence, tokenizer: Tokenizer) {
         self.init(record: record, promptIDs: promptIDs, responseIDs: s.tokens,
                   response: tokenizer.decode(s.tokens, skipSpecialTokens: true), endedWithEOS: s.finishReason == .stopToken)
     }

@@ -13,16 +13,6 @@ public enum ValueSource {
     case critic(RewardModel)
 }
 
-/// Where the reference log-probs come from.
-public enum ReferenceSource {
-    /// A frozen model.
-    case model(any CausalLM)
-    /// The policy with its LoRA adapters switched off (no second copy).
-    case policyWithoutLoRA
-    /// None (grpo with kl_coef 0): no KL is computed.
-    case none
-}
-
 /// PPO, GRPO and RLOO in the shared loop (ALGORITHMS.md, PPO and Group advantages).
 ///
 /// The loop asks for micro-batches; when the current rollout is used up, `nextBatch` samples a
@@ -377,6 +367,6 @@ public final class PPOObjective: TrainingObjective {
 }
 
 /// Samples with a generator seeded from `rng` (opens the existential model for `Generator`).
-func sample<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig, rng: inout RandomGenerator) throws -> GenerationResult {
+package func sample<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig, rng: inout RandomGenerator) throws -> GenerationResult {
     try Generator(model: model).generate(prompts: prompts, config: config, rng: &rng)
 }

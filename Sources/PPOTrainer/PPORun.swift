@@ -28,18 +28,8 @@ public enum PPORun {
         let reference: ReferenceSource
         if ppo.advantage == .grpo && ppo.klCoef == 0 && config.model.reference == nil {
             reference = .none
-        } else if config.lora != nil && config.model.reference == nil {
-            reference = .policyWithoutLoRA
         } else {
-            let path: String
-            if let r = config.model.reference { path = r } else if case .path(let p) = config.model.source { path = p } else {
-                throw ModelConfigError("a freshly initialised policy has no reference: set model.reference (or use advantage \"grpo\" with kl_coef 0)")
-            }
-            let ref = try ModelStore.load(path).model
-            guard ref.config.vocabSize == policy.config.vocabSize else {
-                throw ModelConfigError("model.reference \(path) has a vocabulary of \(ref.config.vocabSize) tokens, the policy \(policy.config.vocabSize); they must match")
-            }
-            reference = .model(ref)
+            reference = try .frozen(for: run, orElse: " (or use advantage \"grpo\" with kl_coef 0)")
         }
 
         // values: a head on the policy's backbone, or a separate critic from a reward model

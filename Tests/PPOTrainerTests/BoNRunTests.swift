@@ -1,6 +1,7 @@
 import AlignData
 import AlignNN
 import AlignTensor
+import AlignTestSupport
 import AlignTraining
 import Foundation
 import XCTest

@@ -8,8 +8,8 @@ import Foundation
 /// tokenizer trained on "name a <word> thing" lines, saved as `dir/base`, and prompt files
 /// `prompts.jsonl` (the first `train` prompts) and `eval.jsonl` (the rest), each line
 /// `{"prompt": "name a <word> thing", "answer": <word>, "id": i}`.
-enum TinyPolicy {
-    static func make(in dir: URL, prompts count: Int, train: Int) throws {
+public enum TinyPolicy {
+    public static func make(in dir: URL, prompts count: Int, train: Int) throws {
         let words = ["red", "blue", "green", "cat", "dog", "sun"]
         var rng = RandomGenerator(seed: 5)
         var lines: [String] = [], prompts: [String] = []
@@ -27,5 +27,19 @@ enum TinyPolicy {
                             to: dir.appendingPathComponent("base"))
         try (prompts.prefix(train).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
         try (prompts.dropFirst(train).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("eval.jsonl"), atomically: true, encoding: .utf8)
+    }
+
+    /// `pairs.jsonl`: `count` preference pairs on the same prompts, the chosen answer naming the
+    /// prompt's word ("a <word> thing"), the rejected one another ("a <other> thing").
+    public static func writePairs(in dir: URL, count: Int) throws {
+        let words = ["red", "blue", "green", "cat", "dog", "sun"]
+        var rng = RandomGenerator(seed: 9)
+        var lines: [String] = []
+        for _ in 0..<count {
+            let w = rng.int(below: words.count), o = (w + 1 + rng.int(below: words.count - 1)) % words.count
+            let row = ["prompt": "name a \(words[w]) thing", "chosen": "a \(words[w]) thing", "rejected": "a \(words[o]) thing"]
+            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]), as: UTF8.self))
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
     }
 }
