@@ -25,11 +25,17 @@ struct GenerateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed for sampling.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object per prompt (text, tokens, log-probs, finish reason) and timing.") var json = false
     @Flag(help: "Do not stop at end-of-sequence tokens: always generate --max-new-tokens (benchmarks).") var ignoreEos = false
+    @Option(help: "The reference model for --kl-guard (the model before alignment).") var reference: String?
+    @Option(parsing: .unconditional, help: "KL-guarded generation (seed 000): a response whose mean token KL to --reference exceeds this is generated again at temperature 0.5, and the command says so.")
+    var klGuard: Double?
 
     func validate() throws {
         guard !prompts.isEmpty else { throw ValidationError("give at least one --prompt") }
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens \(maxNewTokens): must be ≥ 1") }
         if system != nil && !chat { throw ValidationError("--system applies to --chat prompts only; add --chat (or drop --system)") }
+        if (reference == nil) != (klGuard == nil) { throw ValidationError("--kl-guard and --reference go together: give both or neither") }
+        if let k = klGuard, !(k >= 0) { throw ValidationError("--kl-guard \(k): must be ≥ 0 (a mean token KL in nats)") }
+        if let r = reference, !FileManager.default.fileExists(atPath: r) { throw ValidationError("--reference \(r): no such file or directory") }
         if let e = SamplingConfig(temperature: temperature, topK: topK, topP: topP).validationError {
             throw ValidationError(e.replacingOccurrences(of: "top_k", with: "--top-k").replacingOccurrences(of: "top_p", with: "--top-p")
                 .replacingOccurrences(of: "temperature", with: "--temperature"))
@@ -43,6 +49,7 @@ struct GenerateCommand: ParsableCommand {
         if ignoreEos { stops = [] }
         let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topK: topK, topP: topP),
                                       stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID)
+        if let klGuard, let reference { return try runGuarded(loaded.model, tokenizer, ids: ids, config: config, threshold: klGuard, referencePath: reference) }
         let streaming = prompts.count == 1 && !json
         var streamed: [Int] = []
         var printed = ""
@@ -77,6 +84,33 @@ struct GenerateCommand: ParsableCommand {
                                          "generated_tokens": result.generatedTokens, "decode_tokens_per_second": result.decodeTokensPerSecond,
                                          "tokens_per_second": result.tokensPerSecond, "batch": prompts.count]
             print(String(decoding: try JSONSerialization.data(withJSONObject: ["timing": timing], options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+
+    /// Generation with the KL guard: every response is checked against the reference (no
+    /// streaming: a response may be replaced), and each regeneration is reported on standard error.
+    func runGuarded(_ policy: any CausalLM, _ tokenizer: Tokenizer, ids: [[Int]], config: GenerationConfig, threshold: Double,
+                    referencePath: String) throws {
+        let reference = try ModelStore.load(referencePath).model
+        guard reference.config.vocabSize == policy.config.vocabSize else {
+            throw ValidationError("--reference \(referencePath) has a vocabulary of \(reference.config.vocabSize) tokens, --model \(policy.config.vocabSize); they must match")
+        }
+        let guardrail = KLGuard(threshold: threshold)
+        let outcomes = try guardrail.generate(policy: policy, reference: reference, prompts: ids, config: config)
+        for (i, o) in outcomes.enumerated() {
+            let text = tokenizer.decode(o.sequence.tokens, skipSpecialTokens: true)
+            if let before = o.rejectedKL {
+                printError(String(format: "kl-guard: response %d had a mean token KL of %.4f to the reference (> %g); generated again at temperature %g: KL %.4f",
+                                  i, before, threshold, Double(guardrail.retryTemperature), o.kl))
+            }
+            if json {
+                var obj: [String: Any] = ["prompt": prompts[i], "text": text, "tokens": o.sequence.tokens, "finish_reason": o.sequence.finishReason.rawValue,
+                                          "kl": o.kl, "regenerated": o.regenerated]
+                if let before = o.rejectedKL { obj["rejected_kl"] = before }
+                print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            } else {
+                print("[\(i)] \(text)")
+            }
         }
     }
 }

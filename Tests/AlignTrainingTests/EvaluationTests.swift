@@ -142,6 +142,41 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(judged.winRate!, (5 + 0.5) / 6, accuracy: 1e-12)
     }
 
+    func testKLGuardRegeneratesExactlyTheResponsesOverTheThreshold() throws {
+        let (model, tok) = try makeModel()
+        var rng = RandomGenerator(seed: 8)
+        let other = LlamaModel(model.config, std: 0.3, rng: &rng)
+        let prompts = [tok.encode("people in"), tok.encode("the capital of"), tok.encode("the national"), tok.encode("Answer:")]
+        let config = GenerationConfig(maxNewTokens: 5, sampling: SamplingConfig(temperature: 1), stopTokenIDs: [], seed: 3)
+        // against itself every mean token KL is 0: nothing is regenerated, the responses are the plain ones
+        let plain = try model.generate(prompts: prompts, config: config).sequences
+        let same = try KLGuard(threshold: 0).generate(policy: model, reference: model, prompts: prompts, config: config)
+        XCTAssertEqual(same.map(\.sequence.tokens), plain.map(\.tokens))
+        XCTAssertEqual(same.map(\.kl), [0, 0, 0, 0])
+        XCTAssertFalse(same.contains { $0.regenerated })
+        // against another model: the mean token KL is mean_t (logπ − logπ_ref), by hand from the scored samples
+        let kls = KLGuard.meanTokenKL(policy: model, reference: other, prompts: prompts, responses: plain.map(\.tokens))
+        let samples = zip(prompts, plain).map { SampleStatistics.Sample(prompt: $0, tokens: $1.tokens, text: "") }
+        let a = SampleStatistics.score(model, samples), b = SampleStatistics.score(other, samples)
+        for i in prompts.indices {
+            XCTAssertEqual(kls[i], zip(a[i].logProbs, b[i].logProbs).map { $0 - $1 }.reduce(0, +) / 5, accuracy: 1e-9)
+        }
+        // a threshold between the smallest and the largest KL: exactly the responses above it come again
+        let threshold = (kls.min()! + kls.max()!) / 2
+        let guarded = try KLGuard(threshold: threshold).generate(policy: model, reference: other, prompts: prompts, config: config)
+        for i in prompts.indices {
+            XCTAssertEqual(guarded[i].regenerated, kls[i] > threshold, "response \(i)")
+            if guarded[i].regenerated {
+                XCTAssertEqual(guarded[i].rejectedKL!, kls[i], accuracy: 1e-12)
+                let k = KLGuard.meanTokenKL(policy: model, reference: other, prompts: [prompts[i]], responses: [guarded[i].sequence.tokens])[0]
+                XCTAssertEqual(guarded[i].kl, k, accuracy: 1e-9)
+            } else {
+                XCTAssertEqual(guarded[i].sequence.tokens, plain[i].tokens)
+            }
+        }
+        XCTAssertTrue(guarded.contains { $0.regenerated } && guarded.contains { !$0.regenerated })
+    }
+
     func testCleaningRulesApplyInOrderWithTheirThresholds() throws {
         let v = PreferenceCleaning.verdicts(margins: [0.4, 0.6, 0.6, 0.6, 3], similarities: [0.99, 0.95, 0.5, 0.5, 0.9],
                                             logProbGaps: [0, 0, -2.5, 1.9, 2.0], count: 5, rules: .init())
