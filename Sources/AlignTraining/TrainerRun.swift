@@ -168,6 +168,11 @@ public final class TrainerRun {
             if let es = config.earlyStopping {
                 summary["best_step"] = loop.earlyStoppingState.bestStep
                 summary["best_metric"] = [es.metric: loop.earlyStoppingState.best]
+                if es.keepTop > 1 {
+                    summary["top_checkpoints"] = loop.earlyStoppingState.top.map {
+                        ["step": $0.step, "value": $0.value, "path": EarlyStopping.topDirectory(out, step: $0.step).path] as [String: Any]
+                    }
+                }
             }
             let final = out.appendingPathComponent("final")
             if let finalize {

@@ -162,6 +162,27 @@ final class HPARunTests: XCTestCase {
         }
     }
 
+    func testEarlyStoppingOnTheWindowScoreWithTopKByValidationReward() throws {
+        // seed 000: patience watches the reward-window score, the validation reward picks best/ and top/
+        let (summary, _) = try run(["output_dir=\(dir.path)/es", "hpa.iterations=8", "eval_every=1", "hpa.window=2",
+                                    #"early_stopping={"metric": "eval/objective/scores", "stop_metric": "eval/reward_window_score", "patience": 1, "keep_top": 2}"#])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        let rows = try String(contentsOf: dir.appendingPathComponent("es/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }.filter { $0["eval/objective/scores"] != nil }
+        // replay the rule: the first evaluation whose window score does not beat the best so far stops the run
+        var best: Double?, stop: Int?
+        for r in rows {
+            guard let w = r["eval/reward_window_score"] as? Double else { continue }
+            if let b = best, w <= b { stop = r["step"] as? Int; break }
+            best = w
+        }
+        XCTAssertNotNil(stop, "the window score never stalled in 8 rollouts: the test checks nothing")
+        XCTAssertEqual(summary["stopped_early_at"] as? Int, stop, "\(rows.map { ($0["step"] ?? "-", $0["eval/reward_window_score"] ?? "-") })")
+        let top = try XCTUnwrap(summary["top_checkpoints"] as? [[String: Any]])
+        XCTAssertEqual(top.count, 2)
+        XCTAssertEqual(top.first?["step"] as? Int, summary["best_step"] as? Int)
+    }
+
     func testBadInputIsRefusedBeforeAnythingIsWritten() throws {
         func refused(_ overrides: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
             do {

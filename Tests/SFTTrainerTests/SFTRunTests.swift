@@ -112,6 +112,32 @@ final class SFTRunTests: XCTestCase {
         XCTAssertEqual((s2["best_metric"] as? [String: Double])?["eval/loss"]!, s2["eval/loss"] as? Double)
     }
 
+    /// `keep_top`: the k best evaluations by the metric keep their parameters in
+    /// checkpoints/top/step-N/, exactly those (evicted ones are removed), listed in the summary.
+    func testKeepTopKeepsTheKBestEvaluations() throws {
+        let cfg = try RunConfig.load(file: config(#", "eval_every": 4, "early_stopping": {"patience": 50, "keep_top": 3}"#, output: "top"),
+                                     trainer: SFTConfig.schema, overrides: ["max_steps=24", "save_every=null", "optim.learning_rate=0.02"])
+        let summary = try SFTRun.run(config: cfg) { _ in }
+        let out = dir.appendingPathComponent("top")
+        let rows = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        var byStep: [Int: Double] = [:]
+        for r in rows { if let v = r["eval/loss"] as? Double { byStep[r["step"] as! Int] = byStep[r["step"] as! Int] ?? v } }
+        XCTAssertEqual(byStep.count, 7, "steps 0, 4, …, 24")
+        let expected = byStep.sorted { $0.value < $1.value }.prefix(3).map(\.key)
+        let listed = (summary["top_checkpoints"] as? [[String: Any]])?.compactMap { $0["step"] as? Int }
+        XCTAssertEqual(listed, expected)
+        let dirs = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints/top").path).sorted()
+        XCTAssertEqual(dirs, expected.sorted().map { "step-\($0)" }.sorted())
+        for step in expected {
+            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("checkpoints/top/step-\(step)/top.json"))) as! [String: Any]
+            XCTAssertEqual(info["value"] as! Double, byStep[step]!, accuracy: 1e-12)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/top/step-\(step)/trainable.safetensors").path))
+        }
+        // the best of the top is the one in best/
+        XCTAssertEqual(summary["best_step"] as? Int, expected[0])
+    }
+
     func testEarlyStoppingRuleAndConfigErrors() throws {
         let es = EarlyStopping(metric: "eval/loss", minimize: true, patience: 2, minDelta: 0.1)
         var state = EarlyStopping.State()

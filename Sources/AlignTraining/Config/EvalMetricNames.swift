@@ -18,13 +18,16 @@ public enum EvalMetricNames {
         ["eval/loss", "eval/accuracy", "eval/margin_mean", "eval/margin_std"] + (numHeads > 1 ? ["eval/reward_std"] : [])
     }
 
-    /// A config check: `early_stopping.metric` must be one of `names(ctx)` (nil: unknown, skip).
+    /// A config check: `early_stopping.metric` and `early_stopping.stop_metric` must be among
+    /// `names(ctx)` (nil: unknown, skip).
     static func check(_ names: @escaping @Sendable (ConfigCheckContext) -> [String]?) -> @Sendable (ConfigCheckContext) -> Void {
         { ctx in
-            guard case .section? = ctx.value("early_stopping"), let metric = ctx.string("early_stopping.metric"),
-                  let known = names(ctx), !known.contains(metric) else { return }
-            let hint = MetricsFile.suggestion(for: metric, among: known).map { "did you mean \"\($0)\"? " } ?? ""
-            ctx.fail("early_stopping.metric", "\"\(metric)\" is not an evaluation metric of this run; \(hint)it writes: \(known.joined(separator: ", "))")
+            guard case .section? = ctx.value("early_stopping"), let known = names(ctx) else { return }
+            for key in ["early_stopping.metric", "early_stopping.stop_metric"] {
+                guard let metric = ctx.string(key), !known.contains(metric) else { continue }
+                let hint = MetricsFile.suggestion(for: metric, among: known).map { "did you mean \"\($0)\"? " } ?? ""
+                ctx.fail(key, "\"\(metric)\" is not an evaluation metric of this run; \(hint)it writes: \(known.joined(separator: ", "))")
+            }
         }
     }
 }

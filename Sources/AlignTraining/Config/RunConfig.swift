@@ -86,15 +86,17 @@ public struct RunConfig: Equatable, Sendable {
         keepCheckpoints = v.int("keep_checkpoints")
         recovery = v.optionalSection("recovery").map { Recovery(maxRecoveries: $0.int("max_recoveries"), learningRateFactor: Float($0.float("lr_factor"))) }
         earlyStopping = v.optionalSection("early_stopping").map { e in
-            let metric = e.string("metric")
-            let minimize: Bool
-            switch e.string("mode") {
-            case "min": minimize = true
-            case "max": minimize = false
-            default: minimize = metric.lowercased().contains("loss") || metric.lowercased().contains("perplexity")
+            func minimize(_ metric: String, mode: String) -> Bool {
+                switch mode {
+                case "min": return true
+                case "max": return false
+                default: return metric.lowercased().contains("loss") || metric.lowercased().contains("perplexity")
+                }
             }
-            return EarlyStopping(metric: metric, minimize: minimize, patience: e.int("patience"), minDelta: e.float("min_delta"),
-                                 restoreBest: e.bool("restore_best"))
+            let metric = e.string("metric"), stop = e.optionalString("stop_metric")
+            return EarlyStopping(metric: metric, minimize: minimize(metric, mode: e.string("mode")), patience: e.int("patience"),
+                                 minDelta: e.float("min_delta"), restoreBest: e.bool("restore_best"), keepTop: e.int("keep_top"),
+                                 stopMetric: stop, stopMinimize: stop.map { minimize($0, mode: e.string("stop_mode")) } ?? false)
         }
         switch v.optionalString("resume_from") {
         case nil: resumeFrom = nil

@@ -136,6 +136,11 @@ public enum RunConfigSchema {
                         doc: "An improvement must beat the best value by more than this."),
             ConfigField("restore_best", .bool, default: true, aliases: ["load_best_model_at_end"],
                         doc: "End on the best parameters, so final/ is the best model (they are kept in checkpoints/best/)."),
+            ConfigField("keep_top", .int, default: 1, range: .atLeast(1), aliases: ["top_k", "save_top_k"],
+                        doc: "Also keep the trainable parameters of the k best evaluations by `metric` in checkpoints/top/step-N/ (seed 000's top-k checkpoints; 1: checkpoints/best/ only)."),
+            ConfigField("stop_metric", .string, default: nil, defaultText: "`null` (`metric`)",
+                        doc: "The metric patience watches, when it is not `metric` (e.g. align hpa's `eval/reward_window_score`, with `metric` the validation reward choosing best/ and top/)."),
+            ConfigField("stop_mode", .choice(["auto", "min", "max"]), default: "auto", doc: "`mode` of stop_metric."),
         ])
 
     public static let recovery = ConfigSectionSchema(

@@ -284,9 +284,23 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             guard let value = m[es.metric] else {
                 throw ModelConfigError("early_stopping.metric \"\(es.metric)\" is not among the evaluation metrics: \(m.keys.sorted().joined(separator: ", "))")
             }
+            var stopValue: Double?
+            if let stop = es.stopMetric {
+                stopValue = m[stop]
+                if stopValue == nil && step > 0 {
+                    throw ModelConfigError("early_stopping.stop_metric \"\(stop)\" is not among the evaluation metrics: \(m.keys.sorted().joined(separator: ", "))")
+                }
+            }
             lastTrackedStep = step
             if es.update(&earlyStoppingState, value: value, step: step) {
                 try EarlyStopping.saveBest(parameters, step: step, value: value, metric: es.metric, outputDir: outputDir)
+            }
+            if let stopValue { es.updateStop(&earlyStoppingState, value: stopValue) }   // absent at step 0: not counted
+            if es.keepTop > 1 {
+                let r = EarlyStopping.retain(earlyStoppingState.top, adding: .init(step: step, value: value), keep: es.keepTop, minimize: es.minimize)
+                if r.admitted { try EarlyStopping.saveTop(parameters, step: step, value: value, metric: es.metric, outputDir: outputDir) }
+                for e in r.evicted { try? FileManager.default.removeItem(at: EarlyStopping.topDirectory(outputDir, step: e.step)) }
+                earlyStoppingState.top = r.top
             }
         }
         return m
