@@ -32,8 +32,10 @@ public struct ChatEncoding: Sendable, Equatable {
     public var text: String
 }
 
-/// Chat formats, rendered natively (no Jinja engine). `detect(jinja:)`
-/// recognises a checkpoint's Jinja `chat_template` by its markers.
+/// A chat format: one of the native families (rendered in Swift) or a model's own
+/// Jinja `chat_template` rendered by `JinjaChatTemplate` (`init(jinja:)`).
+/// `model(_:)` picks the template a tokenizer's `chat_template` asks for; `detect(jinja:)`
+/// recognises a native family by its markers.
 ///
 /// | family | per message | generation prompt | end of assistant turn |
 /// |---|---|---|---|
@@ -52,14 +54,25 @@ public struct ChatTemplate: Sendable, Equatable, Hashable {
         case chatml, llama3, alpaca, plain
     }
 
-    public var family: Family
+    /// The native family, or nil for a model's own template (`jinjaTemplate`).
+    public private(set) var family: Family?
     /// chatml only: system prompt used when the conversation does not start with one.
     public var defaultSystemPrompt: String?
+    /// A model's own Jinja template, when this is not a native family.
+    public private(set) var jinjaTemplate: JinjaChatTemplate?
 
     public init(_ family: Family, defaultSystemPrompt: String? = nil) {
         self.family = family
         self.defaultSystemPrompt = defaultSystemPrompt
     }
+
+    /// A model's own template, rendered by the Jinja engine.
+    public init(jinja: JinjaChatTemplate) {
+        self.jinjaTemplate = jinja
+    }
+
+    /// The family's name, or "the model's own" for a Jinja template (for messages).
+    public var name: String { family?.rawValue ?? "the model's own" }
 
     public static let chatml = ChatTemplate(.chatml)
     public static let llama3 = ChatTemplate(.llama3)
@@ -80,11 +93,6 @@ public struct ChatTemplate: Sendable, Equatable, Hashable {
         if jinja.contains("<|start_header_id|>") && jinja.contains("<|end_header_id|>") { return .llama3 }
         if jinja.contains("### Instruction") && jinja.contains("### Response") { return .alpaca }
         return nil
-    }
-
-    /// The template of a tokenizer's `chatTemplate`, or nil when it has none or it is not recognised.
-    public static func detect(_ tokenizer: Tokenizer) -> ChatTemplate? {
-        tokenizer.chatTemplate.flatMap { detect(jinja: $0) }
     }
 
     /// A literal `'<|im_start|>system\n…<|im_end|>` in a template that tests
@@ -134,8 +142,10 @@ public struct ChatTemplate: Sendable, Equatable, Hashable {
     // MARK: - Jinja source
 
     /// A Jinja template that renders exactly like this one under transformers'
-    /// `apply_chat_template` (written to tokenizer_config.json by `save`).
+    /// `apply_chat_template` (written to tokenizer_config.json by `save`); a model's
+    /// own template is its source.
     public var jinja: String {
+        guard let family else { return jinjaTemplate!.source }
         switch family {
         case .chatml:
             let system: String
@@ -164,6 +174,9 @@ public struct ChatTemplate: Sendable, Equatable, Hashable {
     ///   - eosToken: ends assistant turns in alpaca and plain (required there).
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = false,
                        bosToken: String? = nil, eosToken: String? = nil) throws -> RenderedChat {
+        guard let family else {
+            return try jinjaTemplate!.render(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bosToken, eosToken: eosToken)
+        }
         var text = ""
         var ranges: [Range<Int>] = []
         func append(_ s: String) { text += s }
@@ -226,6 +239,18 @@ public struct ChatTemplate: Sendable, Equatable, Hashable {
         return RenderedChat(text: text, assistantRanges: ranges)
     }
 
+    /// Renders with `tokenizer`'s special tokens: a Jinja template sees them all
+    /// (`bos_token`, `eos_token`, `unk_token`, `pad_token`); llama3 starts with
+    /// `<|begin_of_text|>` when the vocabulary has it, else the BOS token.
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = false, tokenizer: Tokenizer) throws -> RenderedChat {
+        if let jinjaTemplate {
+            return try jinjaTemplate.render(JinjaChatTemplate.messageValues(messages), addGenerationPrompt: addGenerationPrompt,
+                                            variables: JinjaChatTemplate.Variables(tokenizer: tokenizer))
+        }
+        let bos = family == .llama3 ? (tokenizer.tokenToID("<|begin_of_text|>") != nil ? "<|begin_of_text|>" : tokenizer.bosToken) : nil
+        return try render(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: tokenizer.eosToken)
+    }
+
     /// Renders and tokenises a conversation.
     ///
     /// The ids are those of the whole rendered string (what transformers'
@@ -233,16 +258,6 @@ public struct ChatTemplate: Sendable, Equatable, Hashable {
     /// a token is marked as assistant when its bytes overlap an assistant range.
     public func encode(_ messages: [ChatMessage], with tokenizer: Tokenizer,
                        addGenerationPrompt: Bool = false) throws -> ChatEncoding {
-        let bos = family == .llama3 ? (tokenizer.tokenToID("<|begin_of_text|>") != nil ? "<|begin_of_text|>" : tokenizer.bosToken) : nil
-        let rendered = try render(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: tokenizer.eosToken)
-        let (ids, offsets) = tokenizer.encodeWithOffsets(rendered.text, addSpecialTokens: false)
-        var mask = [Bool](repeating: false, count: ids.count)
-        var r = 0
-        let ranges = rendered.assistantRanges
-        for (i, span) in offsets.enumerated() where !span.isEmpty {
-            while r < ranges.count && ranges[r].upperBound <= span.lowerBound { r += 1 }
-            if r < ranges.count && ranges[r].lowerBound < span.upperBound { mask[i] = true }
-        }
-        return ChatEncoding(ids: ids, assistantMask: mask, text: rendered.text)
+        encodeRendered(try render(messages, addGenerationPrompt: addGenerationPrompt, tokenizer: tokenizer), with: tokenizer)
     }
 }

@@ -14,9 +14,11 @@ extension TrainerRun {
         }
     }
 
-    /// `data.chat_template`, else the one the tokenizer's template is recognised as, else ChatML.
+    /// `data.chat_template`, else the model's own template (`ChatTemplate.model`: native when
+    /// it renders like a native family, else the Jinja engine), else ChatML when the tokenizer
+    /// has none. A model template the engine cannot parse is an error naming the construct.
     public var chatTemplate: ChatTemplate {
-        config.data.chatTemplate ?? ChatTemplate.detect(tokenizer) ?? .chatml
+        get throws { try ChatTemplate.resolve(config.data.chatTemplate, tokenizer: tokenizer) }
     }
 
     /// A training source of `examples` with the weight (schedule) of `source`.

@@ -17,7 +17,7 @@ public enum DPORun {
         guard data.train.count == 1 else {
             throw ModelConfigError("data.train: align dpo trains on one preference file; mixtures are for align sft")
         }
-        let template = run.chatTemplate
+        let template = try run.chatTemplate
         let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, completionOnlyLoss: true, truncationSide: data.truncationSide,
                                           chatTemplate: template)
         func pairs(_ path: String) throws -> PreferenceDataset { try run.preferencePairs(path, trainer: "dpo", options: options, readAsPreference: true) }

@@ -34,7 +34,7 @@ public enum HPARun {
             } else {
                 try run.checkSequenceLength()
                 let options = TokenizationOptions(maxSeqLen: config.data.maxSeqLen, completionOnlyLoss: true, truncationSide: config.data.truncationSide,
-                                                  chatTemplate: run.chatTemplate)
+                                                  chatTemplate: try run.chatTemplate)
                 let trainSet = try run.preferencePairs(path, trainer: "hpa", options: options, readAsPreference: true)
                 callback(.message("preference pairs \(trainSet.report)"))
                 var train = trainSet.examples, eval: [PreferenceExample] = []

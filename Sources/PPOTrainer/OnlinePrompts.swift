@@ -36,7 +36,7 @@ package struct OnlinePrompts {
         guard train.count >= minimumPrompts else {
             throw AlignDataError(.invalidArgument, path: trainPath, "holds \(train.count) training prompts, fewer than one round needs (\(minimumPrompts))")
         }
-        let template = run.chatTemplate
+        let template = try run.chatTemplate
         let context = run.model.config.contextLength
         func encode(_ records: [PromptRecord], file: String) throws -> [[Int]] {
             try records.map { r in

@@ -24,7 +24,7 @@ public enum RMRun {
         let backbone = run.model
         let data = config.data
         try run.checkSequenceLength()
-        let template = run.chatTemplate
+        let template = try run.chatTemplate
         let options = TokenizationOptions(maxSeqLen: data.maxSeqLen, truncationSide: data.truncationSide, chatTemplate: template)
         var sources: [MixtureSource<PreferenceExample>] = []
         var report: [String: Any] = [:]

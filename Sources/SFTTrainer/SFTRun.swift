@@ -17,7 +17,7 @@ public enum SFTRun {
         let model = run.model
         let data = config.data
         try run.checkSequenceLength()
-        let template = run.chatTemplate
+        let template = try run.chatTemplate
         var sources: [MixtureSource<SFTExample>] = []
         var report: [String: Any] = [:]
         for src in data.train {

@@ -58,7 +58,7 @@ struct CleanCommand: ParsableCommand {
             throw ValidationError("\(input): align clean reads JSONL, one pair per line")
         }
         let context = policy?.model.config.contextLength ?? rm!.model.backbone.config.contextLength
-        let template = rm?.chatTemplate ?? ChatTemplate.detect(tokenizer) ?? .chatml
+        let template = try ChatTemplate.resolve(rm?.chatTemplate, tokenizer: tokenizer)
         let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? context, chatTemplate: template)
         // one record at a time, so every example knows its line
         var pairs: [PreferenceExample] = [], pairLines: [Int] = [], unusable: [Int] = []

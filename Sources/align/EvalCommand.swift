@@ -81,7 +81,7 @@ struct EvalCommand: ParsableCommand {
     func runChoice() throws {
         let questions = try MultipleChoice.read(input)
         let (loaded, tokenizer) = try model.load()
-        let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
+        let template = chat ? try ChatTemplate.resolve(nil, tokenizer: tokenizer) : nil
         let results = try MultipleChoice.evaluate(questions, model: loaded.model, tokenizer: tokenizer, template: template, batchSize: batchSize)
         let correct = results.filter(\.correct).count
         let accuracy = Double(correct) / Double(results.count)
@@ -111,7 +111,7 @@ struct EvalCommand: ParsableCommand {
         guard file.format != .preference else {
             throw ValidationError("\(input): preference pairs have no single text to score; give text, prompt/completion or messages lines")
         }
-        let template = ChatTemplate.detect(tokenizer) ?? .chatml
+        let template = try ChatTemplate.resolve(nil, tokenizer: tokenizer)
         let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
         let set = try file.sftExamples(tokenizer: tokenizer, options: options)
         guard !set.examples.isEmpty else { throw ValidationError("\(input): no examples (\(set.report))") }
@@ -127,7 +127,7 @@ struct EvalCommand: ParsableCommand {
     func runPreference() throws {
         let (loaded, tokenizer) = try model.load()
         let file = try DatasetFile.read(URL(fileURLWithPath: input), format: .preference)
-        let template = ChatTemplate.detect(tokenizer) ?? .chatml
+        let template = try ChatTemplate.resolve(nil, tokenizer: tokenizer)
         let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
         let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
         guard !set.examples.isEmpty else { throw ValidationError("\(input): no preference pairs (\(set.report))") }

@@ -6,7 +6,7 @@ import Foundation
 /// template (an optional system turn, the user turn, the generation prompt) when `chat`, else
 /// the raw text with the tokenizer's special tokens.
 func promptIDs(_ prompts: [String], tokenizer: Tokenizer, chat: Bool, system: String? = nil) throws -> [[Int]] {
-    let template = chat ? ChatTemplate.detect(tokenizer) ?? .chatml : nil
+    let template = chat ? try ChatTemplate.resolve(nil, tokenizer: tokenizer) : nil
     return try prompts.map { try PromptEncoding.ids(.text($0), tokenizer: tokenizer, template: template, system: system) }
 }
 

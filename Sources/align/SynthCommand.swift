@@ -56,7 +56,7 @@ struct SynthCommand: ParsableCommand {
         let strongAnswers = try answers(strong, temperature: strongTemperature, texts: texts)
         let weakAnswers = try answers(weak, temperature: weakTemperature, texts: texts)
         let options = TokenizationOptions(maxSeqLen: rm.maxSeqLen ?? rm.model.backbone.config.contextLength,
-                                          chatTemplate: rm.chatTemplate ?? ChatTemplate.detect(rmTokenizer) ?? .chatml)
+                                          chatTemplate: try ChatTemplate.resolve(rm.chatTemplate, tokenizer: rmTokenizer))
         func rewards(_ prompt: String, _ answers: [String]) throws -> [Double] {
             let sequences = try answers.map { a in
                 try RewardScoring.tokenize(prompt: .conversation([.user(prompt)]), response: .conversation([.assistant(a.isEmpty ? " " : a)]),

@@ -173,6 +173,26 @@ final class CLIReliabilityTests: XCTestCase {
         }
     }
 
+    /// A model chat template the Jinja engine cannot render: one line naming the construct, exit 2.
+    func testAnUnsupportedChatTemplateIsRefusedNamingTheConstruct() throws {
+        var tok = try Tokenizer.train(on: ["hello world", "user assistant"], options: BPETrainingOptions(vocabSize: 270))
+        for (source, construct) in [("{% for m in messages %}{% include 'turn.jinja' %}{% endfor %}", "include"),
+                                    ("{{ messages | frobnicate }}", "frobnicate"),
+                                    ("{% for m in messages recursive %}{{ loop(m.children) }}{% endfor %}", "recursive")] {
+            tok.chatTemplate = source
+            do {
+                _ = try promptIDs(["hi"], tokenizer: tok, chat: true)
+                XCTFail("\(source): accepted")
+            } catch {
+                let message = ExitStatus.describe(error) ?? Align.message(for: error)
+                XCTAssertEqual(ExitStatus.code(for: error), ExitStatus.refused, message)
+                XCTAssertTrue(message.contains(construct), message)
+                XCTAssertTrue(message.hasPrefix("chat template line 1, column "), message)
+                XCTAssertFalse(message.contains("\n"), message)
+            }
+        }
+    }
+
     func testTokenizerExtendHelpNamesOnlyItsOptions() {
         let help = TokenizerCommand.Extend.helpMessage()
         XCTAssertFalse(help.contains("--model-output"), help)

@@ -59,7 +59,7 @@ final class TokenizerExportTests: XCTestCase {
         }
         if let gguf = TokenizerFixtures.smolLM2GGUF() {
             let t = try Tokenizer(ggufURL: gguf)
-            tokenizers.append(("gguf_smollm2", t, try XCTUnwrap(ChatTemplate.detect(t))))
+            tokenizers.append(("gguf_smollm2", t, try XCTUnwrap(ChatTemplate.model(t))))
         }
         for (name, tok, template) in tokenizers {
             let dir = base.appendingPathComponent(name)

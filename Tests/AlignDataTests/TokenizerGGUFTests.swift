@@ -88,7 +88,7 @@ final class TokenizerGGUFTests: XCTestCase {
             assertSameIDs(got, ids[i].ints, "SmolLM2 #\(i) \(text.prefix(40).debugDescription)")
             XCTAssertEqual(tok.decode(got), different[String(i)]?.string ?? text, "SmolLM2 #\(i)")
         }
-        let template = try XCTUnwrap(ChatTemplate.detect(tok))
+        let template = try XCTUnwrap(ChatTemplate.model(tok))
         XCTAssertEqual(template.family, .chatml)
         XCTAssertEqual(template.defaultSystemPrompt, "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
     }

@@ -208,6 +208,35 @@ final class SFTRunTests: XCTestCase {
         XCTAssertGreaterThan(kls.last ?? 0, 0)               // and moves away from it
     }
 
+    /// With data.chat_template "auto", the tokenizer's own template: one the native renderers
+    /// do not reproduce is rendered by the Jinja engine; one the engine cannot parse is refused
+    /// naming the construct, before anything is written.
+    func testTheModelsOwnTemplateIsRenderedOrRefused() throws {
+        let tokDir = dir.appendingPathComponent("tok")
+        var tok = try Tokenizer(directory: tokDir)
+        tok.chatTemplate = "{% for m in messages %}{{ '<|im_start|>' + m.role | upper + ': ' + m.content | trim + '<|im_end|>' }}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>ASSISTANT: ' }}{% endif %}"
+        try tok.save(to: tokDir)
+        let template = try XCTUnwrap(try ChatTemplate.model(Tokenizer(directory: tokDir)))
+        XCTAssertNil(template.family)
+        let cfg = try RunConfig.load(file: config(), trainer: SFTConfig.schema, overrides: ["data.chat_template=auto", "max_steps=4", "save_every=4"])
+        let summary = try SFTRun.run(config: cfg) { _ in }
+        XCTAssertEqual(summary["status"] as? String, "completed")
+
+        tok.chatTemplate = "{% for m in messages %}{% include 'turn.jinja' %}{% endfor %}"
+        try tok.save(to: tokDir)
+        let bad = try RunConfig.load(file: config(output: "bad"), trainer: SFTConfig.schema, overrides: ["data.chat_template=auto"])
+        XCTAssertThrowsError(try SFTRun.run(config: bad) { _ in }) { e in
+            XCTAssertTrue("\(e)".hasPrefix("chat template line 1, column "), "\(e)")
+            XCTAssertTrue("\(e)".contains("include"), "\(e)")
+            XCTAssertFalse("\(e)".contains("\n"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad").path))
+        // data.chat_template still overrides the model's (unparsable) template
+        let chatml = try RunConfig.load(file: config(output: "chatml"), trainer: SFTConfig.schema, overrides: ["max_steps=2", "save_every=2"])
+        XCTAssertEqual(try SFTRun.run(config: chatml) { _ in }["status"] as? String, "completed")
+    }
+
     func testBadInputLeavesNothingBehind() throws {
         let out = dir.appendingPathComponent("out")
         // a data file that does not exist: the config check names it; nothing is created

@@ -20,7 +20,7 @@ public struct TokenizationOptions: Sendable, Equatable {
     /// Raw text: distance between the starts of consecutive windows, 1…maxSeqLen
     /// (nil = maxSeqLen, no overlap).
     public var stride: Int?
-    /// Template for conversational records; nil = the tokenizer's (`ChatTemplate.detect`).
+    /// Template for conversational records; nil = the tokenizer's (`ChatTemplate.model`).
     public var chatTemplate: ChatTemplate?
     /// Alpaca records: prepend Stanford Alpaca's "Below is an instruction …" preamble.
     public var alpacaPreamble: Bool
@@ -407,17 +407,15 @@ struct RecordTokenizer {
     }
 
     func template() throws -> ChatTemplate {
-        if let t = options.chatTemplate ?? ChatTemplate.detect(tokenizer) { return t }
+        if let t = try options.chatTemplate ?? ChatTemplate.model(tokenizer) { return t }
         throw AlignDataError(.invalidArgument, path: "",
-                             "conversational records need a chat template, and the tokenizer (\(tokenizer.source)) has none that is recognised; "
+                             "conversational records need a chat template, and the tokenizer (\(tokenizer.source)) has none; "
                                  + "set TokenizationOptions.chatTemplate")
     }
 
-    /// `ChatTemplate.render` with the BOS choice `ChatTemplate.encode` makes.
+    /// `ChatTemplate.render` with the tokenizer's special tokens, as `ChatTemplate.encode`.
     func render(_ messages: [ChatMessage], template: ChatTemplate, addGenerationPrompt: Bool = false) throws -> RenderedChat {
-        let bos = template.family == .llama3
-            ? (tokenizer.tokenToID("<|begin_of_text|>") != nil ? "<|begin_of_text|>" : tokenizer.bosToken) : nil
-        return try template.render(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: tokenizer.eosToken)
+        try template.render(messages, addGenerationPrompt: addGenerationPrompt, tokenizer: tokenizer)
     }
 
     /// A conversation tokenised as one string (like `ChatTemplate.encode`); the loss mask
@@ -443,7 +441,7 @@ struct RecordTokenizer {
         let promptBytes = promptText.utf8.count
         guard bytes.starts(with: promptText.utf8), let last = full.assistantRanges.last, last.upperBound >= promptBytes else {
             throw AlignDataError(.invalidArgument, path: "",
-                                 "the \(template.family.rawValue) template does not render the prompt as a prefix of prompt + response")
+                                 "\(template.name) chat template does not render the prompt as a prefix of prompt + response")
         }
         return encode(String(decoding: bytes[promptBytes ..< last.upperBound], as: UTF8.self))
     }

@@ -184,6 +184,7 @@ struct JinjaParser {
         var condition: JinjaExpr?
         if skipName("if") { condition = try parseExpression() }
         let recursive = skipName("recursive")
+        if recursive { throw JinjaError.unsupported("recursive for loops ('for … recursive') are not supported", at: tagPos) }
         try expectEnd()
         loopDepth += 1
         let (body, stop) = try parseBody(until: ["endfor", "else"], opener: ("for", tagPos))

@@ -60,7 +60,7 @@ public enum RewardModelStore {
         try writeJSON(generation, to: dir.appendingPathComponent("generation_config.json"))
         var reward: [String: Any] = ["num_heads": model.numHeads, "reward_position": "last token that is not pad_token_id",
                                      "uncertainty": "population std over heads"]
-        if let chatTemplate { reward["chat_template"] = chatTemplate.family.rawValue }
+        if let family = chatTemplate?.family { reward["chat_template"] = family.rawValue }
         if let maxSeqLen { reward["max_seq_len"] = maxSeqLen }
         try writeJSON(reward, to: dir.appendingPathComponent(rewardConfigFile))
         if let tokenizer { try tokenizer.save(to: dir) }

@@ -102,7 +102,7 @@ public enum RewardScoring {
         guard maxLen >= 2 && maxLen <= context else {
             throw AlignDataError(.invalidArgument, path: "", "max_seq_len \(maxLen) must be in 2…\(context) (the model's context length)")
         }
-        let detected = ChatTemplate.detect(tokenizer)
+        let detected = try ChatTemplate.model(tokenizer)
         let template = (detected != nil && (loaded.chatTemplate == nil || detected!.family == loaded.chatTemplate!.family))
             ? detected! : (loaded.chatTemplate ?? .chatml)
         let options = TokenizationOptions(maxSeqLen: maxLen, chatTemplate: template)
