@@ -31,7 +31,7 @@ public struct Tokenizer: Sendable {
     public var padToken: String?
     /// Unknown token (`unk_token`), informational: byte-level BPE never needs it.
     public var unkToken: String?
-    /// The checkpoint's Jinja chat template (`chat_template`), if any. See `ChatTemplate.detect(jinja:)`.
+    /// The checkpoint's Jinja chat template (`chat_template`), if any. See `ChatTemplate.model(_:)`.
     public var chatTemplate: String?
     /// tokenizer_config.json `model_max_length`, if given and meaningful.
     public var modelMaxLength: Int?

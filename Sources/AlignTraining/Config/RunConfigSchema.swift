@@ -67,7 +67,7 @@ public enum RunConfigSchema {
                         doc: "Record format; `auto` detects it from the keys of the first record."),
             ConfigField("chat_template", .choice(["auto", "chatml", "llama3", "alpaca", "plain"]), default: "auto",
                         aliases: ["template"],
-                        doc: "Template for chat (`messages`) data; `auto` = the tokenizer's own, else chatml."),
+                        doc: "Template for chat (`messages`) data; `auto` = the tokenizer's own Jinja `chat_template` (native when it renders the same), else chatml when it has none."),
             ConfigField("max_seq_len", .int, default: 512, range: .atLeast(8),
                         aliases: ["max_length", "max_seq_length", "seq_len", "block_size"],
                         doc: "Longest tokenized example (prompt + response) or raw-text window."),
