@@ -143,3 +143,46 @@ final class ChatTemplateSpeedTests: XCTestCase {
         XCTAssertLessThan(nativeRender * 3, jinjaRender)
     }
 }
+
+/// A GGUF's `tokenizer.chat_template` is the model's template like tokenizer_config.json's.
+final class ChatTemplateGGUFSourceTests: XCTestCase {
+    func testAGGUFChatTemplateIsRenderedByTheJinjaEngine() throws {
+        let dir = try makeTemporaryDirectory(self)
+        var tok = try ChatTemplateFixtures.tokenizer("gpt2_phi3")
+        tok.chatTemplate = ChatTemplateFixtures.source("phi3")
+        var writer = GGUFWriter()
+        writer.set("general.architecture", "llama")
+        try tok.writeGGUFMetadata(to: &writer, vocabularySize: tok.vocabSize)
+        let url = dir.appendingPathComponent("phi3.gguf")
+        try writer.write(to: url)
+        let loaded = try Tokenizer(ggufURL: url)
+        XCTAssertEqual(loaded.chatTemplate, ChatTemplateFixtures.source("phi3"))
+        let template = try XCTUnwrap(try ChatTemplate.model(loaded))
+        XCTAssertNil(template.family)
+        var checked = 0
+        for json in ChatTemplateFixtures.cases {
+            let c = try ChatTemplateFixtures.Case(json)
+            guard c.template == "phi3", let text = c.text, let ids = c.ids else { continue }
+            let messages: [ChatMessage] = c.messages.map {
+                guard case .dict(let d) = $0 else { fatalError() }
+                return ChatMessage(role: d["role"]!.stringValue!, content: d["content"]!.stringValue!)
+            }
+            let enc = try template.encode(messages, with: loaded, addGenerationPrompt: c.addGenerationPrompt)
+            XCTAssertEqual(enc.text, text, c.label)
+            XCTAssertEqual(enc.ids, ids, c.label)
+            checked += 1
+        }
+        XCTAssertEqual(checked, 8)
+
+        // an unparsable template in a GGUF: the same one-line refusal
+        tok.chatTemplate = "{% extends 'base.jinja' %}"
+        var bad = GGUFWriter()
+        bad.set("general.architecture", "llama")
+        try tok.writeGGUFMetadata(to: &bad, vocabularySize: tok.vocabSize)
+        let badURL = dir.appendingPathComponent("bad.gguf")
+        try bad.write(to: badURL)
+        XCTAssertThrowsError(try ChatTemplate.model(Tokenizer(ggufURL: badURL))) { e in
+            XCTAssertTrue("\(e)".contains("'{% extends %}'") && "\(e)".contains("bad.gguf"), "\(e)")
+        }
+    }
+}
