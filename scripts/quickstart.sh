@@ -15,42 +15,68 @@
 #      response; the reward on unseen prompts and the held-out accuracy after it, a few samples
 #   9. the DPO model as one Q8_0 GGUF file for llama.cpp, read back
 # Outputs go to runs/quickstart/ (removed first, so every run starts fresh). A few minutes on 2 cores.
+# --seed K runs every stage with seed K into runs/quickstart-seedK/ instead of the configs' seeds
+# (scripts/quickstart_seeds.sh runs several and reports the worst figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SEED=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
+    *) echo "quickstart.sh: unknown argument $1 (only --seed K)" >&2; exit 2 ;;
+  esac
+done
 bash scripts/install-deps.sh
 echo "== building align (release)"
 swift build -c release --product align 2>&1 | tail -n 1
 ALIGN=.build/release/align
-OUT=runs/quickstart
+OUT=runs/quickstart${SEED:+-seed$SEED}
 rm -rf "$OUT"
 Q=configs/quickstart
+
+# stage COMMAND CONFIG [INPUT_STAGE]: a training stage; with --seed, its seed and its paths
+# (output runs/quickstart-seedK/CONFIG, the model or tokenizer of INPUT_STAGE) are overridden.
+stage() {
+  local sets=()
+  if [ -n "$SEED" ]; then
+    sets+=(--set "seed=$SEED" --set "output_dir=$PWD/$OUT/$2")
+    case "${3:-}" in
+      tokenizer) sets+=(--set "model.init.tokenizer=$PWD/$OUT/tokenizer") ;;
+      "") ;;
+      *) sets+=(--set "model.path=$PWD/$OUT/$3/final") ;;
+    esac
+  fi
+  "$ALIGN" "$1" --config "$Q/$2.json" ${sets[@]+"${sets[@]}"}
+}
 
 echo "== 1. tokenizer"
 "$ALIGN" tokenizer train --input "$Q/data/corpus.txt" --output "$OUT/tokenizer" --vocab-size 600 \
   --special "<|im_end|>" --special "<|im_start|>" --special "<|endoftext|>" --pad-token "<|endoftext|>" --chat-template chatml
 
 echo "== 2. pretraining from scratch on $Q/data/corpus.txt"
-"$ALIGN" sft --config "$Q/pretrain.json"
+stage sft pretrain tokenizer
 
 echo "== 3. held-out questions before SFT"
 "$ALIGN" eval --model "$OUT/pretrain/final" --input "$Q/data/heldout.jsonl" --show 3 | tee "$OUT/eval-before.txt"
 
 echo "== 4. SFT on $Q/data/sft_train.jsonl"
-"$ALIGN" sft --config "$Q/sft.json"
+stage sft sft pretrain
 
 echo "== 5. held-out questions after SFT"
 "$ALIGN" eval --model "$OUT/sft/final" --input "$Q/data/heldout.jsonl" --show 3 | tee "$OUT/eval-after.txt"
 
 echo "== 6. reward model on the preference pairs (held-out pair accuracy)"
-"$ALIGN" rm --config "$Q/rm.json" | tail -n 2
+stage rm rm sft | tail -n 2
 
 echo "== 7. DPO towards answers that mention Penn ($Q/data/prefs_train.jsonl)"
 "$ALIGN" eval --model "$OUT/sft/final" --input "$Q/data/penn_heldout.jsonl" --show 0 | tee "$OUT/penn-before.txt"
-"$ALIGN" dpo --config "$Q/dpo.json"
+stage dpo dpo sft
 "$ALIGN" eval --model "$OUT/dpo/final" --input "$Q/data/penn_heldout.jsonl" --show 3 | tee "$OUT/penn-after.txt"
+echo "-- the DPO model on the held-out factual questions (does it still know the facts?)"
+"$ALIGN" eval --model "$OUT/dpo/final" --input "$Q/data/heldout.jsonl" --show 3 | tee "$OUT/eval-dpo.txt"
 
 echo "== 8. online RL with a verifiable reward (align ppo, GRPO advantages): the answer must appear in the response"
-"$ALIGN" ppo --config "$Q/ppo.json" | tail -n 2
+stage ppo ppo sft | tail -n 2
 "$ALIGN" eval --model "$OUT/ppo/final" --input "$Q/data/heldout.jsonl" --show 3 | tee "$OUT/eval-ppo.txt"
 python3 - "$OUT/ppo" "$Q/data/ppo_eval.jsonl" <<'PY' || true
 import json, sys
@@ -68,7 +94,7 @@ echo "== 9. the DPO model as one GGUF file for llama.cpp, read back"
 
 echo
 echo "alignment accuracy (answers mentioning Penn): before DPO $(tail -n 1 "$OUT/penn-before.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/penn-after.txt" | cut -d' ' -f2)"
-echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2), after PPO $(tail -n 1 "$OUT/eval-ppo.txt" | cut -d' ' -f2)"
+echo "held-out accuracy: before SFT $(tail -n 1 "$OUT/eval-before.txt" | cut -d' ' -f2), after SFT $(tail -n 1 "$OUT/eval-after.txt" | cut -d' ' -f2), after DPO $(tail -n 1 "$OUT/eval-dpo.txt" | cut -d' ' -f2), after PPO $(tail -n 1 "$OUT/eval-ppo.txt" | cut -d' ' -f2)"
 echo "alignment accuracy of the Q8_0 GGUF export: $(tail -n 1 "$OUT/penn-gguf.txt" | cut -d' ' -f2)"
 echo "outputs: $OUT/{tokenizer,pretrain,sft,rm,dpo,ppo}: run.json, metrics.jsonl, curves.svg, checkpoints/, final/ (Hugging Face layout), summary.json; $OUT/dpo.gguf"
 echo "try:     $ALIGN generate --model $OUT/sft/final --chat --prompt \"$(head -n 1 "$Q/data/heldout.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["prompt"])' 2>/dev/null || echo 'What is the capital of Vostounania?')\""
