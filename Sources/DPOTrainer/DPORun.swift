@@ -34,7 +34,11 @@ public enum DPORun {
         }
         let padID = Batch.padID(for: run.tokenizer)
 
-        let refs = try references(run: run, dpo: dpo, train: train, eval: eval, padID: padID)
+        // the first epoch's micro-batches, so the cache is computed on exactly the batches the policy sees first
+        var firstEpoch = DataLoader(examples: train, batchSize: config.batchSize, seed: config.seed, epochs: 1, shuffle: data.shuffle)
+        var order: [Int] = []
+        while let indices = firstEpoch.nextIndices() { order += indices }
+        let refs = try references(run: run, dpo: dpo, train: train, eval: eval, padID: padID, trainOrder: order)
         let objective = DPOObjective(model: run.model, config: dpo, train: train, eval: eval, trainReference: refs.train,
                                      evalReference: refs.eval, referenceModel: refs.model, batchSize: config.batchSize,
                                      seed: config.seed, shuffle: data.shuffle, padID: padID)
@@ -47,9 +51,10 @@ public enum DPORun {
     /// `output_dir` (`<prefix>reference_logps.json`, `…_eval.json`) when they were written for
     /// exactly these pairs, else computed once with the reference and cached there; with
     /// `precompute_ref_log_probs: false` the reference model itself, to score every batch again.
-    /// Nothing for simpo.
+    /// Nothing for simpo. `trainOrder`: the order the training pairs are first batched in
+    /// (`ReferenceLogProbCache.compute`).
     package static func references(run: TrainerRun, dpo: DPOConfig, train: [PreferenceExample], eval: [PreferenceExample], padID: Int,
-                                   filePrefix: String = "")
+                                   trainOrder: [Int]? = nil, filePrefix: String = "")
         throws -> (train: ReferenceLogProbCache?, eval: ReferenceLogProbCache?, model: (any CausalLM)?) {
         let config = run.config, callback = run.callback
         var trainRef: ReferenceLogProbCache?, evalRef: ReferenceLogProbCache?
@@ -67,7 +72,8 @@ public enum DPORun {
                 let reference = startingPolicy ? run.model : try referenceModelFor(run)
                 if dpo.precomputeRefLogProbs {
                     let started = Date()
-                    let t = ReferenceLogProbCache.compute(reference: reference, examples: train, padID: padID, batchSize: config.batchSize)
+                    let t = ReferenceLogProbCache.compute(reference: reference, examples: train, padID: padID, batchSize: config.batchSize,
+                                                                  order: trainOrder)
                     let e = ReferenceLogProbCache.compute(reference: reference, examples: eval, padID: padID, batchSize: config.batchSize)
                     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
                     try t.save(trainURL)

@@ -22,12 +22,23 @@ public struct ReferenceLogProbCache: Codable, Equatable {
         return h
     }
 
-    /// Computes the cache with `reference` under no-grad, `batchSize` pairs at a time.
+    /// Computes the cache with `reference` under no-grad, `batchSize` pairs at a time, taking the
+    /// pairs in `order` (a permutation of the indices; the identity by default).
+    ///
+    /// Given the first epoch's order, the cache is computed on exactly the micro-batches the
+    /// policy sees first (the same rows, the same padding, so the same matrix shapes and
+    /// summation order): while the policy still equals the reference, logπ − logπ_ref is exactly
+    /// 0 and step 0 logs rewards of 0 and `rewards/accuracies` 0, as TRL does, instead of float
+    /// noise of 1e-7 that counts as half the pairs won.
     public static func compute(reference: any CausalLM, examples: [PreferenceExample], padID: Int, batchSize: Int,
-                               progress: (Int, Int) -> Void = { _, _ in }) -> ReferenceLogProbCache {
-        let (chosen, rejected) = withoutActuallyEscaping(progress) { p in
-            ChunkedScoring.pairLogProbs(reference, examples, padID: padID, batchSize: batchSize, progress: p)
+                               order: [Int]? = nil, progress: (Int, Int) -> Void = { _, _ in }) -> ReferenceLogProbCache {
+        let order = order ?? Array(examples.indices)
+        precondition(order.sorted() == Array(examples.indices), "ReferenceLogProbCache.compute: order is not a permutation of the pairs")
+        let (c, r) = withoutActuallyEscaping(progress) { p in
+            ChunkedScoring.pairLogProbs(reference, order.map { examples[$0] }, padID: padID, batchSize: batchSize, progress: p)
         }
+        var chosen = [Float](repeating: 0, count: examples.count), rejected = chosen
+        for (k, i) in order.enumerated() { (chosen[i], rejected[i]) = (c[k], r[k]) }
         return ReferenceLogProbCache(chosen: chosen, rejected: rejected, fingerprint: fingerprint(examples))
     }
 

@@ -20,6 +20,8 @@ public enum HPARun {
         let promptsPerStep = config.batchSize * config.gradAccum
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "hpa", maxNewTokens: hpa.maxNewTokens, minimumPrompts: promptsPerStep)
         let reward = try RewardFunction(hpa.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
+        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: hpa.maxNewTokens,
+                                    trainer: "hpa", files: files)
         defer { reward.close() }
         let padID = Batch.padID(for: run.tokenizer)
         let reference = try ReferenceSource.frozen(for: run, orElse: " (the KL terms need one)")

@@ -17,6 +17,8 @@ public enum BoNRun {
         let run = try TrainerRun(config: config, callback: callback)
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "bon", maxNewTokens: bon.maxNewTokens, minimumPrompts: 1)
         let reward = try RewardFunction(bon.reward, policyVocabulary: run.model.config.vocabSize, batchSize: config.batchSize)
+        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: bon.maxNewTokens,
+                                    trainer: "bon", files: files)
         defer { reward.close() }
         let objective = BoNObjective(policy: run.model, config: bon, reward: reward, prompts: data.train, promptIDs: data.trainIDs,
                                      evalPrompts: data.eval, evalPromptIDs: data.evalIDs, tokenizer: run.tokenizer,

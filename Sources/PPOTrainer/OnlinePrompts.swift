@@ -62,6 +62,22 @@ package struct OnlinePrompts {
         return stops
     }
 
+    /// Gives `reward` the ids its reward model reads after a reply that ended with a stop token
+    /// (`ChatTemplate.turnSuffixIDs`), and checks that the longest prompt, `maxNewTokens` and
+    /// those ids fit the reward model's context (an error naming the prompt's line otherwise).
+    package func prepareRewardModel(_ reward: RewardFunction, run: TrainerRun, stopTokens: [Int], maxNewTokens: Int,
+                                    trainer: String, files: Files) throws {
+        guard let rm = reward.rewardModel else { return }
+        reward.turnSuffix = try run.chatTemplate.turnSuffixIDs(tokenizer: run.tokenizer, stopTokens: stopTokens)
+        let context = rm.model.backbone.config.contextLength
+        for (ids, records, path) in [(trainIDs, train, files.trainPath), (evalIDs, eval, files.evalPath)] {
+            for (i, p) in ids.enumerated() where p.count + maxNewTokens + reward.turnSuffix.count > context {
+                throw AlignDataError(.invalidArgument, path: "\(path):\(records[i].line)",
+                                     "the prompt is \(p.count) tokens; with \(trainer).max_new_tokens \(maxNewTokens) and the \(reward.turnSuffix.count) end-of-turn token(s) the reward model reads, that exceeds its context length \(context)")
+            }
+        }
+    }
+
     /// A checkpoint's prompt cursor must be over the same number of prompts as the data.
     package static func checkResume(_ cursor: EpochCursor, prompts: Int) throws {
         guard cursor.count == prompts else {

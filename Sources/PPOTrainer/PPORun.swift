@@ -22,6 +22,8 @@ public enum PPORun {
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "ppo", maxNewTokens: ppo.maxNewTokens, minimumPrompts: promptsPerRollout)
         let (train, eval) = (data.train, data.eval)
         let reward = try RewardFunction(ppo.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
+        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: ppo.maxNewTokens,
+                                    trainer: "ppo", files: files)
         defer { reward.close() }
 
         // the reference: the policy without its adapters (LoRA), model.reference, or a frozen copy

@@ -168,7 +168,17 @@ struct EvalCommand: ParsableCommand {
             }
             referenceSamples = try SampleStatistics.sample(referenceModel, prompts: ids, count: samplesPerPrompt, config: config,
                                                            tokenizer: tokenizer, batchSize: batchSize)
-            judge = { batch in rm.model.score(batch.map { $0.prompt + $0.tokens }, batchSize: self.batchSize).map { Double($0.reward) } }
+            // a reply that ended with a stop token is scored with what the chat template renders
+            // after it (ChatTemplate.turnSuffixIDs), as the reward model was trained
+            let stops = stopTokenIDs(policy, tokenizer)
+            let suffix = chat ? try ChatTemplate.resolve(nil, tokenizer: tokenizer).turnSuffixIDs(tokenizer: tokenizer, stopTokens: stops) : []
+            let context = rm.model.backbone.config.contextLength
+            func row(_ s: SampleStatistics.Sample) -> [Int] {
+                let ended = s.tokens.last.map(stops.contains) ?? false
+                let ids = s.prompt + s.tokens
+                return ended && ids.count + suffix.count <= context ? ids + suffix : ids
+            }
+            judge = { batch in rm.model.score(batch.map(row), batchSize: self.batchSize).map { Double($0.reward) } }
         }
         let r = try SampleStatistics.evaluate(policy: policy, reference: referenceModel, samples: samples,
                                               referenceSamples: referenceSamples, judge: judge)

@@ -273,11 +273,11 @@ final class DatasetTokenizationTests: XCTestCase {
         let file = try S.read("preference_chat.json")
         let ds = try file.preferenceExamples(tokenizer: tok, options: TokenizationOptions(maxSeqLen: 128))
         XCTAssertEqual(tok.decode(ds.examples[0].prompt), "<|im_start|>user\nWhat colour is the sky?<|im_end|>\n<|im_start|>assistant\n")
-        XCTAssertEqual(tok.decode(ds.examples[0].chosen), "Blue.<|im_end|>")
-        XCTAssertEqual(tok.decode(ds.examples[0].rejected), "Green.<|im_end|>")
+        XCTAssertEqual(tok.decode(ds.examples[0].chosen), "Blue.<|im_end|>\n")
+        XCTAssertEqual(tok.decode(ds.examples[0].rejected), "Green.<|im_end|>\n")
         XCTAssertNil(ds.examples[0].margin)
         XCTAssertEqual(tok.decode(ds.examples[1].prompt), "<|im_start|>user\nTwo plus two?<|im_end|>\n<|im_start|>assistant\n")
-        XCTAssertEqual(tok.decode(ds.examples[1].chosen), "Four.<|im_end|>")
+        XCTAssertEqual(tok.decode(ds.examples[1].chosen), "Four.<|im_end|>\n")
         XCTAssertEqual(ds.examples[1].margin, 2)
 
         // implicit prompts, with a system message, through LLaMA-3's template and tokenizer

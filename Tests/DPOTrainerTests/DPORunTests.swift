@@ -52,10 +52,15 @@ final class DPORunTests: XCTestCase {
             if case .evaluation(_, let m) = e { evals.append(m) }
         }
         XCTAssertEqual(summary["status"] as? String, "completed")
-        // policy = reference at step 0: loss ln 2, rewards 0
-        XCTAssertEqual(evals.first!["eval/loss"]!, log(2), accuracy: 1e-5)
-        XCTAssertEqual(evals.first!["eval/rewards/chosen"]!, 0, accuracy: 1e-6)
-        XCTAssertEqual(steps.first!["loss"]!, log(2), accuracy: 1e-5)
+        // policy = reference at step 0: loss ln 2 and rewards exactly 0, so no pair counts as won
+        // (the reference cache was computed on the first epoch's micro-batches: the same rows and
+        // shapes as the policy's first forward, not float noise of 1e-7 counted as wins)
+        XCTAssertEqual(evals.first!["eval/loss"]!, log(2), accuracy: 1e-6)
+        XCTAssertEqual(steps.first!["loss"]!, log(2), accuracy: 1e-6)
+        for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] {
+            XCTAssertEqual(steps.first![key], 0, key)
+            XCTAssertEqual(evals.first!["eval/" + key], 0, "eval/" + key)
+        }
         XCTAssertEqual(evals.last!["eval/rewards/accuracies"]!, 1)
         XCTAssertGreaterThan(evals.last!["eval/rewards/margins"]!, 0.5)
         for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"] {
@@ -81,6 +86,32 @@ final class DPORunTests: XCTestCase {
         }
         XCTAssertTrue(svg.contains("data-label=\"eval\""))
         XCTAssertTrue(svg.contains("data-label=\"train\""))
+    }
+
+    /// Rows of different lengths in shuffled micro-batches: the reference cache is computed on the
+    /// first epoch's micro-batches, so at step 0 (policy = reference) every logπ − logπ_ref is
+    /// exactly 0 and no pair counts as won (computed in file order, padding and matrix shapes
+    /// differ from the policy's batches and noise of 1e-7 decides `rewards/accuracies`).
+    func testStepZeroRewardsAreExactlyZeroOnRowsOfDifferentLengths() throws {
+        var rng = RandomGenerator(seed: 11)
+        let words = ["red", "blue", "green", "cat", "dog", "sun"]
+        var rows: [String] = []
+        for _ in 0..<24 {
+            let w = words[rng.int(below: words.count)]
+            let extra = String(repeating: " \(w)", count: rng.int(below: 6))
+            let row: [String: Any] = ["prompt": "name a\(extra) \(w) thing", "chosen": " a\(extra) \(w) thing please",
+                                      "rejected": " a \(w)\(String(repeating: " thing", count: 1 + rng.int(below: 4)))"]
+            rows.append(String(decoding: try JSONSerialization.data(withJSONObject: row), as: UTF8.self))
+        }
+        try (rows.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("varied.jsonl"), atomically: true, encoding: .utf8)
+        var first: [String: Double]?
+        _ = try DPORun.run(config: load(["data.train=\(dir.appendingPathComponent("varied.jsonl").path)", "data.eval=null", "batch_size=3",
+                                         "grad_accum=2", "max_steps=2", "output_dir=\(dir.appendingPathComponent("varied").path)"])) { e in
+            if case .step(_, _, let m) = e, first == nil { first = m }
+        }
+        let m = try XCTUnwrap(first)
+        XCTAssertEqual(m["loss"]!, log(2), accuracy: 1e-6)
+        for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] { XCTAssertEqual(m[key], 0, key) }
     }
 
     /// Without `model.reference` the cached log-probs come from the policy itself before training

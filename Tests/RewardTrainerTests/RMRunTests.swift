@@ -239,10 +239,11 @@ final class RMRunTests: XCTestCase {
         XCTAssertEqual(std, (heads.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 3).squareRoot(), accuracy: 1e-6)
         XCTAssertGreaterThan(std, 0)  // independently initialised, bootstrapped heads disagree
         XCTAssertNotNil(rows[1]["chosen_std"])
-        // conversations go through the chat template, as in training
+        // conversations go through the chat template, as in training, to the end of the rendered
+        // text: the ids of apply_chat_template(conversation), the "\n" after <|im_end|> included
         let tok = try XCTUnwrap(loaded.tokenizer)
         let ids = try XCTUnwrap(rows[0]["input_ids"] as? [Int])
-        XCTAssertEqual(tok.decode(ids), "<|im_start|>user\nrate red cat<|im_end|>\n<|im_start|>assistant\ndog sun thanks<|im_end|>")
+        XCTAssertEqual(tok.decode(ids), "<|im_start|>user\nrate red cat<|im_end|>\n<|im_start|>assistant\ndog sun thanks<|im_end|>\n")
     }
 
     func testResumeContinuesExactly() throws {

@@ -252,8 +252,12 @@ extension DatasetFile {
     ///
     /// Text: `prefix + tokens(prompt)`, `tokens(chosen) + EOS`, `tokens(rejected) + EOS`.
     /// Conversations: the prompt rendered with the generation prompt, and each response
-    /// the rest of the rendered prompt+response up to the end of its last assistant turn
-    /// (end-of-turn token included), each tokenised on its own (as TRL does).
+    /// everything the template renders after it for prompt + response: the reply, its
+    /// end-of-turn token and whatever the template writes after that token when the
+    /// conversation ends there (chatml's `\n` after `<|im_end|>`), each tokenised on its own.
+    /// This is TRL's completion, and prompt + response is exactly the ids of transformers'
+    /// `apply_chat_template(prompt + response)`: a reward model trained on these rows reads its
+    /// score where a transformers user's call reads it (see `ChatTemplate.turnSuffixIDs`).
     /// Truncation: the prompt loses tokens from `truncationSide` until
     /// prompt + max(chosen, rejected) ≤ maxSeqLen; if the longer response alone does not fit,
     /// the prompt keeps one token and both responses are cut from the right (never emptied).
@@ -434,7 +438,7 @@ struct RecordTokenizer {
     }
 
     /// The tokens of a conversational response: the rendering of prompt + response minus the
-    /// rendered prompt with its generation prompt, up to the end of the last assistant turn.
+    /// rendered prompt with its generation prompt, to the end of the rendered text.
     func responseIDs(prompt: [ChatMessage], promptText: String, response: [ChatMessage], template: ChatTemplate) throws -> [Int] {
         let full = try render(prompt + response, template: template)
         let bytes = Array(full.text.utf8)
@@ -443,7 +447,7 @@ struct RecordTokenizer {
             throw AlignDataError(.invalidArgument, path: "",
                                  "\(template.name) chat template does not render the prompt as a prefix of prompt + response")
         }
-        return encode(String(decoding: bytes[promptBytes ..< last.upperBound], as: UTF8.self))
+        return encode(String(decoding: bytes[promptBytes...], as: UTF8.self))
     }
 }
 

@@ -45,6 +45,11 @@ public final class RewardFunction {
     let program: ProgramReward?
     public var moments = RunningMoments()
     public let batchSize: Int
+    /// Appended to a response that ended with a stop token before the reward model scores it:
+    /// what the chat template renders after the end-of-turn token (`ChatTemplate.turnSuffixIDs`,
+    /// chatml's `\n`), so the model reads the position it was trained to read. Empty for
+    /// responses that ran out of tokens, and for the rules and the program (they see text).
+    public var turnSuffix: [Int] = []
 
     /// Loads the reward model (checking its vocabulary against the policy's) and prepares the
     /// program (started on first use).
@@ -75,7 +80,8 @@ public final class RewardFunction {
         var raw = [Double](repeating: 0, count: samples.count)
         var modelStd: [Double?] = Array(repeating: nil, count: samples.count)
         if let rm = rewardModel {
-            let scores = rm.model.score(samples.map { $0.promptIDs + $0.responseIDs }, batchSize: batchSize)
+            let scores = rm.model.score(samples.map { $0.promptIDs + $0.responseIDs + ($0.endedWithEOS ? turnSuffix : []) },
+                                        batchSize: batchSize)
             for (i, s) in scores.enumerated() {
                 sources[i]["model"] = Double(s.reward)
                 modelStd[i] = Double(s.std)
