@@ -4,14 +4,17 @@
 # figure, each seed's value, the minimum and the mean. Also checks that the DPO model answers
 # fluently (scripts/quickstart_answers.py: one factual sentence about the country asked,
 # optionally followed by one Penn sentence).
-# Usage: bash scripts/quickstart_seeds.sh [K ...]    (about 2 minutes a seed on two cores)
+# Usage: bash scripts/quickstart_seeds.sh [K ...]    (about 3 minutes a seed on two cores)
+#        TABLE_ONLY=1 bash scripts/quickstart_seeds.sh [K ...]   (the table of earlier runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=("$@")
 [ ${#SEEDS[@]} -gt 0 ] || SEEDS=(1 2 3)
 ALIGN=.build/release/align
 Q=configs/quickstart
+# TABLE_ONLY=1: only print the table of runs made before
 for k in "${SEEDS[@]}"; do
+  [ "${TABLE_ONLY:-0}" = 1 ] && break
   echo "== quickstart with seed $k (log: runs/quickstart-seed$k.log)"
   mkdir -p runs
   bash scripts/quickstart.sh --seed "$k" > "runs/quickstart-seed$k.log" 2>&1 || {
@@ -44,7 +47,8 @@ for k in seeds:
         "held-out accuracy after SFT": f["sft"]["accuracy"],
         "held-out accuracy after DPO": f["dpo"]["accuracy"],
         "held-out accuracy after PPO": f["ppo"]["accuracy"],
-        "answers mentioning Penn after DPO": p["dpo"]["penn"],
+        "answers mentioning Penn after DPO (align eval)": acc(f"{out}/penn-after.txt"),
+        "answers ending with a whole Penn sentence after DPO": p["dpo"]["penn"],
         "Q8_0 GGUF: answers mentioning Penn": acc(f"{out}/penn-gguf.txt"),
         "well-formed answers, SFT (Penn questions)": p["sft"]["well_formed"],
         "well-formed answers, DPO (Penn questions)": p["dpo"]["well_formed"],
