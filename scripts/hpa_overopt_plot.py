@@ -93,14 +93,14 @@ def svg(path, ppo, bon, title):
     W, H, L, R, T, B = 720, 420, 70, 80, 40, 50
     xs = [p["kl"] for p in ppo] + [b["kl"] for b in bon]
     xmax = max(max(xs), 0.5) * 1.05
-    xmin = min(0.0, min(xs))
+    xmin = 0.0
     proxies = [p["proxy"] for p in ppo] + [b["proxy"] for b in bon]
     pmin, pmax = min(proxies), max(proxies)
     pad = 0.05 * (pmax - pmin or 1)
     pmin, pmax = pmin - pad, pmax + pad
 
-    def X(v):
-        return L + (v - xmin) / (xmax - xmin) * (W - L - R)
+    def X(v):  # log(1 + KL) scale, so that best-of-N's small KLs and PPO's large ones both show
+        return L + math.log1p(max(v, 0) - xmin) / math.log1p(xmax - xmin) * (W - L - R)
 
     def YG(v):
         return T + (1 - v) * (H - T - B)
@@ -119,10 +119,11 @@ def svg(path, ppo, bon, title):
         pv = pmin + (pmax - pmin) * i / 5
         out.append(f'<line x1="{W-R}" x2="{W-R+4}" y1="{YP(pv):.1f}" y2="{YP(pv):.1f}" stroke="#888"/>'
                    f'<text x="{W-R+8}" y="{YP(pv)+4:.1f}">{pv:.2f}</text>')
-        xv = xmin + (xmax - xmin) * i / 5
-        out.append(f'<line x1="{X(xv):.1f}" x2="{X(xv):.1f}" y1="{H-B}" y2="{H-B+4}" stroke="#888"/>'
-                   f'<text x="{X(xv):.1f}" y="{H-B+18}" text-anchor="middle">{xv:.2f}</text>')
-    out.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">KL to the SFT model (nats per answer)</text>')
+    for xv in [0, 0.5, 1, 2, 5, 10, 20, 50, 100]:
+        if xv <= xmax:
+            out.append(f'<line x1="{X(xv):.1f}" x2="{X(xv):.1f}" y1="{H-B}" y2="{H-B+4}" stroke="#888"/>'
+                       f'<text x="{X(xv):.1f}" y="{H-B+18}" text-anchor="middle">{xv:g}</text>')
+    out.append(f'<text x="{(L+W-R)/2}" y="{H-10}" text-anchor="middle">KL to the SFT model (nats per answer, log(1 + KL) scale)</text>')
     out.append(f'<text transform="translate(18,{(T+H-B)/2}) rotate(-90)" text-anchor="middle">gold score (judge)</text>')
     out.append(f'<text transform="translate({W-12},{(T+H-B)/2}) rotate(90)" text-anchor="middle">proxy reward (RM ensemble mean)</text>')
 
