@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/tests/test_fetch_smollm2.sh
+bash scripts/tests/test_hpa_testbed.sh
 swift build --build-tests
 swift test --skip-build --disable-swift-testing "$@"
