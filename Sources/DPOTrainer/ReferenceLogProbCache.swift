@@ -22,12 +22,18 @@ public struct ReferenceLogProbCache: Codable, Equatable {
         return h
     }
 
-    /// Computes the cache with `reference` under no-grad, `batchSize` pairs at a time.
+    /// Computes the cache with `reference` under no-grad, `batchSize` pairs at a time. With
+    /// several ranks each scores its contiguous share of the pairs and the shares are gathered
+    /// once, so every rank holds the whole cache.
     public static func compute(reference: any CausalLM, examples: [PreferenceExample], padID: Int, batchSize: Int,
+                               communicator: Communicator = SingleProcessCommunicator(),
                                progress: (Int, Int) -> Void = { _, _ in }) -> ReferenceLogProbCache {
-        let (chosen, rejected) = withoutActuallyEscaping(progress) { p in
-            ChunkedScoring.pairLogProbs(reference, examples, padID: padID, batchSize: batchSize, progress: p)
+        let shard = Array(examples[communicator.share(of: examples.count)])
+        var (chosen, rejected) = withoutActuallyEscaping(progress) { p in
+            ChunkedScoring.pairLogProbs(reference, shard, padID: padID, batchSize: batchSize, progress: p)
         }
+        chosen = communicator.allGather(chosen)
+        rejected = communicator.allGather(rejected)
         return ReferenceLogProbCache(chosen: chosen, rejected: rejected, fingerprint: fingerprint(examples))
     }
 
