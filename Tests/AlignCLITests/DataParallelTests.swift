@@ -6,7 +6,8 @@ import Foundation
 import XCTest
 
 /// `mpirun -np 2 align …` against `align …` in one process, on tiny models over loopback: the
-/// same global batch gives the same loss curve and parameters (up to summation order), a 2-rank
+/// same global batch gives the same loss curve and parameters (up to summation order: measured
+/// at most 2.2e-6 relative, held to `tolerance`), a 2-rank
 /// checkpoint resumes bit-exactly in 2 ranks and at the same global batch in 1, a killed rank
 /// stops the job with the checkpoint whole, and refusals come once with exit 2. The tests launch
 /// the built `align` executable; they are skipped only when `mpirun` is not installed.
@@ -17,7 +18,7 @@ final class DataParallelTests: XCTestCase {
 
     /// Two runs of the same global batch agree to this, relative to max(1, |value|): the ranks
     /// sum their micro-batches' gradients and metrics in another order than one process does.
-    static let tolerance = 1e-4
+    static let tolerance = 2e-5
 
     override func setUpWithError() throws {
         let found = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -50,16 +51,17 @@ final class DataParallelTests: XCTestCase {
                             to: dir.appendingPathComponent("base"))
         try (sft.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("sft.jsonl"), atomically: true, encoding: .utf8)
         try (pairs.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("pairs.jsonl"), atomically: true, encoding: .utf8)
-        // global batch 8 = batch_size 4 × grad_accum 2: one micro-batch per rank at 2 ranks
+        // global batch 8 = batch_size 2 × grad_accum 4: two micro-batches per rank at 2 ranks, so
+        // the ranks' sums run in another order than one process's
         try """
         {"model": {"path": "base"}, "data": {"train": "sft.jsonl", "format": "messages", "chat_template": "chatml", "max_seq_len": 48},
          "optim": {"learning_rate": 0.01, "schedule": "cosine", "warmup_steps": 1},
-         "batch_size": 4, "grad_accum": 2, "max_steps": 6, "seed": 3, "log_every": 1, "output_dir": "out"}
+         "batch_size": 2, "grad_accum": 4, "max_steps": 6, "seed": 3, "log_every": 1, "output_dir": "out"}
         """.write(to: dir.appendingPathComponent("sft.json"), atomically: true, encoding: .utf8)
         try """
         {"model": {"path": "base"}, "data": {"train": "pairs.jsonl", "format": "preference", "max_seq_len": 32},
          "optim": {"learning_rate": 0.003, "schedule": "constant"}, "dpo": {"loss": "sigmoid"},
-         "batch_size": 4, "grad_accum": 2, "max_steps": 6, "seed": 2, "log_every": 1, "output_dir": "out"}
+         "batch_size": 2, "grad_accum": 4, "max_steps": 6, "seed": 2, "log_every": 1, "output_dir": "out"}
         """.write(to: dir.appendingPathComponent("dpo.json"), atomically: true, encoding: .utf8)
     }
 
@@ -199,7 +201,7 @@ final class DataParallelTests: XCTestCase {
     }
 
     func testAKilledRankStopsTheJobLeavesTheCheckpointWholeAndResumeFinishes() throws {
-        let steps = ["max_steps=3000", "save_every=20", "keep_checkpoints=2", "log_every=50"]
+        let steps = ["max_steps=300", "save_every=10", "keep_checkpoints=2", "log_every=50"]
         let killed = try run(ranks: 2, ["sft", "--config", "sft.json", "--set", "output_dir=run"] + steps.flatMap { ["--set", $0] }) { p in
             // once a checkpoint exists, SIGKILL rank 1 (the launched process's child whose rank is 1)
             let checkpoints = self.dir.appendingPathComponent("run/checkpoints")
@@ -213,7 +215,7 @@ final class DataParallelTests: XCTestCase {
         let out = dir.appendingPathComponent("run")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("final").path))
         let last = try XCTUnwrap(Checkpoint.list(out).last)
-        XCTAssertLessThan(last.step, 3000)
+        XCTAssertLessThan(last.step, 300)
         // whole: its state, parameters and moments load
         let ckpt = try Checkpoint.load(last.url)
         XCTAssertEqual(ckpt.state.step, last.step)
@@ -222,7 +224,7 @@ final class DataParallelTests: XCTestCase {
         let resumed = try run(ranks: 2, ["sft", "--config", "sft.json", "--resume", "--set", "output_dir=run"] + steps.flatMap { ["--set", $0] })
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         let s = try summary("run")
-        XCTAssertEqual(s["steps"] as? Int, 3000)
+        XCTAssertEqual(s["steps"] as? Int, 300)
         XCTAssertEqual(s["status"] as? String, "completed")
     }
 
@@ -252,10 +254,10 @@ final class DataParallelTests: XCTestCase {
 
     func testGRPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         try writePrompts()
-        // 2 prompts × 4 generations per rollout, 8 rows = batch_size 4 × grad_accum 2
+        // 2 prompts × 4 generations per rollout, 8 rows = batch_size 2 × grad_accum 4
         try """
         {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
-         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 4, "grad_accum": 2, "max_steps": 4, "seed": 5,
+         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": 4, "seed": 5,
          "log_every": 1, "output_dir": "out",
          "ppo": {"advantage": "grpo", "num_generations": 4, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6, "kl_coef": 0.05,
                  "reward": {"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}}}
