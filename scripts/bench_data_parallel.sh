@@ -16,6 +16,7 @@ command -v mpirun >/dev/null || { echo "error: mpirun not found (scripts/install
 MPIRUN=(mpirun --oversubscribe -np 2)
 [ "$(id -u)" -eq 0 ] && MPIRUN=(mpirun --allow-run-as-root --oversubscribe -np 2)
 STEPS=${STEPS:-6}; SEQ=${SEQ:-256}; BATCH=${BATCH:-2}
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE   # as every benchmark: OpenBLAS picks its own kernel
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

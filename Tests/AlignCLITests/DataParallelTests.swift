@@ -215,6 +215,29 @@ final class DataParallelTests: XCTestCase {
         XCTAssertLessThanOrEqual(largestDifference(whole, try parameters("single/final")), Self.tolerance)
     }
 
+    func testLoRADropoutStreamsOfEveryRankAreCheckpointedAndResumeExactly() throws {
+        let lora = ["lora={\"rank\": 4, \"dropout\": 0.3}", "lora.merge=false", "save_every=3", "keep_checkpoints=5"]
+        try trained("sft", ranks: 2, output: "whole", lora)
+        let checkpoint = dir.appendingPathComponent("whole/checkpoints/step-3").path
+        let state = try Checkpoint.load(URL(fileURLWithPath: checkpoint)).state
+        let ranks = try XCTUnwrap(state.loraDropoutRanks)
+        XCTAssertEqual(ranks.count, 2)
+        XCTAssertEqual(ranks[0].count, ranks[1].count)
+        XCTAssertEqual(state.loraDropout.map { $0.compactMap { $0 }.count }, ranks[0].compactMap { $0 }.count)
+        XCTAssertGreaterThan(ranks[0].compactMap { $0 }.count, 0)
+        // each rank draws its own masks
+        XCTAssertNotEqual(try JSONEncoder().encode(ranks[0]), try JSONEncoder().encode(ranks[1]))
+        try trained("sft", ranks: 2, output: "again", lora + ["resume_from=\(checkpoint)"])
+        let adapter = { (run: String) throws -> [String: [Float]] in
+            try StateDictFiles.load(file: self.dir.appendingPathComponent("\(run)/final/adapter/adapter_model.safetensors")).mapValues(\.scalars)
+        }
+        let trained = try adapter("whole")
+        XCTAssertFalse(trained.isEmpty)
+        XCTAssertEqual(trained, try adapter("again"))
+        let lw = try losses("whole"), la = try losses("again")
+        for step in 4...6 { XCTAssertEqual(lw[step], la[step], "step \(step)") }
+    }
+
     func testAKilledRankStopsTheJobLeavesTheCheckpointWholeAndResumeFinishes() throws {
         let steps = ["max_steps=300", "save_every=10", "keep_checkpoints=2", "log_every=50"]
         let killed = try run(ranks: 2, ["sft", "--config", "sft.json", "--set", "output_dir=run"] + steps.flatMap { ["--set", $0] }) { p in
