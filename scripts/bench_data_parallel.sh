@@ -28,7 +28,7 @@ for i in $(seq 1 400); do
   for j in $(seq 1 40); do line="$line the $((i * 7 % 13)) cat sat on mat $((j * i % 17)) and ran to tree $((i + j))."; done
   echo "$line"
 done >"$WORK/corpus.txt"
-align_step "align tokenizer train" "$ALIGN" tokenizer train --input "$WORK/corpus.txt" --vocab-size 400 --output "$WORK/tok" >/dev/null
+align_step "align tokenizer train" "$ALIGN" tokenizer train --input "$WORK/corpus.txt" --vocab-size 400 --special "<|endoftext|>" --output "$WORK/tok" >/dev/null
 cat >"$WORK/run.json" <<JSON
 {"model": {"init": {"architecture": "llama", "hidden_size": 576, "layers": 30, "heads": 9, "kv_heads": 3,
                     "intermediate_size": 1536, "context_length": 2048, "vocab_size": 49152, "tokenizer": "tok"}},

@@ -2,7 +2,7 @@
 /// each metric (already multiplied by the batches' weights over the global weight), the tokens
 /// it processed, and the first failure it met. `combined` merges every rank's in rank order, so
 /// all ranks log, test and decide on the same global numbers.
-struct StepTotals: Equatable {
+struct StepTotals {
     var loss = 0.0
     var metrics: [String: Double] = [:]
     var tokens = 0
