@@ -4,6 +4,7 @@ import AlignTensor
 /// `bucketElements` floats, so every rank ends with the same `Gradients`. A parameter has an
 /// entry afterwards exactly when some rank produced a gradient for it (AdamW skips parameters
 /// without one, as a single process would).
+/// (The communicator splits each bucket into the message size it reduces fastest.)
 enum GradientAllReduce {
     static let bucketElements = 1 << 22
 

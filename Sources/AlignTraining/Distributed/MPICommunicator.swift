@@ -29,8 +29,11 @@ public final class MPICommunicator: Communicator {
         if finalized == 0 { MPI_Finalize() }
     }
 
-    /// MPI counts are 32-bit: large buffers go in chunks.
-    private static let chunk = 1 << 28
+    /// Elements per `MPI_Allreduce` call. Large buffers go in chunks of 256 Ki elements (1 MiB of
+    /// floats): on one host Open MPI's shared-memory all-reduce moved 1 MiB messages at 1.8–6.8
+    /// GB/s but 16 MiB and larger ones at 0.13–0.57 GB/s (`align bench --job allreduce`,
+    /// BENCHMARKS.md), so a gradient goes faster as many small all-reduces than as one.
+    private static let chunk = 1 << 18
 
     private func reduce(_ base: UnsafeMutableRawPointer?, count: Int, stride: Int, type: MPI_Datatype, op: MPI_Op) {
         guard let base, count > 0 else { return }
