@@ -314,11 +314,19 @@ final class DataParallelTests: XCTestCase {
          "bon": {"num_samples": 2, "max_new_tokens": 4,
                  "reward": {"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}}}
         """.write(to: dir.appendingPathComponent("bon.json"), atomically: true, encoding: .utf8)
-        let o = try run(ranks: 2, ["bon", "--config", "bon.json"])
-        XCTAssertEqual(o.status, 2, o.stderr)
-        let reports = o.stderr.split(separator: "\n").filter { $0.hasPrefix("align:") }
-        XCTAssertEqual(reports.count, 1, o.stderr)
-        XCTAssertTrue(reports.first?.contains("does not run data-parallel") ?? false, o.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("bon-out").path))
+        try """
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
+         "optim": {"learning_rate": 0.001}, "batch_size": 4, "max_steps": 2, "output_dir": "hpa-out",
+         "hpa": {"max_new_tokens": 4, "dpo_weight": 0,
+                 "reward": {"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}}}
+        """.write(to: dir.appendingPathComponent("hpa.json"), atomically: true, encoding: .utf8)
+        for trainer in ["bon", "hpa"] {
+            let o = try run(ranks: 2, [trainer, "--config", "\(trainer).json"])
+            XCTAssertEqual(o.status, 2, o.stderr)
+            let reports = o.stderr.split(separator: "\n").filter { $0.hasPrefix("align:") }
+            XCTAssertEqual(reports.count, 1, o.stderr)
+            XCTAssertTrue(reports.first?.contains("align \(trainer) does not run data-parallel") ?? false, o.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(trainer)-out").path))
+        }
     }
 }
