@@ -143,6 +143,11 @@ public final class TrainerRun {
         let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer(for: parameters),
                                 settings: loopSettings(totalSteps: total, examples: examples), outputDir: out,
                                 dropoutModel: model, communicator: communicator, callback: callback)
+        if communicator.size > 1 {
+            let n = communicator.size, g = config.gradAccum
+            callback(.message("data-parallel over \(n) ranks: global batch \(config.batchSize) × \(g) micro-batches, rank r computes micro-batches i with i mod \(n) = r"
+                + (g % n == 0 ? "" : "; grad_accum \(g) is not a multiple of \(n), so some ranks compute fewer micro-batches and wait")))
+        }
         let resume = config.resumeCheckpoint()
         if let resume { try loop.resume(from: resume) }
         // every rank has resumed before rank 0 writes: a rank that cannot (an unreadable checkpoint)

@@ -108,9 +108,11 @@ final class DataParallelTests: XCTestCase {
         return Outcome(status: p.terminationStatus, stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
-    func trained(_ trainer: String, ranks: Int?, output: String, _ overrides: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+    @discardableResult
+    func trained(_ trainer: String, ranks: Int?, output: String, _ overrides: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
         let o = try run(ranks: ranks, [trainer, "--config", "\(trainer).json", "--set", "output_dir=\(output)"] + overrides.flatMap { ["--set", $0] })
         XCTAssertEqual(o.status, 0, o.stderr, file: file, line: line)
+        return o
     }
 
     /// The logged training loss by step.
@@ -160,8 +162,11 @@ final class DataParallelTests: XCTestCase {
     }
 
     func testSFTOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
-        try trained("sft", ranks: nil, output: "one")
-        try trained("sft", ranks: 2, output: "two")
+        let alone = try trained("sft", ranks: nil, output: "one")
+        let two = try trained("sft", ranks: 2, output: "two")
+        XCTAssertFalse(alone.stderr.contains("data-parallel"), alone.stderr)
+        // rank 0 alone reports: the line appears once
+        XCTAssertEqual(two.stderr.components(separatedBy: "data-parallel over 2 ranks: global batch 2 × 4 micro-batches").count, 2, two.stderr)
         XCTAssertNil(try summary("one")["world_size"])
         XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
         try assertSameRun("one", "two", steps: 6)
