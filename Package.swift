@@ -25,10 +25,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         .target(name: "AlignTensor", dependencies: ["CBLAS"]),
         .target(name: "AlignNN", dependencies: ["AlignTensor"]),
         .target(name: "AlignData", dependencies: ["AlignTensor"]),
-        .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData"]),
+        .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData", "CMPI"]),
         .target(name: "SFTTrainer", dependencies: ["AlignTraining"]),
         .target(name: "RewardTrainer", dependencies: ["AlignTraining"]),
         .target(name: "DPOTrainer", dependencies: ["AlignTraining"]),

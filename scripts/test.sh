@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: installs missing system libraries, runs the script tests
+# The whole test suite: installs missing system libraries (OpenBLAS, Open MPI with mpirun, which
+# the data-parallel tests launch), runs the script tests
 # (scripts/tests/*.sh), then builds and runs every Swift test.
 # Needs no network beyond the package install and no large checkpoint.
 set -euo pipefail

@@ -75,4 +75,15 @@ public enum LoRADropoutState {
     public static func restore(_ streams: [RandomGenerator?], into model: Module) {
         for ((_, linear), stream) in zip(model.namedLinears(), streams) where linear.lora != nil { linear.lora?.dropoutRNG = stream }
     }
+
+    /// Gives rank `rank` of a data-parallel run streams of its own, derived from rank 0's
+    /// (rank r forks each stream r times), so ranks never draw the same dropout masks.
+    public static func separate(_ model: Module, rank: Int) {
+        guard rank > 0 else { return }
+        for (_, linear) in model.namedLinears() where linear.lora?.dropoutRNG != nil {
+            var stream = linear.lora!.dropoutRNG!
+            for _ in 0..<rank { stream = stream.fork() }
+            linear.lora?.dropoutRNG = stream
+        }
+    }
 }

@@ -8,6 +8,9 @@ import Foundation
 /// the step count, write `run.json`, open `metrics.jsonl`, run the shared loop (resuming when
 /// asked), save `final/` in the Hugging Face layout (LoRA merged, the adapter also saved) and
 /// write `summary.json`.
+///
+/// Under a launcher every rank builds the same run (same config, same seed: same initial
+/// weights and data order); rank 0 alone holds the lock and writes files.
 public final class TrainerRun {
     public let config: RunConfig
     public let loaded: LoadedModel
@@ -15,19 +18,23 @@ public final class TrainerRun {
     /// The parameters the optimizer trains (all, or the LoRA adapters), by name.
     public let trainable: [(String, Tensor)]
     public let callback: TrainingCallback
-    /// The hold on `output_dir` (taken first, released when the run object goes away).
-    public let lock: RunDirectoryLock
+    /// The hold on `output_dir` (taken first, released when the run object goes away); held by
+    /// rank 0 alone in a data-parallel run.
+    public let lock: RunDirectoryLock?
+    /// The ranks of the run (`ProcessGroup.current` unless given).
+    public let communicator: Communicator
     public var model: any CausalLM { loaded.model }
 
     /// Takes the lock on `output_dir` (`RunDirectoryLock`: refused while another run holds it),
     /// loads the model named by the config (or initialises a new one) and its tokenizer, and
     /// attaches LoRA when configured. Nothing but the lock file is written yet (and a directory
     /// the lock created is removed again if the run ends before writing anything).
-    public init(config: RunConfig, callback: @escaping TrainingCallback) throws {
+    public init(config: RunConfig, callback: @escaping TrainingCallback, communicator: Communicator = ProcessGroup.current) throws {
         self.config = config
         self.callback = callback
-        lock = try RunDirectoryLock(outputDir: config.outputDir)
-        if let note = lock.note { callback(.message(note)) }
+        self.communicator = communicator
+        lock = communicator.isWriter ? try RunDirectoryLock(outputDir: config.outputDir) : nil
+        if let note = lock?.note { callback(.message(note)) }
         var rng = RandomGenerator(seed: config.seed)
         switch config.model.source {
         case .path(let path):
@@ -47,6 +54,7 @@ public final class TrainerRun {
             trainable = try loaded.model.applyLoRA(options, rng: &loraRNG)
             if options.dropout > 0 {
                 for (_, linear) in loaded.model.namedLinears() where linear.lora != nil { linear.lora?.dropoutRNG = loraRNG.fork() }
+                LoRADropoutState.separate(loaded.model, rank: communicator.rank)
             }
         } else {
             trainable = loaded.model.namedParameters()
@@ -128,16 +136,25 @@ public final class TrainerRun {
                                            additionalParameters: [(String, Tensor)] = [],
                                            finalize: ((URL) throws -> [String: Any])? = nil) throws -> [String: Any] {
         let out = config.outputDir
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let writer = communicator.isWriter
+        if writer { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) }
         let total = planned ?? totalSteps(examples: examples)
         let parameters = trainable + additionalParameters
         let loop = TrainingLoop(objective: objective, parameters: parameters, optimizer: optimizer(for: parameters),
                                 settings: loopSettings(totalSteps: total, examples: examples), outputDir: out,
-                                dropoutModel: model, callback: callback)
+                                dropoutModel: model, communicator: communicator, callback: callback)
+        if communicator.size > 1 {
+            let n = communicator.size, g = config.gradAccum
+            callback(.message("data-parallel over \(n) ranks: global batch \(config.batchSize) × \(g) micro-batches, rank r computes micro-batches i with i mod \(n) = r"
+                + (g % n == 0 ? "" : "; grad_accum \(g) is not a multiple of \(n), so some ranks compute fewer micro-batches and wait")))
+        }
         let resume = config.resumeCheckpoint()
         if let resume { try loop.resume(from: resume) }
-        _ = try config.writeResolved()  // only once a resume has been accepted: run.json describes the checkpoints
-        let log = try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step)
+        // every rank has resumed before rank 0 writes: a rank that cannot (an unreadable checkpoint)
+        // exits non-zero without reaching here, and the launcher ends the others
+        communicator.barrier()
+        if writer { _ = try config.writeResolved() }  // only once a resume has been accepted: run.json describes the checkpoints
+        let log = writer ? try MetricsLog(url: out.appendingPathComponent("metrics.jsonl"), truncateAfterStep: resume == nil ? nil : loop.step) : nil
         let callback = self.callback
         let stop = StopSignal(acknowledge: { sig in
             callback(.message("\(StopSignal.name(sig)) received: stopping after the current micro-batch with a checkpoint (send it again to abort at once; the last checkpoint stays intact)"))
@@ -155,6 +172,12 @@ public final class TrainerRun {
         if config.recovery != nil { summary["recoveries"] = loop.recovery.count }
         summary["seconds"] = Date().timeIntervalSince(started)
         for (k, v) in loop.lastMetrics { summary["final/\(k)"] = v }
+        if communicator.size > 1 { summary["world_size"] = communicator.size }
+        guard writer else {
+            // the other ranks of a data-parallel run write nothing
+            if case .interrupted = outcome { summary["status"] = "interrupted" } else { summary["status"] = "completed" }
+            return summary
+        }
         if case .interrupted(let step) = outcome {
             summary["status"] = "interrupted"
             summary["checkpoint"] = Checkpoint.list(out).last?.url.path

@@ -72,12 +72,16 @@ public enum DPORun {
                 let reference = startingPolicy ? run.model : try referenceModelFor(run)
                 if dpo.precomputeRefLogProbs {
                     let started = Date()
+                    let comm = run.communicator
                     let t = ReferenceLogProbCache.compute(reference: reference, examples: train, padID: padID, batchSize: config.batchSize,
-                                                                  order: trainOrder)
-                    let e = ReferenceLogProbCache.compute(reference: reference, examples: eval, padID: padID, batchSize: config.batchSize)
-                    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-                    try t.save(trainURL)
-                    try e.save(evalURL)
+                                                          order: trainOrder, communicator: comm)
+                    let e = ReferenceLogProbCache.compute(reference: reference, examples: eval, padID: padID, batchSize: config.batchSize,
+                                                          communicator: comm)
+                    if comm.isWriter {
+                        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+                        try t.save(trainURL)
+                        try e.save(evalURL)
+                    }
                     trainRef = t
                     evalRef = e
                     callback(.message(String(format: "reference log-probs of %d + %d pairs computed once in %.1f s and cached in %@",

@@ -29,14 +29,21 @@ public struct ReferenceLogProbCache: Codable, Equatable {
     /// policy sees first (the same rows, the same padding, so the same matrix shapes and
     /// summation order): while the policy still equals the reference, logπ − logπ_ref is exactly
     /// 0 and step 0 logs rewards of 0 and `rewards/accuracies` 0, as TRL does, instead of float
-    /// noise of 1e-7 that counts as half the pairs won.
+    /// noise of 1e-7 that counts as half the pairs won. With several ranks each scores a
+    /// contiguous share of those micro-batches and the shares are gathered once, so every rank
+    /// holds the whole cache.
     public static func compute(reference: any CausalLM, examples: [PreferenceExample], padID: Int, batchSize: Int,
-                               order: [Int]? = nil, progress: (Int, Int) -> Void = { _, _ in }) -> ReferenceLogProbCache {
+                               order: [Int]? = nil, communicator: Communicator = SingleProcessCommunicator(),
+                               progress: (Int, Int) -> Void = { _, _ in }) -> ReferenceLogProbCache {
         let order = order ?? Array(examples.indices)
         precondition(order.sorted() == Array(examples.indices), "ReferenceLogProbCache.compute: order is not a permutation of the pairs")
-        let (c, r) = withoutActuallyEscaping(progress) { p in
-            ChunkedScoring.pairLogProbs(reference, order.map { examples[$0] }, padID: padID, batchSize: batchSize, progress: p)
+        let batches = communicator.share(of: (order.count + batchSize - 1) / batchSize)
+        let mine = order[Swift.min(batches.lowerBound * batchSize, order.count) ..< Swift.min(batches.upperBound * batchSize, order.count)]
+        var (c, r) = withoutActuallyEscaping(progress) { p in
+            ChunkedScoring.pairLogProbs(reference, mine.map { examples[$0] }, padID: padID, batchSize: batchSize, progress: p)
         }
+        c = communicator.allGather(c)
+        r = communicator.allGather(r)
         var chosen = [Float](repeating: 0, count: examples.count), rejected = chosen
         for (k, i) in order.enumerated() { (chosen[i], rejected[i]) = (c[k], r[k]) }
         return ReferenceLogProbCache(chosen: chosen, rejected: rejected, fingerprint: fingerprint(examples))

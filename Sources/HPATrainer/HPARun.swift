@@ -13,6 +13,7 @@ public enum HPARun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let hpa = config.trainerConfig(HPAConfig.self)
+        try SingleProcessOnly.require("align hpa", reason: "its rollouts, filter and diversity bank are not sharded across ranks yet")
         try config.checkOutputDirectory()
         let files = try OnlinePrompts.read(config, trainer: "hpa")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)

@@ -12,6 +12,7 @@ public enum BoNRun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let bon = config.trainerConfig(BoNConfig.self)
+        try SingleProcessOnly.require("align bon", reason: "its samples are not sharded across ranks yet")
         try config.checkOutputDirectory()
         let files = try OnlinePrompts.read(config, trainer: "bon")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)

@@ -16,13 +16,22 @@ struct Align: ParsableCommand {
     /// refused, 1 when the run failed after it started (a write, standard output, a diverged
     /// run), 130 after an interrupt; help and version requests exit 0. A command that returns
     /// has its standard output flushed and checked: output that could not be written exits 1.
+    ///
+    /// Started by an MPI launcher (`mpirun -np N align sft …`), the process joins the launch as
+    /// one rank of a data-parallel run; ranks other than 0 print nothing (rank 0 reports for all).
     static func main() {
         ExitStatus.exitOnSignals()
+        let ranks = ProcessGroup.startFromEnvironment()
         do {
             var command = try parseAsRoot()
             try command.run()
             StandardOutput.finish()
+            ProcessGroup.finish()
         } catch {
+            if ranks.rank != 0 {
+                // the same error reaches every rank of a launch (same config, same data): rank 0 reports it
+                Foundation.exit(error is CleanExit ? 0 : (error as? ExitCode)?.rawValue ?? ExitStatus.code(for: error))
+            }
             let code = exitCode(for: error)
             if code == .success || error is CleanExit {
                 exit(withError: error)

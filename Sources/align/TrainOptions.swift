@@ -41,9 +41,14 @@ extension TrainOptions {
             return [:]
         }
         let config = try load(trainer: trainer)
+        let reports = ProcessGroup.current.isWriter   // in a data-parallel run rank 0 reports for all
         let progress = ProgressRenderer()
         defer { ExitStatus.exitOnSignals() }  // the run's own handler is gone: back to exit 130 at once
-        let summary = try body(config) { progress.handle($0) }
+        let summary = try body(config) { if reports { progress.handle($0) } }
+        guard reports else {
+            if summary["status"] as? String == "interrupted" { throw ExitCode(130) }
+            return summary
+        }
         progress.finish()
         if summary["status"] as? String == "interrupted" {
             printError("align: interrupted; checkpoint \(summary["checkpoint"] ?? "?"); continue with --resume")

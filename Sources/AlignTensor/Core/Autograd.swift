@@ -214,6 +214,15 @@ public struct Gradients {
         return Float(total.squareRoot())
     }
 
+    /// The global norm with the squares summed in the order of `tensors` (those without a
+    /// gradient skipped), so processes holding equal gradients compute the same bits whatever
+    /// their dictionaries' order.
+    public func globalNorm(inOrder tensors: [Tensor]) -> Float {
+        var total = 0.0
+        for t in tensors { if let g = self[t] { total += sumOfSquares(g.pointer, count: g.count) } }
+        return Float(total.squareRoot())
+    }
+
     /// Copies gradients that share a buffer so that each can be changed independently.
     mutating func makeLeafBuffersDistinct() {
         var seen = Set<ObjectIdentifier>()

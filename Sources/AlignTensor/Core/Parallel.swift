@@ -1,8 +1,19 @@
 import Dispatch
 import Foundation
 
-/// Worker count for the hand-written kernels: the machine's active cores.
-let kernelWorkers = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// Worker count for the hand-written kernels (and GEMM splits): the machine's active cores,
+/// shared out among the processes an MPI launcher started on this host (`mpirun -np 2` on two
+/// cores: one worker each), so data-parallel ranks do not oversubscribe the cores.
+let kernelWorkers = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / localProcessCount())
+
+/// Processes of one launch on this host, from the launcher's environment (Open MPI, MPICH);
+/// 1 outside a launcher.
+func localProcessCount(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    for key in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"] {
+        if let v = environment[key], let n = Int(v), n > 0 { return n }
+    }
+    return 1
+}
 
 /// Runs `body` over `0..<n` split into contiguous chunks across the available cores.
 ///

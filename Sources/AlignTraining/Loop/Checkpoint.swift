@@ -26,6 +26,10 @@ public struct Checkpoint {
         public var recovery: Recovery.State?
         /// The LoRA adapters' dropout streams (the loop's, so no objective can forget them).
         public var loraDropout: [RandomGenerator?]?
+        /// The ranks of the data-parallel run that wrote it (absent: one process).
+        public var worldSize: Int?
+        /// Every rank's LoRA dropout streams, by rank (data-parallel runs with LoRA dropout).
+        public var loraDropoutRanks: [[RandomGenerator?]]?
 
         enum CodingKeys: String, CodingKey {
             case format, step
@@ -36,6 +40,8 @@ public struct Checkpoint {
             case earlyStopping = "early_stopping"
             case recovery
             case loraDropout = "lora_dropout"
+            case worldSize = "world_size"
+            case loraDropoutRanks = "lora_dropout_ranks"
         }
     }
 

@@ -61,6 +61,13 @@ public struct TrainingAnomalyError: Error, CustomStringConvertible {
 /// The loop every trainer shares: gradient accumulation with exact loss weighting, global-norm
 /// clipping, the learning-rate schedule, AdamW, periodic logging, evaluation and checkpoints,
 /// resume, and a clean stop on Ctrl-C/SIGTERM.
+///
+/// Data parallel over a `Communicator` of several ranks: every rank draws the whole step's
+/// micro-batches (so the data position is global and the same everywhere) and computes the
+/// loss and gradients of micro-batch i when i % size == rank; the weights are known to all, so
+/// each rank scales by its batches' share of the global weight, the gradients and the step's
+/// loss, metrics and tokens are summed over the ranks, and clipping, the schedule and AdamW
+/// then run identically on every rank. Rank 0 alone writes metrics and checkpoints.
 public final class TrainingLoop<Objective: TrainingObjective> {
     public let objective: Objective
     public let parameters: [(String, Tensor)]
@@ -71,6 +78,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public var stop: StopSignal?
     /// The model whose LoRA dropout streams the checkpoints carry (nil: none).
     public let dropoutModel: Module?
+    /// The ranks of a data-parallel run (one rank: the single-process loop).
+    public let communicator: Communicator
 
     public private(set) var step = 0
     public private(set) var tokensSeen = 0
@@ -87,7 +96,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// `parameters`: the trainable parameters by name (the optimizer's, in the same order).
     /// `dropoutModel`: the model whose LoRA dropout streams are saved in checkpoints.
     public init(objective: Objective, parameters: [(String, Tensor)], optimizer: AdamW, settings: LoopSettings,
-                outputDir: URL, dropoutModel: Module? = nil, callback: @escaping TrainingCallback = { _ in }) {
+                outputDir: URL, dropoutModel: Module? = nil, communicator: Communicator = ProcessGroup.current,
+                callback: @escaping TrainingCallback = { _ in }) {
         precondition(optimizer.parameters.count == parameters.count && zip(optimizer.parameters, parameters).allSatisfy { $0 === $1.1 },
                      "TrainingLoop: the optimizer must hold exactly the trainable parameters, in order")
         self.objective = objective
@@ -96,6 +106,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         self.settings = settings
         self.outputDir = outputDir
         self.dropoutModel = dropoutModel
+        self.communicator = communicator
         self.callback = callback
     }
 
@@ -104,7 +115,15 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         let ckpt = try Checkpoint.load(directory)
         try ckpt.restore(parameters: parameters, optimizer: optimizer)
         try objective.restoreState(ckpt.state.objective)
-        if let model = dropoutModel, let streams = ckpt.state.loraDropout { LoRADropoutState.restore(streams, into: model) }
+        if let model = dropoutModel, let streams = ckpt.state.loraDropout {
+            if let ranks = ckpt.state.loraDropoutRanks, ranks.count == communicator.size {
+                LoRADropoutState.restore(ranks[communicator.rank], into: model)
+            } else {
+                // another world size: rank 0's streams, and every other rank's derived from them as at a start
+                LoRADropoutState.restore(streams, into: model)
+                LoRADropoutState.separate(model, rank: communicator.rank)
+            }
+        }
         step = ckpt.state.step
         tokensSeen = ckpt.state.tokensSeen
         earlyStoppingState = ckpt.state.earlyStopping ?? EarlyStopping.State()
@@ -133,13 +152,32 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     @discardableResult
     func saveCheckpoint(at taken: Snapshot?) throws -> URL {
         let snap = try taken ?? snapshot()
-        let state = Checkpoint.State(step: step, totalSteps: settings.totalSteps, optimizerStep: optimizer.stepCount,
+        var state = Checkpoint.State(step: step, totalSteps: settings.totalSteps, optimizerStep: optimizer.stepCount,
                                      objective: snap.objective, tokensSeen: snap.tokensSeen,
                                      earlyStopping: settings.earlyStopping == nil ? nil : earlyStoppingState,
                                      recovery: settings.recovery == nil ? nil : recovery,
                                      loraDropout: snap.loraDropout)
-        let url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
+        let url: URL
+        if communicator.size > 1 {
+            state.worldSize = communicator.size
+            if let streams = snap.loraDropout {
+                // every rank's dropout streams, so a resume with the same world size continues exactly
+                let encoded = try JSONEncoder().encode(streams)
+                state.loraDropoutRanks = try communicator.allGather([UInt8](encoded)).map {
+                    try JSONDecoder().decode([RandomGenerator?].self, from: Data($0))
+                }
+            }
+            if communicator.isWriter {
+                url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
+                                           keep: settings.keepCheckpoints)
+            } else {
+                url = Checkpoint.root(outputDir).appendingPathComponent("step-\(state.step)")
+            }
+            communicator.barrier()   // the checkpoint is complete before any rank may roll back to it
+        } else {
+            url = try Checkpoint.write(outputDir: outputDir, parameters: parameters, optimizer: optimizer, state: state,
                                        keep: settings.keepCheckpoints)
+        }
         lastCheckpoint = url
         callback(.checkpoint(step: step, path: url.path))
         return url
@@ -164,8 +202,13 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         if s.recovery != nil && lastCheckpoint == nil { try saveCheckpoint() }   // something to roll back to
         var intervalTokens = 0
         var intervalStart = DispatchTime.now().uptimeNanoseconds
+        let ranks = communicator.size, rank = communicator.rank
+        let distributed = ranks > 1
+        let parameterTensors = parameters.map(\.1)
+        var intervalCommunication: UInt64 = 0   // nanoseconds in the step's collectives (waiting for other ranks included)
         while step < s.totalSteps {
-            if stop?.stopRequested != nil { return try interrupt(at: nil) }
+            // ranks stop together, at a step boundary (a signal may reach them at different moments)
+            if communicator.anyTrue(stop?.stopRequested != nil) { return try interrupt(at: nil) }
             let stepStart = try snapshot()
             let progress = Double(step) / Double(max(s.totalSteps, 1))
             let context = StepContext(step: step + 1, totalSteps: s.totalSteps)
@@ -174,35 +217,48 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             var batches: [Objective.MicroBatch] = []
             for _ in 0..<s.gradAccum {
                 batches.append(try objective.nextBatch(progress: progress))
-                if stop?.stopRequested != nil { return try interrupt(at: stepStart) }
+                if !distributed, stop?.stopRequested != nil { return try interrupt(at: stepStart) }
             }
             let weights = batches.map { objective.weight(of: $0) }
             let total = weights.reduce(0, +)
             var grads = Gradients()
-            var stepLoss = 0.0
-            var metrics: [String: Double] = [:]
-            var failure: String?
-            var failedValue: Float = .nan
-            var stepTokens = 0
-            for (batch, w) in zip(batches, weights) where w > 0 {
-                if stop?.stopRequested != nil { return try interrupt(at: stepStart) }
+            var mine = StepTotals()
+            for (i, (batch, w)) in zip(batches, weights).enumerated() where w > 0 && i % ranks == rank {
+                if !distributed, stop?.stopRequested != nil { return try interrupt(at: stepStart) }
                 let share = w / total
                 let (loss, m) = objective.loss(batch, context: context)
                 let value = loss.item
                 guard value.isFinite else {
-                    failure = "non-finite loss (\(value))"
-                    failedValue = value
+                    mine.failure = "non-finite loss (\(value))"
+                    mine.failedValue = value
                     break
                 }
-                stepLoss += Double(value) * share
-                for (k, v) in m { metrics[k, default: 0] += v * share }
+                mine.loss += Double(value) * share
+                for (k, v) in m { mine.metrics[k, default: 0] += v * share }
                 grads.add((loss * Float(share)).backward())
-                stepTokens += objective.tokens(in: batch)
+                mine.tokens += objective.tokens(in: batch)
             }
+            let exchangeStart = DispatchTime.now().uptimeNanoseconds
+            let totals = mine.combined(over: communicator)
+            if distributed { intervalCommunication += DispatchTime.now().uptimeNanoseconds - exchangeStart }
+            let stepLoss = totals.loss, stepTokens = totals.tokens
+            var metrics = totals.metrics
+            var failure = totals.failure
+            var failedValue = totals.failedValue
             for (k, v) in objective.stepMetrics() { metrics[k] = v }
             var norm: Float = .nan
             if failure == nil {
-                if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
+                if distributed {
+                    let reduceStart = DispatchTime.now().uptimeNanoseconds
+                    GradientAllReduce.sum(&grads, parameters: parameterTensors, communicator: communicator)
+                    intervalCommunication += DispatchTime.now().uptimeNanoseconds - reduceStart
+                    // summed in parameter order: every rank computes the same norm from the same gradients
+                    norm = grads.globalNorm(inOrder: parameterTensors)
+                    if let maxNorm = s.maxGradNorm, norm.isFinite {
+                        let coef = maxNorm / (norm + 1e-6)
+                        if coef < 1 { grads.scale(by: coef) }
+                    }
+                } else if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
                 if !norm.isFinite { failure = "non-finite gradient norm (\(norm))"; failedValue = norm }
             }
             if failure == nil, let reason = objective.anomaly(in: metrics) { failure = reason }
@@ -227,6 +283,11 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 metrics["num_tokens"] = Double(tokensSeen)
                 metrics["epoch"] = Double(step) / max(s.stepsPerEpoch, 1e-9)
                 metrics["step"] = Double(step)
+                if distributed {
+                    // rank 0's share of the interval's wall time spent in the step's collectives
+                    metrics["communication_share"] = seconds > 0 ? Double(intervalCommunication) / 1e9 / seconds : 0
+                    intervalCommunication = 0
+                }
                 intervalTokens = 0
                 intervalStart = now
                 lastMetrics = metrics
@@ -292,14 +353,16 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 }
             }
             lastTrackedStep = step
-            if es.update(&earlyStoppingState, value: value, step: step) {
+            if es.update(&earlyStoppingState, value: value, step: step), communicator.isWriter {
                 try EarlyStopping.saveBest(parameters, step: step, value: value, metric: es.metric, outputDir: outputDir)
             }
             if let stopValue { es.updateStop(&earlyStoppingState, value: stopValue) }   // absent at step 0: not counted
             if es.keepTop > 1 {
                 let r = EarlyStopping.retain(earlyStoppingState.top, adding: .init(step: step, value: value), keep: es.keepTop, minimize: es.minimize)
-                if r.admitted { try EarlyStopping.saveTop(parameters, step: step, value: value, metric: es.metric, outputDir: outputDir) }
-                for e in r.evicted { try? FileManager.default.removeItem(at: EarlyStopping.topDirectory(outputDir, step: e.step)) }
+                if communicator.isWriter {
+                    if r.admitted { try EarlyStopping.saveTop(parameters, step: step, value: value, metric: es.metric, outputDir: outputDir) }
+                    for e in r.evicted { try? FileManager.default.removeItem(at: EarlyStopping.topDirectory(outputDir, step: e.step)) }
+                }
                 earlyStoppingState.top = r.top
             }
         }
