@@ -9,6 +9,7 @@ Writes into --out (default configs/seed003):
                      of the countries, so a model can learn the format
   zh_train.txt       the same texts, one per line (newlines as spaces), to mine characters from
   zh_heldout.jsonl   {"text"} lines in two patterns no training line uses (the held-out loss)
+  zh_heldout.txt     the same texts, one per line (the byte-fallback share)
   zh_choice.jsonl    {"question", "choices", "answer"} about the other half of the countries,
                      whose facts appear in training only as plain sentences (align eval --task choice)
 Standard library only; the same --seed gives the same files.
@@ -96,5 +97,6 @@ def write(name, rows):
 write("zh_train.jsonl", [{"text": t} for t in train])
 write("zh_train.txt", [t.replace("\n", " ") for t in train])
 write("zh_heldout.jsonl", [{"text": t} for t in heldout])
+write("zh_heldout.txt", heldout)
 write("zh_choice.jsonl", choice)
 print(f"{len(train)} training texts, {len(heldout)} held-out texts, {len(choice)} choice questions in {a.out}")
