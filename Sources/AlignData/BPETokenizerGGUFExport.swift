@@ -25,6 +25,10 @@ extension Tokenizer {
     /// `vocabularySize`).
     public func writeGGUFMetadata(to writer: inout GGUFWriter, vocabularySize: Int) throws {
         let name = source
+        guard !model.characterLevel else {
+            throw AlignDataError(.unsupported, path: name,
+                                 "writing a SentencePiece-style tokenizer (tokenizer.ggml.model \"llama\") to GGUF is not implemented; only byte-level BPE tokenizers are exported")
+        }
         guard normalizer == .none else {
             throw AlignDataError(.unsupported, path: name, "the tokenizer normalises its input (NFC), which GGUF files cannot express")
         }

@@ -3,12 +3,13 @@ import AlignTraining
 import ArgumentParser
 import Foundation
 
-/// `align tokenizer train|extend`: byte-level BPE tokenizers (seed 003).
+/// `align tokenizer train|extend|bench`: byte-level BPE tokenizers (seed 003); `extend` and
+/// `bench` also take SentencePiece-style ones.
 struct TokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Train a byte-level BPE tokenizer, or add tokens to an existing one.",
-        subcommands: [Train.self, Extend.self])
+        abstract: "Train a byte-level BPE tokenizer, add tokens to an existing one, or time encoding.",
+        subcommands: [Train.self, Extend.self, Bench.self])
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -108,6 +109,36 @@ struct TokenizerCommand: ParsableCommand {
             } else {
                 try tok.save(to: URL(fileURLWithPath: output))
                 print("wrote \(output)/tokenizer.json: \(before) → \(tok.vocabSize) tokens (\(added))")
+            }
+        }
+    }
+
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time encoding a text file line by line on one thread; prints one JSON object per round.")
+
+        @Option(help: "Tokenizer: a model directory, a tokenizer.json or a .gguf file.") var tokenizer: String
+        @Option(help: "A UTF-8 text file; each non-empty line is encoded as one text.") var input: String
+        @Option(parsing: .unconditional, help: "Timed rounds over the whole file.") var rounds = 1
+
+        func validate() throws {
+            guard FileManager.default.fileExists(atPath: tokenizer) else { throw ValidationError("--tokenizer \(tokenizer): no such file or directory") }
+            guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
+            guard (1 ... 1000).contains(rounds) else { throw ValidationError("--rounds must be in 1…1000") }
+        }
+
+        func run() throws {
+            let tok = try ModelStore.loadTokenizer(tokenizer)
+            let lines = try FileErrors.readText(input).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            guard !lines.isEmpty else { throw ValidationError("--input \(input) holds no text") }
+            let bytes = lines.reduce(0) { $0 + $1.utf8.count }
+            for _ in 0 ..< rounds {
+                let start = DispatchTime.now().uptimeNanoseconds
+                var tokens = 0
+                for line in lines { tokens += tok.encode(line, addSpecialTokens: false).count }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"seconds\": \(seconds), "
+                      + "\"mb_per_s\": \(Double(bytes) / seconds / 1e6)}")
             }
         }
     }

@@ -1,0 +1,187 @@
+import AlignData
+import Foundation
+import XCTest
+
+/// SentencePiece-family tokenizers against the goldens of scripts/gen_sentencepiece_fixtures.py:
+/// a BPE model trained with the `sentencepiece` package (byte_fallback), converted by
+/// transformers to tokenizer.json (sp_llama.json), four layout variants built with
+/// `tokenizers` (sp_legacy, sp_split, sp_never, sp_unk), and a Llama-style GGUF written with
+/// gguf-py whose ids come from transformers' GGUF loader.
+final class SentencePieceTokenizerTests: XCTestCase {
+    static let expected: JSON = {
+        try! JSONDecoder().decode(JSON.self, from: Fixtures.data("sp_expected.json"))
+    }()
+    static let files = ["sp_llama", "sp_legacy", "sp_split", "sp_never", "sp_unk"]
+    var texts: [String] { Self.expected["texts"].strings }
+
+    private func ids(_ j: JSON) -> [[Int]] { j.array.map { $0.array.map(\.int) } }
+
+    private func load(_ name: String) throws -> Tokenizer {
+        try Tokenizer(tokenizerJSON: Fixtures.url("\(name).json"))
+    }
+
+    /// Checks every text against one golden set; returns the number of exact matches.
+    private func checkParity(_ tok: Tokenizer, _ golden: JSON, _ label: String) -> Int {
+        let want = ids(golden["ids"]), wantSpecial = ids(golden["ids_special"])
+        let decoded = golden["decoded"].strings
+        XCTAssertEqual(want.count, texts.count, label)
+        var matches = 0
+        for (i, text) in texts.enumerated() {
+            let got = tok.encode(text, addSpecialTokens: false)
+            XCTAssertEqual(got, want[i], "\(label) ids #\(i) \(text.prefix(40).debugDescription)")
+            XCTAssertEqual(tok.encode(text, addSpecialTokens: true), wantSpecial[i], "\(label) ids with specials #\(i)")
+            XCTAssertEqual(tok.decode(want[i]), decoded[i], "\(label) decode #\(i) \(text.prefix(40).debugDescription)")
+            if got == want[i] && tok.decode(want[i]) == decoded[i] { matches += 1 }
+        }
+        return matches
+    }
+
+    func testEncodeDecodeParityWithTokenizers() throws {
+        XCTAssertGreaterThan(texts.count, 90)
+        for name in Self.files {
+            let tok = try load(name)
+            XCTAssertTrue(tok.isSentencePieceStyle, name)
+            let golden = Self.expected["files"][name]
+            XCTAssertEqual(checkParity(tok, golden, name), texts.count, name)
+            let skipped = golden["decoded_special_skipped"].strings
+            for (i, ids) in ids(golden["ids_special"]).enumerated() {
+                XCTAssertEqual(tok.decode(ids, skipSpecialTokens: true), skipped[i], "\(name) skip-special decode #\(i)")
+            }
+        }
+    }
+
+    /// The corpus does exercise byte fallback, multi-byte merges and the Chinese lines.
+    func testCorpusExercisesByteFallback() throws {
+        let tok = try load("sp_llama")
+        let byteIDs = Set((0 ..< 256).compactMap { tok.tokenToID(String(format: "<0x%02X>", $0)) })
+        XCTAssertEqual(byteIDs.count, 256)
+        let all = ids(Self.expected["files"]["sp_llama"]["ids"]).flatMap { $0 }
+        XCTAssertGreaterThan(all.filter(byteIDs.contains).count, 10)
+        // A character outside the vocabulary decodes back through its bytes.
+        let rare = "龘"
+        let encoded = tok.encode(rare, addSpecialTokens: false)
+        XCTAssertTrue(encoded.contains(where: byteIDs.contains))
+        XCTAssertEqual(tok.decode(encoded), rare)
+        // A lone byte token is not valid UTF-8: one U+FFFD, as `tokenizers` decodes it; raw with decodeBytes.
+        let e4 = tok.tokenToID("<0xE4>")!
+        XCTAssertEqual(tok.decode([e4]), "\u{FFFD}")
+        XCTAssertEqual(tok.decodeBytes([e4]), [0xE4])
+    }
+
+    func testSaveLoadRoundTripKeepsIDsAndLayout() throws {
+        for name in Self.files {
+            let tok = try load(name)
+            let dir = try makeTemporaryDirectory(self).appendingPathComponent(name)
+            try tok.save(to: dir)
+            let again = try Tokenizer(directory: dir)
+            XCTAssertTrue(again.isSentencePieceStyle, name)
+            let golden = Self.expected["files"][name]
+            XCTAssertEqual(checkParity(again, golden, "\(name) reloaded"), texts.count, name)
+            // The saved file keeps the pipeline components transformers reads.
+            let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("tokenizer.json"))) as! [String: Any]
+            let original = try JSONSerialization.jsonObject(with: Fixtures.data("\(name).json")) as! [String: Any]
+            for key in ["normalizer", "pre_tokenizer", "decoder"] {
+                XCTAssertEqual(saved[key] as? NSObject ?? NSNull(), original[key] as? NSObject ?? NSNull(), "\(name) \(key)")
+            }
+            let model = saved["model"] as! [String: Any]
+            let originalModel = original["model"] as! [String: Any]
+            XCTAssertEqual(model["byte_fallback"] as? Bool, originalModel["byte_fallback"] as? Bool, name)
+            XCTAssertEqual(model["ignore_merges"] as? Bool, originalModel["ignore_merges"] as? Bool, name)
+        }
+    }
+
+    func testOffsetsPointIntoTheOriginalText() throws {
+        let tok = try load("sp_llama")
+        let text = "Hello  world 你好"
+        let (ids, offsets) = tok.encodeWithOffsets(text)
+        XCTAssertEqual(ids, tok.encode(text, addSpecialTokens: false))
+        let bytes = Array(text.utf8)
+        var previousEnd = 0
+        for (id, r) in zip(ids, offsets) {
+            XCTAssertGreaterThanOrEqual(r.lowerBound, previousEnd)
+            XCTAssertLessThanOrEqual(r.upperBound, bytes.count)
+            // A token's text, with "▁" read as a space, is the original text it covers
+            // (the prepended "▁" of the first token covers nothing).
+            let piece = tok.idToToken(id)!.replacingOccurrences(of: "\u{2581}", with: " ")
+            let covered = String(decoding: bytes[r], as: UTF8.self)
+            XCTAssertEqual(r.lowerBound == 0 && piece.hasPrefix(" ") && !covered.hasPrefix(" ") ? String(piece.dropFirst()) : piece,
+                           covered, "token \(id)")
+            previousEnd = r.upperBound
+        }
+        XCTAssertEqual(previousEnd, bytes.count)
+    }
+
+    func testGGUFVocabularyMatchesTransformersGGUFLoader() throws {
+        let tok = try Tokenizer(ggufURL: Fixtures.url("sp_llama.gguf"))
+        XCTAssertTrue(tok.isSentencePieceStyle)
+        XCTAssertEqual(tok.bosToken, "<s>")
+        XCTAssertEqual(tok.eosToken, "</s>")
+        XCTAssertEqual(tok.specialTokenPrefix, [tok.bosTokenID!])
+        let golden = Self.expected["gguf"]
+        XCTAssertEqual(checkParity(tok, golden, "gguf"), texts.count)
+        // The GGUF vocabulary and the converted tokenizer.json encode alike.
+        XCTAssertEqual(ids(golden["ids"]), ids(Self.expected["files"]["sp_llama"]["ids"]))
+    }
+
+    func testWordPieceAndUnigramAreRefusedByName() throws {
+        var root = try JSONSerialization.jsonObject(with: Fixtures.data("sp_llama.json")) as! [String: Any]
+        for kind in ["WordPiece", "Unigram", "WordLevel"] {
+            var model = root["model"] as! [String: Any]
+            model["type"] = kind
+            root["model"] = model
+            let data = try JSONSerialization.data(withJSONObject: root)
+            XCTAssertThrowsError(try Tokenizer(tokenizerJSONData: data, file: "bert/tokenizer.json")) { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.hasPrefix("bert/tokenizer.json: model.type \"\(kind)\" is not supported"), message)
+                XCTAssertFalse(message.contains("\n"), message)
+            }
+        }
+    }
+
+    func testUnsupportedSentencePiecePiecesAreNamed() throws {
+        let root = try JSONSerialization.jsonObject(with: Fixtures.data("sp_llama.json")) as! [String: Any]
+        func message(_ change: (inout [String: Any]) -> Void) throws -> String {
+            var r = root
+            change(&r)
+            do {
+                _ = try Tokenizer(tokenizerJSONData: try JSONSerialization.data(withJSONObject: r), file: "t.json")
+                return "loaded"
+            } catch { return "\(error)" }
+        }
+        let regex = try message { $0["normalizer"] = ["type": "Replace", "pattern": ["Regex": " +"], "content": "▁"] }
+        XCTAssertTrue(regex.contains("normalizer.pattern.Regex \" +\" (a Replace normalizer with a regex) is not supported"), regex)
+        let lower = try message { $0["normalizer"] = ["type": "Lowercase"] }
+        XCTAssertTrue(lower.contains("normalizer.type \"Lowercase\" is not supported"), lower)
+        let decoder = try message { $0["decoder"] = ["type": "WordPiece", "prefix": "##"] }
+        XCTAssertTrue(decoder.contains("decoder.type \"WordPiece\" is not supported"), decoder)
+        let mixed = try message {
+            $0["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [["type": "Metaspace", "replacement": "▁"], ["type": "Digits"]]]
+        }
+        XCTAssertTrue(mixed.contains("Metaspace combined with other pre-tokenizers"), mixed)
+        let scheme = try message { $0["pre_tokenizer"] = ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "sometimes"] }
+        XCTAssertTrue(scheme.contains("pre_tokenizer.prepend_scheme \"sometimes\""), scheme)
+    }
+
+    func testGGUFWithoutScoresIsRefused() throws {
+        let tok = try load("sp_llama")
+        var writer = GGUFWriter()
+        writer.set("general.architecture", "llama")
+        writer.set("tokenizer.ggml.model", "llama")
+        writer.set("tokenizer.ggml.tokens", strings: (0 ..< tok.vocabSize).map { tok.idToToken($0)! })
+        let url = try makeTemporaryDirectory(self).appendingPathComponent("noscores.gguf")
+        try writer.write(to: url)
+        XCTAssertThrowsError(try Tokenizer(ggufURL: url)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("noscores.gguf: metadata 'tokenizer.ggml.scores' is missing"), message)
+            XCTAssertFalse(message.contains("\n"), message)
+        }
+    }
+
+    func testGGUFExportOfSentencePieceIsRefusedByName() throws {
+        let tok = try load("sp_llama")
+        var writer = GGUFWriter()
+        XCTAssertThrowsError(try tok.writeGGUFMetadata(to: &writer, vocabularySize: tok.vocabSize)) { error in
+            XCTAssertTrue("\(error)".contains("SentencePiece-style tokenizer"), "\(error)")
+        }
+    }
+}
