@@ -177,11 +177,37 @@ final class SentencePieceTokenizerTests: XCTestCase {
         }
     }
 
-    func testGGUFExportOfSentencePieceIsRefusedByName() throws {
+    /// Written to GGUF (scores recovered from the merge ranks) and read back, the Llama layout
+    /// encodes every test text as `tokenizers` does; layouts GGUF cannot express are refused.
+    func testGGUFExportRoundTrip() throws {
         let tok = try load("sp_llama")
         var writer = GGUFWriter()
-        XCTAssertThrowsError(try tok.writeGGUFMetadata(to: &writer, vocabularySize: tok.vocabSize)) { error in
-            XCTAssertTrue("\(error)".contains("SentencePiece-style tokenizer"), "\(error)")
+        writer.set("general.architecture", "llama")
+        try tok.writeGGUFMetadata(to: &writer, vocabularySize: tok.vocabSize + 3)
+        let url = try makeTemporaryDirectory(self).appendingPathComponent("export.gguf")
+        try writer.write(to: url)
+        let again = try Tokenizer(ggufURL: url)
+        XCTAssertTrue(again.isSentencePieceStyle)
+        XCTAssertEqual(again.vocabSize, tok.vocabSize + 3)
+        XCTAssertEqual(again.idToToken(tok.vocabSize), "[PAD\(tok.vocabSize)]")
+        let golden = Self.expected["files"]["sp_llama"]
+        let want = ids(golden["ids"]), decoded = golden["decoded"].strings
+        for (i, text) in texts.enumerated() {
+            XCTAssertEqual(again.encode(text, addSpecialTokens: false), want[i], "exported #\(i) \(text.prefix(40).debugDescription)")
+            XCTAssertEqual(again.decode(want[i]), decoded[i], "exported decode #\(i)")
+        }
+        let file = try GGUFFile(url: url)
+        let meta = try GGUFTokenizerMetadata(file)
+        XCTAssertEqual(meta.model, "llama")
+        XCTAssertEqual(meta.tokenTypes[tok.tokenToID("<0x41>")!], 6)
+        XCTAssertEqual(meta.tokenTypes[tok.tokenToID("<s>")!], 3)
+        XCTAssertEqual(meta.addBOS, false)
+
+        for name in ["sp_split", "sp_unk"] {
+            var w = GGUFWriter()
+            XCTAssertThrowsError(try load(name).writeGGUFMetadata(to: &w, vocabularySize: 500), name) { error in
+                XCTAssertTrue("\(error)".contains("cannot be written to GGUF: only the Llama layout"), "\(error)")
+            }
         }
     }
 }
