@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that SentencePiece-style tokenizers align saves load in transformers and encode alike.
 # For each fixture of scripts/gen_sentencepiece_fixtures.py (five tokenizer.json layouts and the
-# Llama-style GGUF), `align tokenizer extend` adds one token and writes tokenizer.json +
+# Llama-style GGUF), `align tokenizer extend --special` adds one token and writes tokenizer.json +
 # tokenizer_config.json; transformers' AutoTokenizer then loads that directory and must give,
 # for every test text, the ids and decodes `tokenizers` (or transformers' GGUF loader) gave for
 # the original file, and the new token must encode as its one new id.
@@ -19,7 +19,7 @@ trap 'rm -rf "$WORK"' EXIT
 FIX=Tests/AlignDataTests/Fixtures
 for f in sp_llama.json sp_legacy.json sp_split.json sp_never.json sp_unk.json sp_llama.gguf; do
   name=${f%.*}; [ "${f##*.}" = gguf ] && name=gguf
-  align_step "align tokenizer extend --tokenizer $f" "$ALIGN" tokenizer extend --tokenizer "$FIX/$f" --add "<extra_zh>" --output "$WORK/$name" >/dev/null
+  align_step "align tokenizer extend --tokenizer $f" "$ALIGN" tokenizer extend --tokenizer "$FIX/$f" --add "<extra_zh>" --special --output "$WORK/$name" >/dev/null
 done
 align_step "transformers AutoTokenizer on align's files" "$PY" - "$WORK" "$FIX/sp_expected.json" <<'PY'
 import json, sys, warnings

@@ -65,6 +65,17 @@ final class CLIReliabilityTests: XCTestCase {
         }
     }
 
+    func testTokenizerExtendSourcesOfTokensAreChecked() {
+        let base = ["tokenizer", "extend", "--tokenizer", path("model/tokenizer.json"), "--output", path("out")]
+        assertRefused(base, "give at least one --add token, an --add-file or --mine-characters")
+        assertRefused(base + ["--mine-characters", "10"], "--mine-characters needs --corpus FILE")
+        assertRefused(base + ["--add", "x", "--corpus", path("corpus.txt")], "--corpus is only read with --mine-characters")
+        assertRefused(base + ["--mine-characters", "0", "--corpus", path("corpus.txt")], "--mine-characters must be in 1…1000000")
+        assertRefused(base + ["--add-file", path("missing.txt")], "--add-file", "no such file")
+        assertRefused(base + ["--add", "x", "--held-out", path("missing.txt")], "--held-out", "no such file")
+        XCTAssertNil(refusal(base + ["--mine-characters", "10", "--corpus", path("corpus.txt"), "--held-out", path("corpus.txt")]))
+    }
+
     // MARK: lost or overwritten data
 
     func testAnOutputThatIsAnInputOrAnotherOutputIsRefused() throws {

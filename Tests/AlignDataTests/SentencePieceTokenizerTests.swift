@@ -210,4 +210,31 @@ final class SentencePieceTokenizerTests: XCTestCase {
             }
         }
     }
+
+    /// Mining the characters that fall back to bytes and adding them as tokens removes their byte
+    /// tokens (seed 003's vocabulary extension), and the text still decodes to itself.
+    func testMiningFallbackCharactersAndExtendingCutsTheByteShare() throws {
+        var tok = try load("sp_llama")
+        let texts = ["龘靐齉 龘", "你好 龘 world"]
+        let before = tok.byteFallbackReport(texts)
+        // 龘 靐 齉 龘 龘: five characters outside the vocabulary, three UTF-8 bytes each.
+        XCTAssertEqual(before.fallbackScalars, 5)
+        XCTAssertEqual(before.byteTokens, 15)
+        XCTAssertEqual(before.scalars, texts.reduce(0) { $0 + $1.unicodeScalars.filter { $0 != " " }.count })
+        let mined = tok.frequentFallbackCharacters(in: texts, limit: 2)
+        XCTAssertEqual(mined.map(\.character), ["龘", "靐"])
+        XCTAssertEqual(mined.map(\.count), [3, 1])
+        let all = tok.frequentFallbackCharacters(in: texts, limit: 10).map(\.character)
+        XCTAssertEqual(all, ["龘", "靐", "齉"])
+        let oldSize = tok.vocabSize
+        let ids = try tok.extend(with: all)
+        XCTAssertEqual(ids, [oldSize, oldSize + 1, oldSize + 2])
+        let after = tok.byteFallbackReport(texts)
+        XCTAssertEqual(after.byteTokens, 0)
+        XCTAssertEqual(after.fallbackScalars, 0)
+        XCTAssertLessThan(after.tokens, before.tokens)
+        for text in texts {
+            XCTAssertEqual(tok.decode(tok.encode(text, addSpecialTokens: false)), text)
+        }
+    }
 }
