@@ -10,7 +10,8 @@
 #              loop's scaling shows here).
 # align: `align tokenizer bench` (release build). tokenizers: `encode_batch` with
 # TOKENIZERS_PARALLELISM=false (one thread, no Python call per text) and a Python loop of
-# `encode` calls. Prints each round, then medians and the ratio (tokenizers MB/s ÷ align MB/s).
+# `encode` calls. Prints each round, then medians and the ratio (tokenizers MB/s ÷ align MB/s);
+# fails when the two sides' ids differ (token count and a position-weighted checksum of the ids).
 # Python: the pinned 'sentencepiece' environment. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,8 @@ lines = [l for l in open(sys.argv[2], encoding="utf-8").read().split("\n") if l]
 nbytes = sum(len(l.encode()) for l in lines)
 t = time.perf_counter(); enc = tok.encode_batch(lines, add_special_tokens=False); batch = time.perf_counter() - t
 t = time.perf_counter(); loop_tokens = sum(len(tok.encode(l, add_special_tokens=False).ids) for l in lines); loop = time.perf_counter() - t
-print(json.dumps({"bytes": nbytes, "tokens": sum(len(e.ids) for e in enc), "loop_tokens": loop_tokens,
+checksum = sum((i + 1) * t for e in enc for i, t in enumerate(e.ids))
+print(json.dumps({"bytes": nbytes, "tokens": sum(len(e.ids) for e in enc), "loop_tokens": loop_tokens, "checksum": checksum,
                   "batch_mb_per_s": nbytes / batch / 1e6, "loop_mb_per_s": nbytes / loop / 1e6}))
 PY
 for corpus in lines documents; do
@@ -59,11 +61,12 @@ for corpus in ["lines", "documents"]:
     for i, (x, y) in enumerate(zip(a, h)):
         print(f"{corpus} round {i + 1}: align {x['mb_per_s']:.2f} MB/s, tokenizers encode_batch {y['batch_mb_per_s']:.2f} MB/s, "
               f"tokenizers encode loop {y['loop_mb_per_s']:.2f} MB/s")
-    if a[0]["tokens"] != h[0]["tokens"] or h[0]["tokens"] != h[0]["loop_tokens"]:
-        sys.exit(f"error: token counts differ: align {a[0]['tokens']}, tokenizers {h[0]['tokens']}")
+    if a[0]["tokens"] != h[0]["tokens"] or h[0]["tokens"] != h[0]["loop_tokens"] or a[0]["checksum"] != h[0]["checksum"]:
+        sys.exit(f"error: the ids differ: align {a[0]['tokens']} tokens (checksum {a[0]['checksum']}), "
+                 f"tokenizers {h[0]['tokens']} (checksum {h[0]['checksum']})")
     ma = statistics.median(x["mb_per_s"] for x in a)
     mb = statistics.median(y["batch_mb_per_s"] for y in h)
     ml = statistics.median(y["loop_mb_per_s"] for y in h)
-    print(f"{corpus}: {a[0]['bytes']} bytes, {a[0]['tokens']} tokens (same count both sides); median align {ma:.2f} MB/s, "
+    print(f"{corpus}: {a[0]['bytes']} bytes, {a[0]['tokens']} tokens (same ids both sides: count and position-weighted checksum); median align {ma:.2f} MB/s, "
           f"tokenizers {mb:.2f} MB/s batch / {ml:.2f} MB/s loop; tokenizers/align = {mb / ma:.2f}x (batch), {ml / ma:.2f}x (loop)")
 PY

@@ -180,9 +180,14 @@ struct TokenizerCommand: ParsableCommand {
             for _ in 0 ..< rounds {
                 let start = DispatchTime.now().uptimeNanoseconds
                 var tokens = 0
-                for line in lines { tokens += tok.encode(line, addSpecialTokens: false).count }
+                var checksum = 0   // Σ (position-in-text + 1) · id over all texts, to compare ids with another tokenizer
+                for line in lines {
+                    let ids = tok.encode(line, addSpecialTokens: false)
+                    tokens += ids.count
+                    for (i, id) in ids.enumerated() { checksum &+= (i + 1) &* id }
+                }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"seconds\": \(seconds), "
+                print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"checksum\": \(checksum), \"seconds\": \(seconds), "
                       + "\"mb_per_s\": \(Double(bytes) / seconds / 1e6)}")
             }
         }
