@@ -5,8 +5,8 @@
 /// A character "falls back to bytes" when it is not one vocabulary token of its own: in a
 /// SentencePiece-style model, a scalar missing from the vocabulary (encoded as `<0xXX>` tokens
 /// or the unknown token); in a byte-level model, a scalar whose UTF-8 bytes are not a single
-/// token. Added tokens count as covering their characters. Whitespace and control characters
-/// are not counted (a SentencePiece model spells the space as "▁").
+/// token. Text matched by an added token (e.g. `<s>` written in the text) is not counted, nor are
+/// whitespace and control characters (a SentencePiece model spells the space as "▁").
 public struct ByteFallbackReport: Sendable, Equatable {
     /// Tokens of the encoded texts (no special tokens added).
     public var tokens: Int
@@ -30,6 +30,26 @@ extension Tokenizer {
         return model.vocab[ByteLevel.encode(Array(String(scalar).utf8))] != nil
     }
 
+    /// Calls `body` with every scalar of `text` outside added-token matches, skipping whitespace and controls.
+    func forEachCountedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
+        var text = text
+        var plain: [String] = []
+        if addedVocabulary.isEmpty {
+            plain = [text]
+        } else {
+            text.withUTF8 { bytes in
+                for segment in addedVocabulary.split(bytes, includeSpecial: true) where segment.tokenID == nil {
+                    plain.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[segment.start ..< segment.end]), as: UTF8.self))
+                }
+            }
+        }
+        for piece in plain {
+            for s in piece.unicodeScalars where !(s.properties.isWhitespace || s.properties.generalCategory == .control) {
+                body(s)
+            }
+        }
+    }
+
     /// Whether token `id` is a byte token in the sense of `ByteFallbackReport.byteTokens`.
     func isByteToken(_ id: Int) -> Bool {
         guard id >= 0, id < model.count, addedVocabulary.token(id: id) == nil, let t = model.tokens[id] else { return false }
@@ -46,8 +66,7 @@ extension Tokenizer {
             let ids = encode(text, addSpecialTokens: false)
             report.tokens += ids.count
             report.byteTokens += ids.reduce(0) { $0 + (isByteToken($1) ? 1 : 0) }
-            for s in text.unicodeScalars {
-                if s.properties.isWhitespace || s.properties.generalCategory == .control { continue }
+            forEachCountedScalar(text) { s in
                 report.scalars += 1
                 let ok: Bool
                 if let k = known[s.value] { ok = k } else { ok = scalarIsToken(s); known[s.value] = ok }
@@ -65,11 +84,10 @@ extension Tokenizer {
         var firstSeen: [UInt32: Int] = [:]
         var known: [UInt32: Bool] = [:]
         for text in texts {
-            for s in text.unicodeScalars {
-                if s.properties.isWhitespace || s.properties.generalCategory == .control { continue }
+            forEachCountedScalar(text) { s in
                 let ok: Bool
                 if let k = known[s.value] { ok = k } else { ok = scalarIsToken(s); known[s.value] = ok }
-                guard !ok else { continue }
+                guard !ok else { return }
                 if counts[s.value] == nil { firstSeen[s.value] = firstSeen.count }
                 counts[s.value, default: 0] += 1
             }

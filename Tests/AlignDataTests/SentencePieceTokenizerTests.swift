@@ -215,12 +215,13 @@ final class SentencePieceTokenizerTests: XCTestCase {
     /// tokens (seed 003's vocabulary extension), and the text still decodes to itself.
     func testMiningFallbackCharactersAndExtendingCutsTheByteShare() throws {
         var tok = try load("sp_llama")
-        let texts = ["龘靐齉 龘", "你好 龘 world"]
+        // "<s>" and "</s>" are special tokens: their "<", "/", ">" (outside the vocabulary) are not counted.
+        let texts = ["龘靐齉 龘", "你好 龘 world<s></s>"]
         let before = tok.byteFallbackReport(texts)
         // 龘 靐 齉 龘 龘: five characters outside the vocabulary, three UTF-8 bytes each.
         XCTAssertEqual(before.fallbackScalars, 5)
         XCTAssertEqual(before.byteTokens, 15)
-        XCTAssertEqual(before.scalars, texts.reduce(0) { $0 + $1.unicodeScalars.filter { $0 != " " }.count })
+        XCTAssertEqual(before.scalars, 4 + 8)   // 龘靐齉龘, 你好龘world: no spaces, nothing of <s></s>
         let mined = tok.frequentFallbackCharacters(in: texts, limit: 2)
         XCTAssertEqual(mined.map(\.character), ["龘", "靐"])
         XCTAssertEqual(mined.map(\.count), [3, 1])
