@@ -238,4 +238,30 @@ final class SentencePieceTokenizerTests: XCTestCase {
             XCTAssertEqual(tok.decode(tok.encode(text, addSpecialTokens: false)), text)
         }
     }
+
+    /// Random text (ASCII, Latin, CJK in and out of the vocabulary, emoji with joiners, whitespace
+    /// runs, stray "<0x41>"-like strings) decodes back to itself with byte fallback when it does not
+    /// start with a space (the Llama decoder strips one leading space) and holds no "▁" (which
+    /// decodes as a space, in `tokenizers` too: see the goldens), and a 200 KB text with
+    /// no space (one piece for the merge loop) encodes in well under a second.
+    func testRandomTextRoundTripsAndLongPiecesStayFast() throws {
+        let tok = try load("sp_llama")
+        let alphabet: [String] = ["a", "b", "the", " ", "  ", "\t", "\n", "é", "ß", "你", "好", "龘", "😀", "👨‍👩‍👧", "🇫🇷",
+                                  "<0x41>", "<", "s>", "0", "42", "\u{301}", "\u{FFFD}", "\u{10FFFF}", "\u{E000}"]
+        var rng = SplitMix64(seed: 13)
+        for _ in 0 ..< 300 {
+            var text = "x"
+            for _ in 0 ..< Int.random(in: 0 ... 40, using: &rng) { text += alphabet.randomElement(using: &rng)! }
+            let ids = tok.encode(text, addSpecialTokens: false)
+            XCTAssertEqual(tok.decode(ids), text, text.debugDescription)
+            let (withOffsets, offsets) = tok.encodeWithOffsets(text)
+            XCTAssertEqual(withOffsets, ids)
+            XCTAssertTrue(offsets.allSatisfy { $0.upperBound <= text.utf8.count }, text.debugDescription)
+        }
+        let long = String(repeating: "数据模型训练😀abc龘", count: 10_000)
+        let start = Date()
+        let ids = tok.encode(long, addSpecialTokens: false)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(tok.decode(ids), long)
+    }
 }
