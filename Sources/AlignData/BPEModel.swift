@@ -1,6 +1,14 @@
 import Foundation
 
-/// The byte-level BPE model: vocabulary, ranked merges, and the merge loop.
+/// The BPE model: vocabulary, ranked merges, and the merge loop.
+///
+/// Two symbol alphabets, as Hugging Face `tokenizers` sees them:
+/// - byte-level (GPT-2 family): every byte is a symbol, spelled with the
+///   `ByteLevel` character table;
+/// - character-level (SentencePiece family: Llama 2, Mistral, TinyLlama): every
+///   Unicode scalar is a symbol, and a scalar missing from the vocabulary becomes
+///   its UTF-8 bytes as `<0xXX>` tokens (`byte_fallback`) or the unknown token.
+///   See SentencePieceBPEMerge.swift.
 ///
 /// Immutable after construction (the piece cache inside is internally locked),
 /// so it is shared freely between copies of `Tokenizer` and between threads.
@@ -25,14 +33,24 @@ final class BPEModel: @unchecked Sendable {
     /// `ignore_merges`: a piece that is itself in the vocabulary is one token.
     let ignoreMerges: Bool
     /// Id by raw bytes, for `ignoreMerges`.
-    private let idByBytes: [[UInt8]: Int32]
+    let idByBytes: [[UInt8]: Int32]
+    /// Whether symbols are Unicode scalars (SentencePiece family) rather than bytes.
+    let characterLevel: Bool
+    /// `byte_fallback`: unknown scalars become `<0xXX>` byte tokens (character level only).
+    let byteFallback: Bool
+    /// Character level: the id of each single-scalar token in the Basic Multilingual Plane (-1: none).
+    let bmpScalarToID: [Int32]
+    /// Character level: the ids of single-scalar tokens outside the BMP.
+    let astralScalarToID: [UInt32: Int32]
     let cache = BPECache()
 
     /// Builds the model; `merges` are (left, right) token strings in rank order.
     /// Errors name `file` and the JSON-style `path` of the offending entry.
     /// With `allowDuplicates` (GGUF token lists), a repeated token string maps to its first id.
+    /// `characterLevel`/`byteFallback` select the SentencePiece-family alphabet (see above).
     init(tokens: [String?], merges: [(String, String)], unkToken: String?, fuseUnk: Bool, ignoreMerges: Bool,
-         file: String, vocabPath: String, mergesPath: String, allowDuplicates: Bool = false) throws {
+         file: String, vocabPath: String, mergesPath: String, allowDuplicates: Bool = false,
+         characterLevel: Bool = false, byteFallback: Bool = false) throws {
         self.tokens = tokens
         var vocab = [String: Int32](minimumCapacity: tokens.count)
         for (id, token) in tokens.enumerated() {
@@ -44,9 +62,29 @@ final class BPEModel: @unchecked Sendable {
             vocab[token] = Int32(id)
         }
         self.vocab = vocab
-        tokenBytes = tokens.map { $0.map(ByteLevel.decodeOrRaw) ?? [] }
-        byteToID = (0 ..< 256).map { b in
-            vocab[String(Unicode.Scalar(ByteLevel.scalarForByte[b])!)] ?? -1
+        self.characterLevel = characterLevel
+        self.byteFallback = byteFallback
+        if characterLevel {
+            tokenBytes = tokens.map { $0.map { Array($0.utf8) } ?? [] }
+            byteToID = (0 ..< 256).map { b in
+                byteFallback ? vocab[SentencePieceBytes.tokenForByte(UInt8(b))] ?? -1 : -1
+            }
+            var bmp = [Int32](repeating: -1, count: 0x10000)
+            var astral: [UInt32: Int32] = [:]
+            for (token, id) in vocab {
+                var it = token.unicodeScalars.makeIterator()
+                guard let first = it.next(), it.next() == nil else { continue }
+                if first.value < 0x10000 { bmp[Int(first.value)] = id } else { astral[first.value] = id }
+            }
+            bmpScalarToID = bmp
+            astralScalarToID = astral
+        } else {
+            tokenBytes = tokens.map { $0.map(ByteLevel.decodeOrRaw) ?? [] }
+            byteToID = (0 ..< 256).map { b in
+                vocab[String(Unicode.Scalar(ByteLevel.scalarForByte[b])!)] ?? -1
+            }
+            bmpScalarToID = []
+            astralScalarToID = [:]
         }
         var table = [UInt64: UInt64](minimumCapacity: merges.count)
         var list: [(Int32, Int32)] = []
@@ -81,7 +119,12 @@ final class BPEModel: @unchecked Sendable {
         var byBytes: [[UInt8]: Int32] = [:]
         if ignoreMerges {
             for (id, token) in tokens.enumerated() {
-                if let token, let bytes = ByteLevel.decode(token) { byBytes[bytes] = Int32(id) }
+                guard let token else { continue }
+                if characterLevel {
+                    if vocab[token] == Int32(id) { byBytes[Array(token.utf8)] = Int32(id) }
+                } else if let bytes = ByteLevel.decode(token) {
+                    byBytes[bytes] = Int32(id)
+                }
             }
         }
         idByBytes = byBytes
@@ -98,11 +141,22 @@ final class BPEModel: @unchecked Sendable {
     /// Tokenises one pre-tokenised piece (raw bytes). Each result packs
     /// `id << 32 | end`, where `end` is the token's end offset within `bytes`.
     func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt64] {
+        if characterLevel {
+            // SentencePiece layouts often keep a whole text as one piece: cache only short ones.
+            guard bytes.count <= BPEModel.cachedCharacterPieceBytes else { return mergeCharacters(bytes) }
+            if let hit = cache.lookup(bytes) { return hit }
+            let result = mergeCharacters(bytes)
+            cache.insert(bytes, result)
+            return result
+        }
         if let hit = cache.lookup(bytes) { return hit }
         let result = merge(bytes)
         cache.insert(bytes, result)
         return result
     }
+
+    /// Character-level pieces longer than this (in bytes) are not cached.
+    static let cachedCharacterPieceBytes = 64
 
     /// The uncached BPE merge loop: repeatedly merge the adjacent pair with the
     /// lowest rank (leftmost first among equal ranks), as Hugging Face does.

@@ -1,14 +1,20 @@
 import Foundation
 
-/// A byte-level BPE tokenizer that encodes and decodes exactly like Hugging Face
-/// `tokenizers` for GPT-2, SmolLM2, LLaMA-3 and Qwen2 style `tokenizer.json`
-/// files (and GGUF files of those families).
+/// A BPE tokenizer that encodes and decodes exactly like Hugging Face `tokenizers`
+/// for two families of `tokenizer.json` files (and GGUF files of those families):
 ///
-/// Pipeline (as in `tokenizers`): added tokens are matched in the raw text
-/// (leftmost, longest first); the text between them is normalised (none / NFC),
-/// pre-tokenised (`Split` regex, `Digits`, `ByteLevel`), and every piece's UTF-8
-/// bytes are merged by BPE rank. `addSpecialTokens` applies the post-processor
-/// (e.g. LLaMA-3's leading `<|begin_of_text|>`).
+/// - byte-level BPE (GPT-2, SmolLM2, LLaMA-3, Qwen2): added tokens are matched in the
+///   raw text (leftmost, longest first); the text between them is normalised (none /
+///   NFC), pre-tokenised (`Split` regex, `Digits`, `ByteLevel`), and every piece's
+///   UTF-8 bytes are merged by BPE rank;
+/// - SentencePiece-style BPE (Llama 2, Mistral, TinyLlama): the text between added
+///   tokens is normalised (`Prepend`, `Replace`, NFC/NFKC…), pre-tokenised by
+///   `Metaspace` (or not at all), and merged scalar by scalar with `byte_fallback`
+///   (`<0xXX>` tokens); decoding runs the `Replace`/`ByteFallback`/`Fuse`/`Strip`/
+///   `Metaspace` decoder chain.
+///
+/// `addSpecialTokens` applies the post-processor (e.g. LLaMA-3's leading
+/// `<|begin_of_text|>`, Llama 2's `<s>`).
 ///
 /// A value type: `extend(with:)` and the special-token properties mutate a copy.
 /// The vocabulary, merges and the piece cache are shared between copies and
@@ -19,8 +25,10 @@ public struct Tokenizer: Sendable {
     let normalizer: BPENormalizer
     let preTokenizer: PreTokenizerPipeline
     var postProcessor: BPEPostProcessor
-    /// tokenizer.json `decoder` (a `ByteLevel` decoder), written back by `save`.
-    let decoderJSON: JSONValue
+    /// tokenizer.json `decoder`, run by `decode` and written back by `save`.
+    let decoder: TokenDecoder
+    /// The `Metaspace` pre-tokenizer of a character-level (SentencePiece-style) model, if any.
+    let metaspace: Metaspace?
 
     /// Beginning-of-sequence token (tokenizer_config.json `bos_token`, GGUF `bos_token_id`).
     public var bosToken: String?
@@ -29,7 +37,7 @@ public struct Tokenizer: Sendable {
     public var eosToken: String?
     /// Padding token (`pad_token`).
     public var padToken: String?
-    /// Unknown token (`unk_token`), informational: byte-level BPE never needs it.
+    /// Unknown token (`unk_token`); the model's own unknown token is `model.unk_token`.
     public var unkToken: String?
     /// The checkpoint's Jinja chat template (`chat_template`), if any. See `ChatTemplate.model(_:)`.
     public var chatTemplate: String?
@@ -39,16 +47,21 @@ public struct Tokenizer: Sendable {
     public internal(set) var source: String
 
     init(model: BPEModel, addedTokens: [AddedToken], normalizer: BPENormalizer,
-         preTokenizer: PreTokenizerPipeline, postProcessor: BPEPostProcessor,
-         decoderJSON: JSONValue, source: String) {
+         preTokenizer: PreTokenizerPipeline, metaspace: Metaspace? = nil, postProcessor: BPEPostProcessor,
+         decoder: TokenDecoder, source: String) {
         self.model = model
         addedVocabulary = AddedVocabulary(addedTokens)
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
+        self.metaspace = metaspace
         self.postProcessor = postProcessor
-        self.decoderJSON = decoderJSON
+        self.decoder = decoder
         self.source = source
     }
+
+    /// Whether the model is SentencePiece-style (character-level symbols, `Metaspace`,
+    /// `<0xXX>` byte fallback) rather than byte-level.
+    public var isSentencePieceStyle: Bool { model.characterLevel }
 
     /// The standard `ByteLevel` decoder entry.
     static let byteLevelDecoderJSON = JSONValue.obj([
@@ -157,7 +170,11 @@ public struct Tokenizer: Sendable {
     private func encodePlain(_ bytes: UnsafeBufferPointer<UInt8>, base: Int, _ scratch: inout EncodeScratch,
                              _ ids: inout [Int], _ offsets: UnsafeMutablePointer<[Range<Int>]>?) {
         guard bytes.count > 0 else { return }
-        if case .nfc = normalizer {
+        if model.characterLevel {
+            encodeCharacterLevel(bytes, base: base, &ids, offsets)
+            return
+        }
+        if !normalizer.steps.isEmpty {
             let original = String(decoding: bytes, as: UTF8.self)
             var normalized = normalizer.apply(original)
             // Compare bytes: `String ==` is canonical equivalence, which NFC always preserves.
@@ -199,10 +216,13 @@ public struct Tokenizer: Sendable {
 
     // MARK: - Decoding
 
-    /// The raw bytes `ids` stand for. Unknown ids are skipped. Added tokens
+    /// The raw bytes `ids` stand for. Unknown ids are skipped. Byte-level: added tokens
     /// contribute their content's UTF-8 (Hugging Face instead passes them through
     /// the `ByteLevel` decoder, which garbles non-ASCII added tokens).
+    /// SentencePiece-style: the decoder chain, with `<0xXX>` runs passed through as
+    /// raw bytes even when they are not (yet) valid UTF-8 (for streaming).
     public func decodeBytes(_ ids: [Int], skipSpecialTokens: Bool = false) -> [UInt8] {
+        if model.characterLevel { return decodeChain(ids, skipSpecialTokens: skipSpecialTokens, rawBytes: true) }
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 4)
         let hasAdded = !addedVocabulary.isEmpty
@@ -220,7 +240,27 @@ public struct Tokenizer: Sendable {
     /// The text `ids` stand for; invalid UTF-8 (e.g. a cut multi-byte character)
     /// becomes U+FFFD, as in `tokenizers`.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
-        String(decoding: decodeBytes(ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
+        if model.characterLevel {
+            return String(decoding: decodeChain(ids, skipSpecialTokens: skipSpecialTokens, rawBytes: false), as: UTF8.self)
+        }
+        return String(decoding: decodeBytes(ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
+    }
+
+    /// Hugging Face's decode: ids → token strings (added tokens: their content; unknown ids
+    /// skipped), then the decoder chain.
+    private func decodeChain(_ ids: [Int], skipSpecialTokens: Bool, rawBytes: Bool) -> [UInt8] {
+        var tokens: [[UInt8]] = []
+        tokens.reserveCapacity(ids.count)
+        let hasAdded = !addedVocabulary.isEmpty
+        for id in ids {
+            if hasAdded, let t = addedVocabulary.token(id: id) {
+                if skipSpecialTokens && t.special { continue }
+                tokens.append(Array(t.content.utf8))
+            } else if id >= 0 && id < model.count, model.tokens[id] != nil {
+                tokens.append(model.tokenBytes[id])
+            }
+        }
+        return decoder.decode(tokens, rawBytes: rawBytes)
     }
 
     // MARK: - Extending

@@ -2,7 +2,8 @@ import Foundation
 
 /// Loading the tokenizer stored in a GGUF file's metadata (`tokenizer.ggml.*`).
 extension Tokenizer {
-    /// Loads the byte-level BPE tokenizer (`tokenizer.ggml.model == "gpt2"`) of a GGUF file.
+    /// Loads the tokenizer of a GGUF file: byte-level BPE (`tokenizer.ggml.model == "gpt2"`)
+    /// or SentencePiece BPE (`"llama"`, see SentencePieceGGUF.swift).
     public init(ggufURL url: URL) throws {
         try self.init(gguf: try GGUFFile(url: url))
     }
@@ -24,9 +25,13 @@ extension Tokenizer {
         guard let modelName = meta.model else {
             throw AlignDataError(.notFound, path: file.path, "metadata key 'tokenizer.ggml.model' is missing")
         }
+        if modelName == "llama" {
+            try self.init(sentencePieceGGUF: file, meta: meta)
+            return
+        }
         guard modelName == "gpt2" else {
             throw AlignDataError(.unsupported, path: file.path,
-                "metadata 'tokenizer.ggml.model' is \(jsonQuoted(modelName)); only \"gpt2\" (byte-level BPE) is supported")
+                "metadata 'tokenizer.ggml.model' is \(jsonQuoted(modelName)); supported: \"gpt2\" (byte-level BPE) and \"llama\" (SentencePiece BPE)")
         }
         let preName = meta.preTokenizer ?? "gpt-2"
         guard let preset = BPEPreTokenizerPreset(ggufName: preName) else {
@@ -62,7 +67,7 @@ extension Tokenizer {
             bos: addBOS ? meta.bosTokenID.map { (meta.tokens[$0], $0) } : nil,
             eos: addEOS ? meta.eosTokenID.map { (meta.tokens[$0], $0) } : nil)
         self.init(model: model, addedTokens: added, normalizer: .none, preTokenizer: preset.pipeline,
-                  postProcessor: post, decoderJSON: Tokenizer.byteLevelDecoderJSON, source: file.path)
+                  postProcessor: post, decoder: .byteLevel, source: file.path)
         bosToken = token(meta.bosTokenID)
         eosToken = token(meta.eosTokenID)
         padToken = token(meta.paddingTokenID)

@@ -15,7 +15,8 @@ extension Tokenizer {
         }
     }
 
-    /// Sets the tokenizer keys on `writer`: model `gpt2`, the pre-tokeniser name, every token
+    /// Sets the tokenizer keys on `writer`. SentencePiece-style tokenizers: see
+    /// SentencePieceGGUFExport.swift. Byte-level ones: model `gpt2`, the pre-tokeniser name, every token
     /// by id (`vocabularySize` entries: ids the tokenizer does not use become `[PAD<id>]`,
     /// type unused), token types (1 normal, 3 control for special added tokens, 4 user-defined
     /// for other added tokens, 5 unused), merges as "a b", bos/eos/pad/unk ids,
@@ -25,6 +26,10 @@ extension Tokenizer {
     /// `vocabularySize`).
     public func writeGGUFMetadata(to writer: inout GGUFWriter, vocabularySize: Int) throws {
         let name = source
+        if model.characterLevel {
+            try writeSentencePieceGGUFMetadata(to: &writer, vocabularySize: vocabularySize)
+            return
+        }
         guard normalizer == .none else {
             throw AlignDataError(.unsupported, path: name, "the tokenizer normalises its input (NFC), which GGUF files cannot express")
         }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Loading Hugging Face tokenizer files: tokenizer.json (model `BPE`, byte-level),
+/// Loading Hugging Face tokenizer files: tokenizer.json (model `BPE`, byte-level or
+/// SentencePiece-style with `Metaspace` and `byte_fallback`),
 /// tokenizer_config.json (special tokens, chat template, `model_max_length`) and
 /// chat_template.jinja.
 extension Tokenizer {
@@ -41,7 +42,8 @@ extension Tokenizer {
         let modelJSON = try root.require("model")
         let modelType = try modelJSON["type"]?.string
         if let modelType, modelType != "BPE" {
-            throw modelJSON.unsupported(".type \(jsonQuoted(modelType))")
+            throw AlignDataError(.unsupported, path: file,
+                "model.type \(jsonQuoted(modelType)) is not supported (only BPE models load: byte-level or SentencePiece-style)")
         }
         if modelType == nil && modelJSON["merges"] == nil {
             throw modelJSON.malformed("has no \"type\" and no \"merges\"; only BPE models are supported")
@@ -60,8 +62,24 @@ extension Tokenizer {
                 throw v.unsupported(" \(jsonQuoted(try v.string))")
             }
         }
-        if try modelJSON.bool("byte_fallback", default: false) {
-            throw modelJSON["byte_fallback"]!.unsupported(" true")
+        // The family: a ByteLevel pre-tokenizer means byte-level symbols; none, or Metaspace,
+        // means SentencePiece-style character symbols (with optional byte fallback).
+        var pre = PreTokenizerPipeline(steps: [], isSequence: false)
+        var metaspace: Metaspace? = nil
+        if let preJSON = root["pre_tokenizer"] {
+            if let m = try Tokenizer.parseMetaspace(preJSON) {
+                metaspace = m
+            } else {
+                pre = try Tokenizer.parsePreTokenizer(preJSON)
+                guard pre.hasByteLevel else {
+                    throw preJSON.unsupported(" without a ByteLevel step (supported: byte-level pipelines, Metaspace, or none)")
+                }
+            }
+        }
+        let characterLevel = !pre.hasByteLevel
+        let byteFallback = try modelJSON.bool("byte_fallback", default: false)
+        if byteFallback && !characterLevel {
+            throw modelJSON["byte_fallback"]!.unsupported(" true together with a ByteLevel pre-tokenizer")
         }
         let unkToken = try modelJSON["unk_token"]?.string
         let fuseUnk = try modelJSON.bool("fuse_unk", default: false)
@@ -102,7 +120,8 @@ extension Tokenizer {
             }
         }
         let model = try BPEModel(tokens: tokens, merges: merges, unkToken: unkToken, fuseUnk: fuseUnk,
-                                 ignoreMerges: ignoreMerges, file: file, vocabPath: "model.vocab", mergesPath: "model.merges")
+                                 ignoreMerges: ignoreMerges, file: file, vocabPath: "model.vocab", mergesPath: "model.merges",
+                                 characterLevel: characterLevel, byteFallback: byteFallback)
 
         // added_tokens
         var added: [AddedToken] = []
@@ -123,21 +142,33 @@ extension Tokenizer {
         }
 
         let normalizer = try BPENormalizer.parse(root["normalizer"])
-        guard let preJSON = root["pre_tokenizer"] else {
-            throw AlignDataError(.unsupported, path: file, "pre_tokenizer null is not supported (a byte-level BPE needs a ByteLevel pre-tokenizer)")
-        }
-        let pre = try Tokenizer.parsePreTokenizer(preJSON)
-        guard pre.hasByteLevel else {
-            throw preJSON.unsupported(" without a ByteLevel step")
-        }
         let post = try BPEPostProcessor.parse(root["post_processor"])
-        guard let decoder = root["decoder"] else {
-            throw AlignDataError(.unsupported, path: file, "decoder null is not supported (a byte-level BPE needs the ByteLevel decoder)")
+        guard let decoderJSON = root["decoder"] else {
+            throw AlignDataError(.unsupported, path: file, characterLevel
+                ? "decoder null is not supported (a SentencePiece-style BPE needs e.g. Replace, ByteFallback, Fuse, Strip)"
+                : "decoder null is not supported (a byte-level BPE needs the ByteLevel decoder)")
         }
-        try Tokenizer.checkDecoder(decoder)
+        let decoder = try TokenDecoder.parse(decoderJSON, byteLevelModel: !characterLevel)
 
-        self.init(model: model, addedTokens: added, normalizer: normalizer, preTokenizer: pre,
-                  postProcessor: post, decoderJSON: decoder.value, source: file)
+        self.init(model: model, addedTokens: added, normalizer: normalizer, preTokenizer: pre, metaspace: metaspace,
+                  postProcessor: post, decoder: decoder, source: file)
+    }
+
+    /// A `Metaspace` pre-tokenizer, alone or as the only step of a `Sequence`; nil for other pre-tokenizers.
+    static func parseMetaspace(_ j: LocatedJSON) throws -> Metaspace? {
+        let type = try j.typeName
+        if type == "Metaspace" { return try Metaspace.parse(j) }
+        if type == "Sequence" {
+            let items = try j.require("pretokenizers").array
+            let isMeta = try items.map { try $0.typeName == "Metaspace" }
+            if isMeta.contains(true) {
+                guard items.count == 1 else {
+                    throw j.unsupported(" (Metaspace combined with other pre-tokenizers)")
+                }
+                return try Metaspace.parse(items[0])
+            }
+        }
+        return nil
     }
 
     static func parsePreTokenizer(_ j: LocatedJSON) throws -> PreTokenizerPipeline {
@@ -176,23 +207,6 @@ extension Tokenizer {
                 throw literal.unsupported(" \(jsonQuoted(try literal.string))")
             }
             throw pattern.malformed("should be {\"Regex\": …} or {\"String\": …}")
-        default:
-            throw j.unsupported(".type \(jsonQuoted(type))")
-        }
-    }
-
-    private static func checkDecoder(_ j: LocatedJSON) throws {
-        let type = try j.typeName
-        switch type {
-        case "ByteLevel":
-            return
-        case "Sequence":
-            let items = try j.require("decoders").array
-            for item in items {
-                let t = try item.typeName
-                guard t == "ByteLevel" else { throw item.unsupported(".type \(jsonQuoted(t))") }
-            }
-            guard !items.isEmpty else { throw j.unsupported(" (an empty decoder Sequence)") }
         default:
             throw j.unsupported(".type \(jsonQuoted(type))")
         }

@@ -35,16 +35,16 @@ extension Tokenizer {
         let modelJSON = JSONValue.obj([
             "type": .string("BPE"), "dropout": .null, "unk_token": unk,
             "continuing_subword_prefix": .null, "end_of_word_suffix": .null,
-            "fuse_unk": .bool(model.fuseUnk), "byte_fallback": .bool(false), "ignore_merges": .bool(model.ignoreMerges),
+            "fuse_unk": .bool(model.fuseUnk), "byte_fallback": .bool(model.byteFallback), "ignore_merges": .bool(model.ignoreMerges),
             "vocab": .object(vocab), "merges": .array(merges),
         ])
         return .obj([
             "version": .string("1.0"), "truncation": .null, "padding": .null,
             "added_tokens": .array(added),
             "normalizer": normalizer.json,
-            "pre_tokenizer": preTokenizer.json,
+            "pre_tokenizer": metaspace.map { $0.json } ?? (preTokenizer.steps.isEmpty ? .null : preTokenizer.json),
             "post_processor": postProcessor.json,
-            "decoder": decoderJSON,
+            "decoder": decoder.json,
             "model": modelJSON,
         ])
     }

@@ -170,7 +170,7 @@ extension Tokenizer {
                                  file: "trained", vocabPath: "vocabulary", mergesPath: "merges")
         let added = specials.enumerated().map { AddedToken(id: $0.offset, content: $0.element, special: true, normalized: false) }
         return Tokenizer(model: model, addedTokens: added, normalizer: .none, preTokenizer: pipeline,
-                         postProcessor: BPEPostProcessor(), decoderJSON: Tokenizer.byteLevelDecoderJSON, source: "trained")
+                         postProcessor: BPEPostProcessor(), decoder: .byteLevel, source: "trained")
     }
 
     /// Trains on the lines of a UTF-8 text file (one `train` sequence per line).

@@ -3,12 +3,13 @@ import AlignTraining
 import ArgumentParser
 import Foundation
 
-/// `align tokenizer train|extend`: byte-level BPE tokenizers (seed 003).
+/// `align tokenizer train|extend|bench`: byte-level BPE tokenizers (seed 003); `extend` and
+/// `bench` also take SentencePiece-style ones.
 struct TokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Train a byte-level BPE tokenizer, or add tokens to an existing one.",
-        subcommands: [Train.self, Extend.self])
+        abstract: "Train a byte-level BPE tokenizer, add tokens to an existing one, or time encoding.",
+        subcommands: [Train.self, Extend.self, Bench.self])
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -74,31 +75,76 @@ struct TokenizerCommand: ParsableCommand {
 
     struct Extend: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add tokens to a model's tokenizer; with --model, also resize the model's embeddings and save both to --output.")
+            abstract: "Add tokens to a model's tokenizer; with --model, also resize the model's embeddings and save both to --output.",
+            discussion: """
+            Tokens come from --add, from --add-file (one token per line) and, with --mine-characters N \
+            --corpus FILE, from the N most frequent characters of FILE that the tokenizer spells with \
+            byte tokens (e.g. Chinese characters a Llama vocabulary lacks). With --held-out FILE, the share \
+            of FILE's tokens that are byte tokens is reported before and after.
+            """)
 
         @Option(help: "Tokenizer to extend: a model directory, a tokenizer.json or a .gguf file.") var tokenizer: String
-        @Option(name: .customLong("add"), help: "A token to add (repeat).") var tokens: [String]
+        @Option(name: .customLong("add"), help: "A token to add (repeat).") var tokens: [String] = []
+        @Option(help: "A UTF-8 file of tokens to add, one per line (empty lines skipped).") var addFile: String?
+        @Option(parsing: .unconditional, help: "Add the N most frequent characters of --corpus that fall back to bytes.") var mineCharacters: Int?
+        @Option(help: "A UTF-8 text file to mine characters from (with --mine-characters).") var corpus: String?
+        @Option(help: "A UTF-8 text file (one text per line) whose byte-fallback share is reported before and after.") var heldOut: String?
         @Flag(help: "Add the tokens as special tokens (never split, skipped when decoding with skip-special).") var special = false
         @Option(help: "Directory to write the extended tokenizer to.") var output: String
         @Option(help: "A model (directory or .gguf) whose token embeddings grow to the new vocabulary; it is written to --output together with the tokenizer.")
         var model: String?
 
         func validate() throws {
-            guard !tokens.isEmpty else { throw ValidationError("give at least one --add token") }
+            guard !tokens.isEmpty || addFile != nil || mineCharacters != nil else {
+                throw ValidationError("give at least one --add token, an --add-file or --mine-characters")
+            }
             guard FileManager.default.fileExists(atPath: tokenizer) else { throw ValidationError("--tokenizer \(tokenizer): no such file or directory") }
             if let model, !FileManager.default.fileExists(atPath: model) { throw ValidationError("--model \(model): no such file or directory") }
-            try OutputPaths.check(inputs: [("--tokenizer", tokenizer), ("--model", model)],
+            for (flag, f) in [("--add-file", addFile), ("--corpus", corpus), ("--held-out", heldOut)] {
+                if let f, !FileManager.default.fileExists(atPath: f) { throw ValidationError("\(flag) \(f): no such file") }
+            }
+            if let n = mineCharacters {
+                guard (1 ... 1_000_000).contains(n) else { throw ValidationError("--mine-characters must be in 1…1000000") }
+                guard corpus != nil else { throw ValidationError("--mine-characters needs --corpus FILE to mine from") }
+            } else if corpus != nil {
+                throw ValidationError("--corpus is only read with --mine-characters")
+            }
+            try OutputPaths.check(inputs: [("--tokenizer", tokenizer), ("--model", model), ("--add-file", addFile), ("--corpus", corpus), ("--held-out", heldOut)],
                                   outputs: [.directory("--output", output, writes: model == nil ? OutputPaths.tokenizerFiles : OutputPaths.modelDirectoryFiles)])
             if model == nil, let existing = ModelStore.modelFileIn(output) {
                 throw ValidationError("--output \(output) holds a model (\(existing)); writing only a tokenizer into it would leave the model's embeddings smaller than the new vocabulary; give --model too, or choose another directory")
             }
         }
 
+        private func lines(_ path: String) throws -> [String] {
+            try FileErrors.readText(path).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        }
+
+        private func describe(_ r: ByteFallbackReport) -> String {
+            String(format: "%.2f%% of %d tokens are byte tokens, %.2f%% of %d characters fall back to bytes",
+                   100 * r.byteTokenShare, r.tokens, 100 * r.fallbackScalarShare, r.scalars)
+        }
+
         func run() throws {
             var tok = try ModelStore.loadTokenizer(tokenizer)
             let before = tok.vocabSize
-            let ids = try tok.extend(with: tokens, special: special)
-            let added = zip(tokens, ids).map { "\($0)=\($1)" }.joined(separator: " ")
+            var newTokens = tokens
+            if let addFile { newTokens += try lines(addFile).filter { !$0.isEmpty } }
+            if let n = mineCharacters, let corpus {
+                let mined = tok.frequentFallbackCharacters(in: try lines(corpus), limit: n)
+                print("mined \(mined.count) characters that fall back to bytes in \(corpus): "
+                      + mined.prefix(20).map { "\($0.character)×\($0.count)" }.joined(separator: " ") + (mined.count > 20 ? " …" : ""))
+                newTokens += mined.map(\.character)
+            }
+            guard !newTokens.isEmpty else { throw ValidationError("no tokens to add (the --add-file is empty and mining found no character falling back to bytes)") }
+            let heldOutLines = try heldOut.map(lines)
+            let reportBefore = heldOutLines.map { tok.byteFallbackReport($0) }
+            let ids = try tok.extend(with: newTokens, special: special)
+            let added = newTokens.count <= 20 ? zip(newTokens, ids).map { "\($0)=\($1)" }.joined(separator: " ") : "\(newTokens.count) tokens"
+            if let heldOut, let reportBefore, let heldOutLines {
+                print("held-out \(heldOut) before: \(describe(reportBefore))")
+                print("held-out \(heldOut) after:  \(describe(tok.byteFallbackReport(heldOutLines)))")
+            }
             if let model {
                 let loaded = try ModelStore.load(model)
                 let resized = try ModelStore.resizeVocabulary(loaded, to: max(tok.vocabSize, loaded.model.config.vocabSize))
@@ -108,6 +154,41 @@ struct TokenizerCommand: ParsableCommand {
             } else {
                 try tok.save(to: URL(fileURLWithPath: output))
                 print("wrote \(output)/tokenizer.json: \(before) → \(tok.vocabSize) tokens (\(added))")
+            }
+        }
+    }
+
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time encoding a text file line by line on one thread; prints one JSON object per round.")
+
+        @Option(help: "Tokenizer: a model directory, a tokenizer.json or a .gguf file.") var tokenizer: String
+        @Option(help: "A UTF-8 text file; each non-empty line is encoded as one text.") var input: String
+        @Option(parsing: .unconditional, help: "Timed rounds over the whole file.") var rounds = 1
+
+        func validate() throws {
+            guard FileManager.default.fileExists(atPath: tokenizer) else { throw ValidationError("--tokenizer \(tokenizer): no such file or directory") }
+            guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
+            guard (1 ... 1000).contains(rounds) else { throw ValidationError("--rounds must be in 1…1000") }
+        }
+
+        func run() throws {
+            let tok = try ModelStore.loadTokenizer(tokenizer)
+            let lines = try FileErrors.readText(input).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            guard !lines.isEmpty else { throw ValidationError("--input \(input) holds no text") }
+            let bytes = lines.reduce(0) { $0 + $1.utf8.count }
+            for _ in 0 ..< rounds {
+                let start = DispatchTime.now().uptimeNanoseconds
+                var tokens = 0
+                var checksum = 0   // Σ (position-in-text + 1) · id over all texts, to compare ids with another tokenizer
+                for line in lines {
+                    let ids = tok.encode(line, addSpecialTokens: false)
+                    tokens += ids.count
+                    for (i, id) in ids.enumerated() { checksum &+= (i + 1) &* id }
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                print("{\"lines\": \(lines.count), \"bytes\": \(bytes), \"tokens\": \(tokens), \"checksum\": \(checksum), \"seconds\": \(seconds), "
+                      + "\"mb_per_s\": \(Double(bytes) / seconds / 1e6)}")
             }
         }
     }

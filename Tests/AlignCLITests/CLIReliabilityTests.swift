@@ -44,6 +44,38 @@ final class CLIReliabilityTests: XCTestCase {
         XCTAssertFalse(message.contains("Missing value"), message, file: file, line: line)
     }
 
+    /// A tokenizer of a kind align does not load (a WordPiece tokenizer.json, a GGUF SentencePiece
+    /// vocabulary without scores) is refused (exit 2) with one line naming the kind and the file.
+    func testAnUnsupportedTokenizerKindIsRefusedInOneLine() throws {
+        try Data(#"{"model": {"type": "WordPiece", "vocab": {"a": 0}}}"#.utf8).write(to: dir.appendingPathComponent("wp.json"))
+        var writer = GGUFWriter()
+        writer.set("general.architecture", "llama")
+        writer.set("tokenizer.ggml.model", "llama")
+        writer.set("tokenizer.ggml.tokens", strings: ["<unk>", "<s>", "</s>", "a"])
+        try writer.write(to: dir.appendingPathComponent("noscores.gguf"))
+        for (file, expected) in [("wp.json", "wp.json: model.type \"WordPiece\" is not supported"),
+                                 ("noscores.gguf", "noscores.gguf: metadata 'tokenizer.ggml.scores' is missing")] {
+            var command = try Align.parseAsRoot(["tokenizer", "bench", "--tokenizer", path(file), "--input", path("corpus.txt")])
+            XCTAssertThrowsError(try command.run()) { error in
+                XCTAssertEqual(ExitStatus.code(for: error), ExitStatus.refused)
+                let message = ExitStatus.describe(error) ?? Align.message(for: error)
+                XCTAssertTrue(message.contains(expected), message)
+                XCTAssertFalse(message.contains("\n"), message)
+            }
+        }
+    }
+
+    func testTokenizerExtendSourcesOfTokensAreChecked() {
+        let base = ["tokenizer", "extend", "--tokenizer", path("model/tokenizer.json"), "--output", path("out")]
+        assertRefused(base, "give at least one --add token, an --add-file or --mine-characters")
+        assertRefused(base + ["--mine-characters", "10"], "--mine-characters needs --corpus FILE")
+        assertRefused(base + ["--add", "x", "--corpus", path("corpus.txt")], "--corpus is only read with --mine-characters")
+        assertRefused(base + ["--mine-characters", "0", "--corpus", path("corpus.txt")], "--mine-characters must be in 1…1000000")
+        assertRefused(base + ["--add-file", path("missing.txt")], "--add-file", "no such file")
+        assertRefused(base + ["--add", "x", "--held-out", path("missing.txt")], "--held-out", "no such file")
+        XCTAssertNil(refusal(base + ["--mine-characters", "10", "--corpus", path("corpus.txt"), "--held-out", path("corpus.txt")]))
+    }
+
     // MARK: lost or overwritten data
 
     func testAnOutputThatIsAnInputOrAnotherOutputIsRefused() throws {

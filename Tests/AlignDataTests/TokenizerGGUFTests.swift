@@ -40,9 +40,9 @@ final class TokenizerGGUFTests: XCTestCase {
 
     func testGGUFErrorsNameTheFile() throws {
         var image = try GGUFTokenizerImage.from(fixture: "gpt2", pre: "gpt-2")
-        image.model = "llama"
-        assertAlignDataError(.unsupported, ["spm.gguf", "tokenizer.ggml.model", "\"llama\""]) {
-            try Tokenizer(gguf: GGUFFile(data: image.data(), path: "spm.gguf"))
+        image.model = "t5"
+        assertAlignDataError(.unsupported, ["unigram.gguf", "tokenizer.ggml.model", "\"t5\""]) {
+            try Tokenizer(gguf: GGUFFile(data: image.data(), path: "unigram.gguf"))
         }
         image.model = "gpt2"
         image.pre = "deepseek-coder"

@@ -1,44 +1,5 @@
 import Foundation
 
-/// tokenizer.json `normalizer`: none, or Unicode NFC (alone or in a `Sequence`).
-enum BPENormalizer: Sendable, Equatable {
-    case none
-    case nfc(inSequence: Bool)
-
-    func apply(_ text: String) -> String {
-        switch self {
-        case .none: return text
-        case .nfc: return text.precomposedStringWithCanonicalMapping
-        }
-    }
-
-    var json: JSONValue {
-        switch self {
-        case .none: return .null
-        case .nfc(let inSequence):
-            let nfc = JSONValue.obj(["type": .string("NFC")])
-            return inSequence ? .obj(["type": .string("Sequence"), "normalizers": .array([nfc])]) : nfc
-        }
-    }
-
-    static func parse(_ j: LocatedJSON?) throws -> BPENormalizer {
-        guard let j else { return .none }
-        let type = try j.typeName
-        switch type {
-        case "NFC": return .nfc(inSequence: false)
-        case "Sequence":
-            let items = try j.require("normalizers").array
-            for item in items {
-                let t = try item.typeName
-                guard t == "NFC" else { throw item.unsupported(".type \(jsonQuoted(t))") }
-            }
-            return items.isEmpty ? .none : .nfc(inSequence: true)
-        default:
-            throw j.unsupported(".type \(jsonQuoted(type))")
-        }
-    }
-}
-
 /// What `addSpecialTokens` adds around one encoded sequence: the effect of a
 /// tokenizer.json `post_processor` (`TemplateProcessing`, `ByteLevel`,
 /// `RobertaProcessing`, `BertProcessing` or a `Sequence` of them) or of GGUF
