@@ -23,19 +23,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-STAGE="setup"
-trap 'echo "hpa_overoptimization.sh: FAILED at stage: $STAGE" >&2' ERR
-stage() { STAGE="$*"; echo "== $* ($(date -u +%H:%M:%S))"; }
-TESTBED=${TESTBED:-runs/hpa-testbed}
-SFT="$PWD/$TESTBED/sft/final"; RM="$PWD/$TESTBED/rm/final"
-for d in "$SFT" "$RM"; do
-  [ -d "$d" ] || { echo "hpa_overoptimization.sh: $d is missing: run bash scripts/hpa_testbed.sh first" >&2; exit 2; }
-done
-stage "build"
-bash scripts/install-deps.sh
-swift build -c release --product align 2>&1 | tail -n 1
-ALIGN=.build/release/align
-D=configs/hpa-testbed/data
+source scripts/hpa_testbed_common.sh
 OUT=runs/hpa-overopt
 rm -rf "$OUT"; mkdir -p "$OUT"
 START=$(date +%s)

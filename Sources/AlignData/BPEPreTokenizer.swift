@@ -202,19 +202,7 @@ extension PreTokenizerPipeline {
         ScalarClass.table.withUnsafeBufferPointer { table in
             var i = 0
             while i < n {
-                let b0 = UInt32(bytes[i])
-                let v: UInt32
-                let len: Int
-                if b0 < 0x80 {
-                    v = b0; len = 1
-                } else if b0 < 0xE0 {
-                    v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); len = 2
-                } else if b0 < 0xF0 {
-                    v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); len = 3
-                } else {
-                    v = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                        | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F); len = 4
-                }
+                let (v, len) = decodeUTF8Scalar(bytes, at: i)
                 scratch.scalars.append(v)
                 scratch.classes.append(table[Int(v)])
                 scratch.byteOffsets.append(Int32(i))

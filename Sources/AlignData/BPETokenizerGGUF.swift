@@ -38,16 +38,7 @@ extension Tokenizer {
             throw AlignDataError(.unsupported, path: file.path,
                 "metadata 'tokenizer.ggml.pre' is \(jsonQuoted(preName)), a pre-tokenizer this library does not implement")
         }
-        var merges: [(String, String)] = []
-        merges.reserveCapacity(meta.merges.count)
-        for (i, m) in meta.merges.enumerated() {
-            let parts = m.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw AlignDataError(.malformed, path: file.path,
-                    "metadata 'tokenizer.ggml.merges'[\(i)] is \(jsonQuoted(m)), expected two tokens separated by one space")
-            }
-            merges.append((String(parts[0]), String(parts[1])))
-        }
+        let merges = try meta.mergePairs(file: file.path)
         let model = try BPEModel(tokens: meta.tokens.map { Optional($0) }, merges: merges, unkToken: nil, fuseUnk: false,
                                  ignoreMerges: preset == .llama3, file: file.path,
                                  vocabPath: "metadata 'tokenizer.ggml.tokens'", mergesPath: "metadata 'tokenizer.ggml.merges'",

@@ -133,3 +133,21 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
         }
     }
 }
+
+extension GGUFTokenizerMetadata {
+    /// `tokenizer.ggml.merges` as pairs: each entry two tokens separated by one space, else an
+    /// error naming the entry.
+    func mergePairs(file: String) throws -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(merges.count)
+        for (i, m) in merges.enumerated() {
+            let parts = m.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw AlignDataError(.malformed, path: file,
+                    "metadata 'tokenizer.ggml.merges'[\(i)] is \(jsonQuoted(m)), expected two tokens separated by one space")
+            }
+            pairs.append((String(parts[0]), String(parts[1])))
+        }
+        return pairs
+    }
+}

@@ -59,20 +59,12 @@ extension BPEModel {
         var hasPendingUnk = false
         var i = 0
         while i < n {
-            let b0 = UInt32(bytes[i])
             let v: UInt32
             let len: Int
-            if b0 >= 0x80 && i + (b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4) > n {
+            if i + utf8SequenceLength(bytes[i]) > n {
                 v = 0xFFFD; len = n - i   // a cut scalar (never produced by the pipeline): unknown
-            } else if b0 < 0x80 {
-                v = b0; len = 1
-            } else if b0 < 0xE0 {
-                v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); len = 2
-            } else if b0 < 0xF0 {
-                v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); len = 3
             } else {
-                v = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                    | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F); len = 4
+                (v, len) = decodeUTF8Scalar(bytes, at: i)
             }
             let end = UInt32(i + len)
             let id = scalarID(v)

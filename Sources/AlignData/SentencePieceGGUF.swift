@@ -19,15 +19,7 @@ extension Tokenizer {
         let tokens = meta.tokens
         var merges: [(String, String)] = []
         if !meta.merges.isEmpty {
-            merges.reserveCapacity(meta.merges.count)
-            for (i, m) in meta.merges.enumerated() {
-                let parts = m.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else {
-                    throw AlignDataError(.malformed, path: file.path,
-                        "metadata 'tokenizer.ggml.merges'[\(i)] is \(jsonQuoted(m)), expected two tokens separated by one space")
-                }
-                merges.append((String(parts[0]), String(parts[1])))
-            }
+            merges = try meta.mergePairs(file: file.path)
         } else {
             guard !meta.scores.isEmpty else {
                 throw AlignDataError(.malformed, path: file.path,
