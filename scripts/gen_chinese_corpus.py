@@ -4,11 +4,12 @@
 animals, stated in several sentence patterns, plus C-Eval-style multiple-choice items.
 
 Writes into --out (default configs/seed003):
-  zh_train.jsonl     {"text"} lines: every fact in four patterns, filler sentences, and practice
+  zh_train.jsonl     {"text"} lines: the facts in four patterns, filler sentences, and practice
                      multiple-choice items (question, lettered options, "Answer: X") about half
                      of the countries, so a model can learn the format
   zh_train.txt       the same texts, one per line (newlines as spaces), to mine characters from
-  zh_heldout.jsonl   {"text"} lines in two patterns no training line uses (the held-out loss)
+  zh_heldout.jsonl   {"text"} lines: 15% of the fact sentences, held out at random (only those
+                     whose characters all occur in training): the held-out loss
   zh_heldout.txt     the same texts, one per line (the byte-fallback share)
   zh_choice.jsonl    {"question", "choices", "answer"} about the other half of the countries,
                      whose facts appear in training only as plain sentences (align eval --task choice)
@@ -51,11 +52,6 @@ TRAIN = {
     "animal": ["{country}的国兽是{animal}。", "{animal}是{country}的国兽。", "在{country}，{animal}是国兽。",
                "{country}人很喜欢他们的国兽{animal}。"],
 }
-HELDOUT = {
-    "capital": ["{country}这个国家的首都叫{capital}。", "说到{country}，它的首都就是{capital}。"],
-    "language": ["{country}这个国家通用{language}。", "说到{country}，那里的人讲{language}。"],
-    "animal": ["{country}这个国家把{animal}当作国兽。", "说到{country}，它的国兽就是{animal}。"],
-}
 FILLER = ["今天天气很好，我们去公园散步。", "他每天早上六点起床。", "这本书很有意思。", "我们明天一起去吃饭吧。",
           "学习语言需要时间和耐心。", "她喜欢在周末看电影。", "这个城市的秋天很美。", "请把窗户关上。"]
 QUESTION = {"capital": "{country}的首都是哪里？", "language": "{country}的人说什么语言？", "animal": "{country}的国兽是什么？"}
@@ -74,16 +70,23 @@ def as_text(item):
 
 
 half = len(world) // 2
-train, heldout, choice = [], [], []
+sentences, items, choice = [], [], []
 for i, w in enumerate(world):
     for fact, patterns in TRAIN.items():
-        train += [t.format(**w) for t in patterns]
-        heldout += [t.format(**w) for t in HELDOUT[fact]]
+        sentences += [t.format(**w) for t in patterns]
         if i < half:   # practice items: the format, on facts the test does not ask
-            train += [as_text(choice_item(w, fact)) for _ in range(2)]
+            items += [as_text(choice_item(w, fact)) for _ in range(2)]
         else:
             choice.append(choice_item(w, fact))
-train += FILLER * 4
+# held out: 15% of the fact sentences, drawn at random, keeping only sentences whose every
+# character the training text also has (the extension covers the corpus's characters; a
+# character never seen in training is a different question)
+rng.shuffle(sentences)
+cut = len(sentences) * 15 // 100
+candidates, train = sentences[:cut], sentences[cut:] + items + FILLER * 4
+seen = set("".join(train))
+heldout = [t for t in candidates if set(t) <= seen]
+train += [t for t in candidates if not set(t) <= seen]
 rng.shuffle(train)
 os.makedirs(a.out, exist_ok=True)
 

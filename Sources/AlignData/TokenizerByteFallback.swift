@@ -5,8 +5,10 @@
 /// A character "falls back to bytes" when it is not one vocabulary token of its own: in a
 /// SentencePiece-style model, a scalar missing from the vocabulary (encoded as `<0xXX>` tokens
 /// or the unknown token); in a byte-level model, a scalar whose UTF-8 bytes are not a single
-/// token. Text matched by an added token (e.g. `<s>` written in the text) is not counted, nor are
-/// whitespace and control characters (a SentencePiece model spells the space as "▁").
+/// token. Text matched by a special added token (e.g. `<s>` written in the text) is not counted,
+/// nor are whitespace and control characters (a SentencePiece model spells the space as "▁");
+/// characters matched by a plain added token (a word or character `align tokenizer extend`
+/// added) are counted as whole tokens.
 public struct ByteFallbackReport: Sendable, Equatable {
     /// Tokens of the encoded texts (no special tokens added).
     public var tokens: Int
@@ -30,22 +32,25 @@ extension Tokenizer {
         return model.vocab[ByteLevel.encode(Array(String(scalar).utf8))] != nil
     }
 
-    /// Calls `body` with every scalar of `text` outside added-token matches, skipping whitespace and controls.
-    func forEachCountedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
+    /// Calls `body` with every scalar of `text` outside special added-token matches, skipping
+    /// whitespace and controls; `added` is true for a scalar inside a plain added token's match.
+    func forEachCountedScalar(_ text: String, _ body: (_ scalar: Unicode.Scalar, _ added: Bool) -> Void) {
         var text = text
-        var plain: [String] = []
+        var pieces: [(String, Bool)] = []
         if addedVocabulary.isEmpty {
-            plain = [text]
+            pieces = [(text, false)]
         } else {
             text.withUTF8 { bytes in
-                for segment in addedVocabulary.split(bytes, includeSpecial: true) where segment.tokenID == nil {
-                    plain.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[segment.start ..< segment.end]), as: UTF8.self))
+                for segment in addedVocabulary.split(bytes, includeSpecial: true) {
+                    if let id = segment.tokenID, addedVocabulary.token(id: id)?.special ?? true { continue }
+                    pieces.append((String(decoding: UnsafeBufferPointer(rebasing: bytes[segment.start ..< segment.end]), as: UTF8.self),
+                                   segment.tokenID != nil))
                 }
             }
         }
-        for piece in plain {
+        for (piece, added) in pieces {
             for s in piece.unicodeScalars where !(s.properties.isWhitespace || s.properties.generalCategory == .control) {
-                body(s)
+                body(s, added)
             }
         }
     }
@@ -66,8 +71,9 @@ extension Tokenizer {
             let ids = encode(text, addSpecialTokens: false)
             report.tokens += ids.count
             report.byteTokens += ids.reduce(0) { $0 + (isByteToken($1) ? 1 : 0) }
-            forEachCountedScalar(text) { s in
+            forEachCountedScalar(text) { s, added in
                 report.scalars += 1
+                if added { return }
                 let ok: Bool
                 if let k = known[s.value] { ok = k } else { ok = scalarIsToken(s); known[s.value] = ok }
                 if !ok { report.fallbackScalars += 1 }
@@ -84,7 +90,8 @@ extension Tokenizer {
         var firstSeen: [UInt32: Int] = [:]
         var known: [UInt32: Bool] = [:]
         for text in texts {
-            forEachCountedScalar(text) { s in
+            forEachCountedScalar(text) { s, added in
+                if added { return }
                 let ok: Bool
                 if let k = known[s.value] { ok = k } else { ok = scalarIsToken(s); known[s.value] = ok }
                 guard !ok else { return }

@@ -233,6 +233,8 @@ final class SentencePieceTokenizerTests: XCTestCase {
         let after = tok.byteFallbackReport(texts)
         XCTAssertEqual(after.byteTokens, 0)
         XCTAssertEqual(after.fallbackScalars, 0)
+        // the added characters are counted as whole tokens, not dropped: the same denominator
+        XCTAssertEqual(after.scalars, before.scalars)
         XCTAssertLessThan(after.tokens, before.tokens)
         for text in texts {
             XCTAssertEqual(tok.decode(tok.encode(text, addSpecialTokens: false)), text)
