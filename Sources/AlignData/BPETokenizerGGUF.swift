@@ -51,7 +51,6 @@ extension Tokenizer {
             default: break
             }
         }
-        func token(_ id: Int?) -> String? { id.map { meta.tokens[$0] } }
         let addBOS = meta.addBOS ?? (preset == .llama3)
         let addEOS = meta.addEOS ?? false
         let post = BPEPostProcessor.bosEOS(
@@ -59,13 +58,6 @@ extension Tokenizer {
             eos: addEOS ? meta.eosTokenID.map { (meta.tokens[$0], $0) } : nil)
         self.init(model: model, addedTokens: added, normalizer: .none, preTokenizer: preset.pipeline,
                   postProcessor: post, decoder: .byteLevel, source: file.path)
-        bosToken = token(meta.bosTokenID)
-        eosToken = token(meta.eosTokenID)
-        padToken = token(meta.paddingTokenID)
-        unkToken = token(meta.unknownTokenID)
-        chatTemplate = meta.chatTemplate
-        if let arch = try file.string("general.architecture"), let n = try file.int("\(arch).context_length"), n > 0 {
-            modelMaxLength = n
-        }
+        try applyGGUFSettings(meta, file: file)
     }
 }

@@ -151,3 +151,19 @@ extension GGUFTokenizerMetadata {
         return pairs
     }
 }
+
+extension Tokenizer {
+    /// The settings a GGUF file records beside its vocabulary: the BOS, EOS, padding and unknown
+    /// tokens, the chat template, and the model's context length as `modelMaxLength`.
+    mutating func applyGGUFSettings(_ meta: GGUFTokenizerMetadata, file: GGUFFile) throws {
+        func token(_ id: Int?) -> String? { id.flatMap { meta.tokens.indices.contains($0) ? meta.tokens[$0] : nil } }
+        bosToken = token(meta.bosTokenID)
+        eosToken = token(meta.eosTokenID)
+        padToken = token(meta.paddingTokenID)
+        unkToken = token(meta.unknownTokenID)
+        chatTemplate = meta.chatTemplate
+        if let arch = try file.string("general.architecture"), let n = try file.int("\(arch).context_length"), n > 0 {
+            modelMaxLength = n
+        }
+    }
+}

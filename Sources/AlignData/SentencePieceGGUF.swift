@@ -53,15 +53,7 @@ extension Tokenizer {
             eos: addEOS ? meta.eosTokenID.map { (tokens[$0], $0) } : nil)
         self.init(model: model, addedTokens: added, normalizer: .none, preTokenizer: PreTokenizerPipeline(steps: [], isSequence: false),
                   metaspace: metaspace, postProcessor: post, decoder: .llama(stripPrefixSpace: addSpacePrefix), source: file.path)
-        func token(_ id: Int?) -> String? { id.map { tokens[$0] } }
-        bosToken = token(meta.bosTokenID)
-        eosToken = token(meta.eosTokenID)
-        padToken = token(meta.paddingTokenID)
-        unkToken = token(meta.unknownTokenID)
-        chatTemplate = meta.chatTemplate
-        if let arch = try file.string("general.architecture"), let n = try file.int("\(arch).context_length"), n > 0 {
-            modelMaxLength = n
-        }
+        try applyGGUFSettings(meta, file: file)
     }
 
     /// The merges a SentencePiece vocabulary implies (transformers' `generate_merges` with

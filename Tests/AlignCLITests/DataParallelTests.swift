@@ -97,7 +97,7 @@ final class DataParallelTests: XCTestCase {
         }
         p.currentDirectoryURL = dir
         let errURL = dir.appendingPathComponent("stderr-\(UUID().uuidString).txt")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: errURL.path, contents: nil), errURL.path)
         let err = try FileHandle(forWritingTo: errURL)
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
