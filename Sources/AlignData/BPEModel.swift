@@ -158,14 +158,21 @@ final class BPEModel: @unchecked Sendable {
     /// Character-level pieces longer than this (in bytes) are not cached.
     static let cachedCharacterPieceBytes = 64
 
+    /// The result of a merge loop that need not run: nothing for an empty piece, and with
+    /// `ignoreMerges` the piece's own token when the vocabulary has it (as `tokenizers` does).
+    /// Each result packs `id << 32 | end`.
+    @inline(__always)
+    func unmergedPiece(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt64]? {
+        if bytes.isEmpty { return [] }
+        if ignoreMerges, let id = idByBytes[Array(bytes)] { return [UInt64(UInt32(id)) << 32 | UInt64(bytes.count)] }
+        return nil
+    }
+
     /// The uncached BPE merge loop: repeatedly merge the adjacent pair with the
     /// lowest rank (leftmost first among equal ranks), as Hugging Face does.
     func merge(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt64] {
         let n = bytes.count
-        if n == 0 { return [] }
-        if ignoreMerges, let id = idByBytes[Array(bytes)] {
-            return [UInt64(UInt32(id)) << 32 | UInt64(n)]
-        }
+        if let whole = unmergedPiece(bytes) { return whole }
         var ids: [Int32] = []
         var ends: [UInt32] = []
         ids.reserveCapacity(n)

@@ -47,10 +47,7 @@ extension BPEModel {
     /// Each result packs `id << 32 | end` (`end`: the token's end offset in `bytes`).
     func mergeCharacters(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt64] {
         let n = bytes.count
-        if n == 0 { return [] }
-        if ignoreMerges, let id = idByBytes[Array(bytes)] {
-            return [UInt64(UInt32(id)) << 32 | UInt64(n)]
-        }
+        if let whole = unmergedPiece(bytes) { return whole }
         var ids: [Int32] = []
         var ends: [UInt32] = []
         ids.reserveCapacity(n)
