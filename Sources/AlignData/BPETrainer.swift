@@ -80,10 +80,29 @@ extension Tokenizer {
             tokenBytes.append([UInt8(b)])
         }
 
-        // 3. Words as symbol sequences, in a fixed (byte-sorted) order.
+        // 3. Words as symbol sequences, in a fixed (byte-sorted) order; 4–5. merges.
         let sortedWords = wordCounts.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        var words: [[Int32]] = sortedWords.map { $0.key.map { byteID[Int($0)] } }
-        let counts: [Int] = sortedWords.map(\.value)
+        let merges = learnMerges(words: sortedWords.map { $0.key.map { byteID[Int($0)] } }, counts: sortedWords.map(\.value),
+                                 tokens: &tokens, tokenBytes: &tokenBytes, idByBytes: &idByBytes,
+                                 vocabSize: options.vocabSize, minFrequency: options.minFrequency)
+
+        // 6. Assemble.
+        let model = try BPEModel(tokens: tokens.map { Optional($0) },
+                                 merges: merges.map { (tokens[Int($0.0)], tokens[Int($0.1)]) },
+                                 unkToken: nil, fuseUnk: false, ignoreMerges: false,
+                                 file: "trained", vocabPath: "vocabulary", mergesPath: "merges")
+        let added = specials.enumerated().map { AddedToken(id: $0.offset, content: $0.element, special: true, normalized: false) }
+        return Tokenizer(model: model, addedTokens: added, normalizer: .none, preTokenizer: pipeline,
+                         postProcessor: BPEPostProcessor(), decoder: .byteLevel, source: "trained")
+    }
+
+    /// BPE merge learning (Hugging Face's `BpeTrainer` loop): `words` are symbol-id sequences with
+    /// their `counts`; each step merges the pair with the highest count (ties: the smallest
+    /// (left id, right id)), the new token's string is the concatenation of its parts' and its
+    /// bytes identify it. Stops at `vocabSize` tokens or when no pair reaches `minFrequency`.
+    static func learnMerges(words: [[Int32]], counts: [Int], tokens: inout [String], tokenBytes: inout [[UInt8]],
+                            idByBytes: inout [[UInt8]: Int32], vocabSize: Int, minFrequency: Int) -> [(Int32, Int32)] {
+        var words = words
 
         // 4. Pair counts and where each pair occurs.
         @inline(__always) func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
@@ -101,14 +120,14 @@ extension Tokenizer {
 
         // 5. Merge.
         var merges: [(Int32, Int32)] = []
-        while tokens.count < options.vocabSize, var top = heap.pop() {
+        while tokens.count < vocabSize, var top = heap.pop() {
             let current = pairCounts[top.pair] ?? 0
             if top.count != current {
                 top.count = current
                 heap.push(count: top.count, pair: top.pair)
                 continue
             }
-            if top.count < 1 || options.minFrequency > top.count { break }
+            if top.count < 1 || minFrequency > top.count { break }
             let a = Int32(truncatingIfNeeded: top.pair >> 32), b = Int32(truncatingIfNeeded: top.pair & 0xFFFF_FFFF)
             let newBytes = tokenBytes[Int(a)] + tokenBytes[Int(b)]
             let newID: Int32
@@ -120,7 +139,6 @@ extension Tokenizer {
                 tokens.append(s)
                 tokenBytes.append(newBytes)
                 idByBytes[newBytes] = newID
-                idByString[s] = newID
             }
             merges.append((a, b))
 
@@ -163,14 +181,7 @@ extension Tokenizer {
             }
         }
 
-        // 6. Assemble.
-        let model = try BPEModel(tokens: tokens.map { Optional($0) },
-                                 merges: merges.map { (tokens[Int($0.0)], tokens[Int($0.1)]) },
-                                 unkToken: nil, fuseUnk: false, ignoreMerges: false,
-                                 file: "trained", vocabPath: "vocabulary", mergesPath: "merges")
-        let added = specials.enumerated().map { AddedToken(id: $0.offset, content: $0.element, special: true, normalized: false) }
-        return Tokenizer(model: model, addedTokens: added, normalizer: .none, preTokenizer: pipeline,
-                         postProcessor: BPEPostProcessor(), decoder: .byteLevel, source: "trained")
+        return merges
     }
 
     /// Trains on the lines of a UTF-8 text file (one `train` sequence per line).
