@@ -13,7 +13,16 @@ struct TokenizerCommand: ParsableCommand {
 
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a byte-level BPE tokenizer on text files and write tokenizer.json and tokenizer_config.json.")
+            abstract: "Train a byte-level or SentencePiece-style BPE tokenizer on text files and write tokenizer.json and tokenizer_config.json.",
+            discussion: """
+            --kind byte-level (default): GPT-2-style byte-level BPE with the given --special tokens. \
+            --kind sentencepiece: the Llama 2 / Mistral layout (<unk>, <s>, </s>, 256 byte-fallback tokens, the \
+            characters, the merges; Metaspace, byte fallback); its special tokens are fixed, so --special, \
+            --pre-tokenizer and the token options are refused with it.
+            """)
+
+        enum Kind: String, ExpressibleByArgument, CaseIterable { case byteLevel = "byte-level", sentencepiece }
+        @Option(help: "byte-level or sentencepiece.") var kind: Kind = .byteLevel
 
         @Option(name: .customLong("input"), help: "A UTF-8 text file to train on (repeat for several); each line is one text.")
         var inputs: [String]
@@ -34,6 +43,14 @@ struct TokenizerCommand: ParsableCommand {
             guard !inputs.isEmpty else { throw ValidationError("give at least one --input file") }
             for f in inputs where !FileManager.default.fileExists(atPath: f) {
                 throw ValidationError("--input \(f): no such file")
+            }
+            if kind == .sentencepiece {
+                let given = [("--special", !specials.isEmpty), ("--pre-tokenizer", preTokenizer != BPEPreTokenizerPreset.gpt2.rawValue),
+                             ("--eos-token", eosToken != nil), ("--bos-token", bosToken != nil), ("--pad-token", padToken != nil)]
+                if let flag = given.first(where: \.1)?.0 {
+                    throw ValidationError("\(flag) does not apply to --kind sentencepiece (its special tokens are <unk>, <s>, </s>)")
+                }
+                guard vocabSize > 259 else { throw ValidationError("--vocab-size \(vocabSize) must exceed 3 special + 256 byte tokens") }
             }
             guard vocabSize >= 256 + specials.count + 1 else {
                 throw ValidationError("--vocab-size \(vocabSize) must exceed 256 byte tokens + \(specials.count) special tokens")
@@ -61,12 +78,17 @@ struct TokenizerCommand: ParsableCommand {
                 lines += text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
             }
             guard !lines.isEmpty else { throw ValidationError("the --input files hold no text") }
-            let options = BPETrainingOptions(vocabSize: vocabSize, specialTokens: specials, minFrequency: minFrequency,
-                                             preTokenizer: BPEPreTokenizerPreset(rawValue: preTokenizer)!)
-            var tokenizer = try Tokenizer.train(on: lines, options: options)
-            tokenizer.eosToken = eosToken ?? specials.first
-            tokenizer.bosToken = bosToken
-            tokenizer.padToken = padToken ?? tokenizer.eosToken
+            var tokenizer: Tokenizer
+            if kind == .sentencepiece {
+                tokenizer = try Tokenizer.trainSentencePiece(on: lines, vocabSize: vocabSize, minFrequency: minFrequency)
+            } else {
+                let options = BPETrainingOptions(vocabSize: vocabSize, specialTokens: specials, minFrequency: minFrequency,
+                                                 preTokenizer: BPEPreTokenizerPreset(rawValue: preTokenizer)!)
+                tokenizer = try Tokenizer.train(on: lines, options: options)
+                tokenizer.eosToken = eosToken ?? specials.first
+                tokenizer.bosToken = bosToken
+                tokenizer.padToken = padToken ?? tokenizer.eosToken
+            }
             if let chatTemplate { tokenizer.chatTemplate = ChatTemplate(ChatTemplate.Family(rawValue: chatTemplate)!).jinja }
             try tokenizer.save(to: URL(fileURLWithPath: output))
             print("wrote \(output)/tokenizer.json: \(tokenizer.vocabSize) tokens from \(lines.count) lines")
