@@ -65,6 +65,14 @@ final class CLIReliabilityTests: XCTestCase {
         }
     }
 
+    func testSentencePieceTrainingRefusesTheByteLevelOptions() {
+        let base = ["tokenizer", "train", "--kind", "sentencepiece", "--input", path("corpus.txt"), "--output", path("sp")]
+        assertRefused(base + ["--vocab-size", "1000", "--special", "<x>"], "--special does not apply to --kind sentencepiece")
+        assertRefused(base + ["--vocab-size", "1000", "--pre-tokenizer", "llama3"], "--pre-tokenizer does not apply")
+        assertRefused(base + ["--vocab-size", "259"], "--vocab-size 259 must exceed 3 special + 256 byte tokens")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("sp")))
+    }
+
     func testTokenizerExtendSourcesOfTokensAreChecked() {
         let base = ["tokenizer", "extend", "--tokenizer", path("model/tokenizer.json"), "--output", path("out")]
         assertRefused(base, "give at least one --add token, an --add-file or --mine-characters")
