@@ -16,12 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
-source scripts/python-env.sh
-source scripts/steps.sh
-align_venv sentencepiece
-align_build_release
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source scripts/sentencepiece-env.sh
 TOK=Tests/AlignDataTests/Fixtures/sp_llama.json
 align_step "generate the corpora" "$PY" - "$WORK" <<'PY'
 import random, sys

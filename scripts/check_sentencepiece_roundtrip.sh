@@ -13,12 +13,7 @@
 # Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/python-env.sh
-source scripts/steps.sh
-align_venv sentencepiece
-align_build_release
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source scripts/sentencepiece-env.sh
 FIX=Tests/AlignDataTests/Fixtures
 for f in sp_llama.json sp_legacy.json sp_split.json sp_never.json sp_unk.json sp_llama.gguf; do
   name=${f%.*}; [ "${f##*.}" = gguf ] && name=gguf

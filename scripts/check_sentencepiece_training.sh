@@ -9,12 +9,7 @@
 # Python: the pinned 'sentencepiece' environment. Each failure names its step and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/python-env.sh
-source scripts/steps.sh
-align_venv sentencepiece
-align_build_release
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source scripts/sentencepiece-env.sh
 align_step "align tokenizer train --kind sentencepiece" "$ALIGN" tokenizer train --kind sentencepiece \
   --input configs/quickstart/data/corpus.txt --input configs/seed003/zh_train.txt --vocab-size 1000 --output "$WORK/tok"
 align_step "the test corpus" "$PY" - "$WORK/test.txt" <<'PY'
