@@ -22,7 +22,8 @@ cd "$(dirname "$0")/.."
 SEED=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
+    --seed) [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "quickstart.sh: --seed needs a whole number, got '${2:-}'" >&2; exit 2; }
+      SEED=$2; shift 2 ;;
     *) echo "quickstart.sh: unknown argument $1 (only --seed K)" >&2; exit 2 ;;
   esac
 done

@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 CHARS=300
 while [ $# -gt 0 ]; do
   case "$1" in
-    --characters) CHARS="${2:?--characters needs a number}"; shift 2 ;;
+    --characters) [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "seed003_vocab_extension.sh: --characters needs a whole number, got '${2:-}'" >&2; exit 2; }
+      CHARS=$2; shift 2 ;;
     *) echo "seed003_vocab_extension.sh: unknown argument $1 (only --characters N)" >&2; exit 2 ;;
   esac
 done
