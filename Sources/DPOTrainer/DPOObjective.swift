@@ -38,7 +38,19 @@ public final class DPOObjective: TrainingObjective {
         self.trainReference = trainReference
         self.evalReference = evalReference
         self.batchSize = batchSize
-        loader = DataLoader(examples: train, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle)
+        loader = Self.loader(train, batchSize: batchSize, seed: seed, shuffle: shuffle)
+    }
+
+    /// The training loader: endless epochs of seeded permutations.
+    static func loader(_ train: [PreferenceExample], batchSize: Int, seed: UInt64, shuffle: Bool) -> DataLoader<PreferenceExample> {
+        DataLoader(examples: train, batchSize: batchSize, seed: seed, epochs: nil, shuffle: shuffle)
+    }
+
+    /// The pair indices of the first epoch in the order the objective's loader batches them, for
+    /// computing the reference cache on exactly those micro-batches (`ReferenceLogProbCache.compute`).
+    public static func firstEpochOrder(_ train: [PreferenceExample], batchSize: Int, seed: UInt64, shuffle: Bool) -> [Int] {
+        var l = loader(train, batchSize: batchSize, seed: seed, shuffle: shuffle)
+        return (0 ..< l.batchesPerEpoch).flatMap { _ in l.nextIndices()! }
     }
 
     public func nextBatch(progress: Double) throws -> PreferenceBatch { loader.nextBatch(padID: padID)! }

@@ -35,9 +35,7 @@ public enum DPORun {
         let padID = Batch.padID(for: run.tokenizer)
 
         // the first epoch's micro-batches, so the cache is computed on exactly the batches the policy sees first
-        var firstEpoch = DataLoader(examples: train, batchSize: config.batchSize, seed: config.seed, epochs: 1, shuffle: data.shuffle)
-        var order: [Int] = []
-        while let indices = firstEpoch.nextIndices() { order += indices }
+        let order = DPOObjective.firstEpochOrder(train, batchSize: config.batchSize, seed: config.seed, shuffle: data.shuffle)
         let refs = try references(run: run, dpo: dpo, train: train, eval: eval, padID: padID, trainOrder: order)
         let objective = DPOObjective(model: run.model, config: dpo, train: train, eval: eval, trainReference: refs.train,
                                      evalReference: refs.eval, referenceModel: refs.model, batchSize: config.batchSize,
