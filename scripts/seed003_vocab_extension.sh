@@ -68,7 +68,8 @@ def curve(run, log, tokens):
     # epochs of the Chinese text seen at each evaluation: step × batch / training windows
     windows = int(re.search(r"zh_train\.jsonl \(text\): \d+ records → (\d+) examples", open(f"{out}/{log}").read()).group(1))
     rows = [json.loads(l) for l in open(f"{out}/{run}/metrics.jsonl")]
-    return [(r["step"] * 16 / windows, r["step"], r["eval/loss"] * int(tokens) / int(chars)) for r in rows if "eval/loss" in r], windows
+    batch = json.load(open(f"{out}/{run}/run.json"))["batch_size"]
+    return [(r["step"] * batch / windows, r["step"], r["eval/loss"] * int(tokens) / int(chars)) for r in rows if "eval/loss" in r], windows
 base, bw = curve("base", "base.log", b_tokens)
 extended, ew = curve("extended-run", "extended.log", a_tokens)
 print(f"training windows of 64 tokens: {bw} with the English tokenizer, {ew} extended")
