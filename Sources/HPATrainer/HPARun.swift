@@ -51,9 +51,11 @@ public enum HPARun {
                 guard train.count >= config.batchSize else {
                     throw AlignDataError(.invalidArgument, path: path, "holds \(train.count) training pairs, fewer than one micro-batch (batch_size \(config.batchSize))")
                 }
-                let refs = try DPORun.references(run: run, dpo: hpa.dpo, train: train, eval: eval, padID: padID)
+                let offlineSeed = config.seed ^ 0xD70
+                let order = DPOObjective.firstEpochOrder(train, batchSize: config.batchSize, seed: offlineSeed, shuffle: config.data.shuffle)
+                let refs = try DPORun.references(run: run, dpo: hpa.dpo, train: train, eval: eval, padID: padID, trainOrder: order)
                 offline = DPOObjective(model: policy, config: hpa.dpo, train: train, eval: eval, trainReference: refs.train, evalReference: refs.eval,
-                                       referenceModel: refs.model, batchSize: config.batchSize, seed: config.seed ^ 0xD70, shuffle: config.data.shuffle,
+                                       referenceModel: refs.model, batchSize: config.batchSize, seed: offlineSeed, shuffle: config.data.shuffle,
                                        padID: padID)
                 pairCounts = (train.count, eval.count)
             }

@@ -60,6 +60,9 @@ final class HPARunTests: XCTestCase {
             XCTAssertEqual(m["val/ratio"]!, 1, accuracy: 1e-6, "step \(i + 1)")
             XCTAssertEqual(m["policy/clipfrac_avg"], 0, "step \(i + 1)")
         }
+        // the first step's offline DPO batch: policy = reference, so its rewards are exactly 0 and no
+        // pair counts as won (rows of different lengths are pinned by DPORunTests, same mechanism)
+        for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] { XCTAssertEqual(steps[0][key], 0, key) }
         // the starting policy is the reference: both KL terms and the rollout's KL are exactly 0
         XCTAssertEqual(steps[0]["token_kl"], 0)
         XCTAssertEqual(steps[0]["semantic_kl"], 0)
