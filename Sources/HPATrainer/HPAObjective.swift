@@ -36,6 +36,8 @@ public final class HPAObjective: TrainingObjective {
     let batchSize: Int
     let gradAccum: Int
     let samplesURL: URL?
+    /// The ranks a rollout is shared out over (one: a single process).
+    let communicator: Communicator
 
     private var cursor: EpochCursor
     private var rng: RandomGenerator
@@ -56,7 +58,7 @@ public final class HPAObjective: TrainingObjective {
     public init(policy: any CausalLM, reference: ReferenceSource, config: HPAConfig, reward: RewardFunction, offline: DPOObjective?,
                 prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],
                 tokenizer: Tokenizer, stopTokens: [Int], padID: Int, batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool,
-                samplesURL: URL?) {
+                samplesURL: URL?, communicator: Communicator = SingleProcessCommunicator()) {
         precondition(!prompts.isEmpty && prompts.count == promptIDs.count, "HPAObjective: no prompts")
         if case .none = reference { preconditionFailure("HPAObjective: the KL terms need a reference") }
         self.policy = policy
@@ -74,6 +76,7 @@ public final class HPAObjective: TrainingObjective {
         self.batchSize = batchSize
         self.gradAccum = gradAccum
         self.samplesURL = samplesURL
+        self.communicator = communicator
         var root = RandomGenerator(seed: seed)
         cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
         rng = root.fork()
@@ -145,30 +148,43 @@ public final class HPAObjective: TrainingObjective {
             promptIndex += Array(repeating: p, count: N)
         }
         let rowPrompts = promptIndex.map { promptIDs[$0] }
-        let generated = try sample(policy, prompts: rowPrompts, config: generationConfig(greedy: false), rng: &rng)
-        let responses = generated.sequences.map(\.tokens)
+        // every rank samples and scores its share of the prompts (whole groups of candidates);
+        // the rollout is gathered to every rank (ShardedRollout)
+        let sampled = try ShardedRollout.sample(policy, prompts: rowPrompts, groupSize: N, config: generationConfig(greedy: false),
+                                                rng: &rng, communicator: communicator)
+        let sequences = sampled.sequences
+        let responses = sequences.map(\.tokens)
         let R = rowPrompts.count
+        let rank = communicator.rank
 
         // rewards, their ensemble spread and the diversity bonus
         let samples = (0..<R).map {
-            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: generated.sequences[$0], tokenizer: tokenizer)
+            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: sequences[$0], tokenizer: tokenizer)
         }
-        let outcomes = try reward.score(samples) { i in
+        let shard = ShardedRollout.rows(count: R, groupSize: N, communicator: communicator)
+        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
             "the response to the prompt at line \(self.prompts[promptIndex[i]].line) (rollout \(self.rollouts), candidate \(i))"
         }
         let scores = outcomes.map(\.score)
         let uncertainty = outcomes.map { ($0.modelStd ?? 0) * config.reward.modelWeight }
         var diversity = [Double](repeating: 0, count: R)
         if config.diversityCoef > 0 {
-            var embeddings: [[Float]] = []
-            for start in stride(from: 0, to: R, by: batchSize) {
-                let rows = Array(start..<min(start + batchSize, R))
-                let b = Batch.promptResponse(rows.map { (rowPrompts[$0], responses[$0]) }, padID: padID)
-                let f = referenceForward(b)
-                let lengths = rows.map { responses[$0].count }
-                embeddings += [[Float]].unflatten(HPALosses.meanPool(f.hidden, lengths: lengths).scalars,
-                                                  lengths: Array(repeating: f.hidden.shape[1], count: rows.count))
+            // the reference's pooled states in batches of batch_size rows, batch c on rank c mod N
+            var embeddings = [[Float]](repeating: [], count: R)
+            let computed = try ShardedRollout.gatherRows(communicator) {
+                var out: [ShardedRollout.RowResult] = []
+                for (c, start) in stride(from: 0, to: R, by: batchSize).enumerated() where c % communicator.size == rank {
+                    let rows = Array(start..<min(start + batchSize, R))
+                    let b = Batch.promptResponse(rows.map { (rowPrompts[$0], responses[$0]) }, padID: padID)
+                    let f = referenceForward(b)
+                    let lengths = rows.map { responses[$0].count }
+                    let pooled = [[Float]].unflatten(HPALosses.meanPool(f.hidden, lengths: lengths).scalars,
+                                                     lengths: Array(repeating: f.hidden.shape[1], count: rows.count))
+                    for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [pooled[j]])) }
+                }
+                return out
             }
+            for c in computed { embeddings[c.row] = c.arrays[0] }
             diversity = embeddings.map { bank.diversity($0) }
             bank.append(embeddings)
         }
@@ -184,19 +200,25 @@ public final class HPAObjective: TrainingObjective {
         var r = HPARollout(prompts: kept.map { rowPrompts[$0] }, responses: kept.map { responses[$0] }, advantages: kept.map { advantages[$0] },
                            oldLogProbs: Array(repeating: [], count: kept.count), referenceLogProbs: Array(repeating: [], count: kept.count),
                            referencePooled: Array(repeating: [], count: kept.count), groups: groups, metrics: [:])
-        for rows in groups[0] where !rows.isEmpty {
-            let b = Batch.promptResponse(rows.map { (r.prompts[$0], r.responses[$0]) }, padID: padID)
-            let lengths = rows.map { r.responses[$0].count }
-            let old = withNoGrad { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
-            let ref = referenceForward(b)
-            let c = ref.hidden.shape[1]
-            let oldRows = [[Float]].unflatten(old, lengths: lengths), refRows = [[Float]].unflatten(ref.logProbs.scalars, lengths: lengths)
-            let pooled = [[Float]].unflatten(HPALosses.meanPool(ref.hidden, lengths: lengths).scalars, lengths: Array(repeating: c, count: rows.count))
-            for (j, row) in rows.enumerated() {
-                r.oldLogProbs[row] = oldRows[j]
-                r.referenceLogProbs[row] = refRows[j]
-                r.referencePooled[row] = pooled[j]
+        let computed = try ShardedRollout.gatherRows(communicator) {
+            var out: [ShardedRollout.RowResult] = []
+            for (m, rows) in groups[0].enumerated()
+            where !rows.isEmpty && ShardedRollout.owner(ofMicroBatch: m, gradAccum: gradAccum, communicator: communicator) == rank {
+                let b = Batch.promptResponse(rows.map { (r.prompts[$0], r.responses[$0]) }, padID: padID)
+                let lengths = rows.map { r.responses[$0].count }
+                let old = withNoGrad { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
+                let ref = referenceForward(b)
+                let c = ref.hidden.shape[1]
+                let oldRows = [[Float]].unflatten(old, lengths: lengths), refRows = [[Float]].unflatten(ref.logProbs.scalars, lengths: lengths)
+                let pooled = [[Float]].unflatten(HPALosses.meanPool(ref.hidden, lengths: lengths).scalars, lengths: Array(repeating: c, count: rows.count))
+                for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [oldRows[j], refRows[j], pooled[j]])) }
             }
+            return out
+        }
+        for c in computed {
+            r.oldLogProbs[c.row] = c.arrays[0]
+            r.referenceLogProbs[c.row] = c.arrays[1]
+            r.referencePooled[c.row] = c.arrays[2]
         }
 
         // statistics
@@ -213,7 +235,7 @@ public final class HPAObjective: TrainingObjective {
         m["kept_fraction"] = Double(kept.count) / Double(R)
         m["objective/kl"] = mean(klSums)
         m["response_length"] = mean(responses.map { Double($0.count) })
-        m["val/num_eos_tokens"] = Double(generated.sequences.filter { $0.finishReason == .stopToken }.count)
+        m["val/num_eos_tokens"] = Double(sequences.filter { $0.finishReason == .stopToken }.count)
         m["episode"] = Double((rollouts + 1) * R)
         for name in reward.sourceNames { m["rewards/\(name)/mean"] = mean(outcomes.compactMap { $0.sources[name] }) }
         let recent = history.suffix(config.window)
@@ -221,7 +243,7 @@ public final class HPAObjective: TrainingObjective {
         history.append(HistoryEntry(reward: m["reward_mean"]!, kl: m["objective/kl"]!))
         m["reward_window_score"] = windowScore()
         m["rollout_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        m["generation_seconds"] = generated.totalSeconds
+        m["generation_seconds"] = sampled.seconds
         r.metrics = m
 
         try logSamples(samples, scores: scores, shaped: shaped, uncertainty: uncertainty, diversity: diversity, kept: Set(kept))
@@ -297,7 +319,7 @@ public final class HPAObjective: TrainingObjective {
     /// validation reward), the offline pairs' `eval/dpo_*`, and `eval/reward_window_score`.
     public func evaluate() throws -> [String: Double] {
         var m = try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                           tokenizer: tokenizer, reward: reward, batchSize: batchSize)
+                                           tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
         if let offline {
             for (k, v) in try offline.evaluate() { m["eval/dpo_" + k.dropFirst("eval/".count)] = v }
         }

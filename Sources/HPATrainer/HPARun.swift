@@ -13,7 +13,6 @@ public enum HPARun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let hpa = config.trainerConfig(HPAConfig.self)
-        try SingleProcessOnly.require("align hpa", reason: "its rollouts, filter and diversity bank are not sharded across ranks yet")
         try config.checkOutputDirectory()
         let files = try OnlinePrompts.read(config, trainer: "hpa")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
@@ -65,7 +64,8 @@ public enum HPARun {
                                      prompts: data.train, promptIDs: data.trainIDs, evalPrompts: data.eval, evalPromptIDs: data.evalIDs,
                                      tokenizer: run.tokenizer, stopTokens: stops, padID: padID, batchSize: config.batchSize,
                                      gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
-                                     samplesURL: config.outputDir.appendingPathComponent("samples.jsonl"))
+                                     samplesURL: run.communicator.isWriter ? config.outputDir.appendingPathComponent("samples.jsonl") : nil,
+                                     communicator: run.communicator)
         let total = config.maxSteps ?? hpa.iterations * hpa.ppoEpochs
         callback(.message("\(data.train.count) prompts (\(data.eval.count) held out); \(promptsPerStep) prompts × \(hpa.numCandidates) candidates per rollout, \(hpa.ppoEpochs) step\(hpa.ppoEpochs == 1 ? "" : "s") per rollout, \(total) optimizer steps; "
             + (offline == nil ? "no DPO term" : "\(pairCounts.train) pairs (\(pairCounts.eval) held out), loss \(hpa.dpo.loss.rawValue)")

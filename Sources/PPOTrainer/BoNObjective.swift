@@ -24,6 +24,8 @@ public final class BoNObjective: TrainingObjective {
     let padID: Int
     let batchSize: Int
     let gradAccum: Int
+    /// The ranks a round's samples are shared out over (one: a single process).
+    let communicator: Communicator
 
     struct Kept: Codable, Equatable {
         var prompt: [Int]
@@ -40,7 +42,7 @@ public final class BoNObjective: TrainingObjective {
 
     public init(policy: any CausalLM, config: BoNConfig, reward: RewardFunction, prompts: [PromptRecord], promptIDs: [[Int]],
                 evalPrompts: [PromptRecord], evalPromptIDs: [[Int]], tokenizer: Tokenizer, stopTokens: [Int], padID: Int,
-                batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool) {
+                batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool, communicator: Communicator = SingleProcessCommunicator()) {
         self.policy = policy
         self.config = config
         self.reward = reward
@@ -53,6 +55,7 @@ public final class BoNObjective: TrainingObjective {
         self.padID = padID
         self.batchSize = batchSize
         self.gradAccum = gradAccum
+        self.communicator = communicator
         var root = RandomGenerator(seed: seed)
         promptCursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
         rng = root.fork()
@@ -77,23 +80,25 @@ public final class BoNObjective: TrainingObjective {
         var m: [String: Double] = [:]
         if !evalPrompts.isEmpty {
             let e = try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                               tokenizer: tokenizer, reward: reward, batchSize: batchSize)
+                                               tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
             m["bon/heldout_reward"] = e["eval/objective/scores"]
         }
         let P = config.promptsPerRound ?? prompts.count
         let chosen = (0..<P).map { _ in promptCursor.next() }
         let N = config.numSamples
         let rowsPrompt = chosen.flatMap { Array(repeating: $0, count: N) }
-        var samples: [RewardSample] = []
-        let chunk = max(batchSize, 8)
-        for start in stride(from: 0, to: rowsPrompt.count, by: chunk) {
-            let idx = Array(rowsPrompt[start..<min(start + chunk, rowsPrompt.count)])
-            let out = try sample(policy, prompts: idx.map { promptIDs[$0] }, config: generationConfig(greedy: false), rng: &rng)
-            for (j, p) in idx.enumerated() {
-                samples.append(RewardSample(record: prompts[p], promptIDs: promptIDs[p], generated: out.sequences[j], tokenizer: tokenizer))
-            }
+        // each rank samples (in batches of max(batch_size, 8) rows) and scores its share of the
+        // prompts; every rank keeps the same samples
+        let sampled = try ShardedRollout.sample(policy, prompts: rowsPrompt.map { promptIDs[$0] }, groupSize: N,
+                                                config: generationConfig(greedy: false), rng: &rng, communicator: communicator,
+                                                chunk: max(batchSize, 8))
+        let samples = rowsPrompt.indices.map {
+            RewardSample(record: prompts[rowsPrompt[$0]], promptIDs: promptIDs[rowsPrompt[$0]], generated: sampled.sequences[$0], tokenizer: tokenizer)
         }
-        let outcomes = try reward.score(samples) { i in "the response to the prompt at line \(self.prompts[rowsPrompt[i]].line) (round \(self.round + 1))" }
+        let shard = ShardedRollout.rows(count: samples.count, groupSize: N, communicator: communicator)
+        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
+            "the response to the prompt at line \(self.prompts[rowsPrompt[i]].line) (round \(self.round + 1))"
+        }
         var keptScores: [Double] = []
         for g in 0..<P {
             let range = (g * N)..<((g + 1) * N)
@@ -131,7 +136,7 @@ public final class BoNObjective: TrainingObjective {
 
     public func evaluate() throws -> [String: Double] {
         try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize)
+                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
     }
 
     struct SavedState: Codable {

@@ -12,7 +12,6 @@ public enum BoNRun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let bon = config.trainerConfig(BoNConfig.self)
-        try SingleProcessOnly.require("align bon", reason: "its samples are not sharded across ranks yet")
         try config.checkOutputDirectory()
         let files = try OnlinePrompts.read(config, trainer: "bon")   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
@@ -24,7 +23,8 @@ public enum BoNRun {
         let objective = BoNObjective(policy: run.model, config: bon, reward: reward, prompts: data.train, promptIDs: data.trainIDs,
                                      evalPrompts: data.eval, evalPromptIDs: data.evalIDs, tokenizer: run.tokenizer,
                                      stopTokens: try OnlinePrompts.stopTokens(run), padID: Batch.padID(for: run.tokenizer),
-                                     batchSize: config.batchSize, gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle)
+                                     batchSize: config.batchSize, gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
+                                     communicator: run.communicator)
         let total = config.maxSteps ?? bon.rounds * bon.stepsPerRound
         let perRound = bon.promptsPerRound ?? data.train.count
         callback(.message("\(data.train.count) prompts (\(data.eval.count) held out); \(bon.rounds) rounds of \(perRound) prompts × \(bon.numSamples) samples, best \(bon.keep) kept, \(bon.stepsPerRound) SFT steps each; reward: \(reward.sourceNames.joined(separator: ", "))"))

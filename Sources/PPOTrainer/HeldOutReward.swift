@@ -1,5 +1,6 @@
 import AlignData
 import AlignNN
+import AlignTensor
 import AlignTraining
 import Foundation
 
@@ -8,20 +9,24 @@ import Foundation
 /// EOS penalty / clipping / normalisation, the response length and each source's mean. The
 /// running normalisation of training rewards is left untouched.
 package enum HeldOutReward {
+    /// On several ranks each greedy-decodes and scores its share of the prompts and every rank
+    /// gets the same figures.
     package static func evaluate(policy: any CausalLM, prompts: [PromptRecord], promptIDs: [[Int]], config: GenerationConfig,
-                         tokenizer: Tokenizer, reward: RewardFunction, batchSize: Int) throws -> [String: Double] {
+                                 tokenizer: Tokenizer, reward: RewardFunction, batchSize: Int,
+                                 communicator: Communicator = SingleProcessCommunicator()) throws -> [String: Double] {
         guard !prompts.isEmpty else { return [:] }
-        var samples: [RewardSample] = []
-        for start in stride(from: 0, to: prompts.count, by: batchSize) {
-            let idx = Array(start..<min(start + batchSize, prompts.count))
-            let out = try generate(model: policy, prompts: idx.map { promptIDs[$0] }, config: config)
-            for (j, i) in idx.enumerated() {
-                samples.append(RewardSample(record: prompts[i], promptIDs: promptIDs[i], generated: out.sequences[j], tokenizer: tokenizer))
-            }
+        var rng = RandomGenerator(seed: config.seed)   // greedy: nothing is drawn
+        let sampled = try ShardedRollout.sample(policy, prompts: promptIDs, groupSize: 1, config: config, rng: &rng,
+                                                communicator: communicator, chunk: batchSize)
+        let samples = prompts.indices.map {
+            RewardSample(record: prompts[$0], promptIDs: promptIDs[$0], generated: sampled.sequences[$0], tokenizer: tokenizer)
         }
         let saved = reward.moments
         defer { reward.moments = saved }
-        let outcomes = try reward.score(samples) { "the response to the eval prompt at line \(prompts[$0].line)" }
+        let shard = ShardedRollout.rows(count: samples.count, groupSize: 1, communicator: communicator)
+        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) {
+            "the response to the eval prompt at line \(prompts[$0].line)"
+        }
         let n = Double(samples.count)
         var m = ["eval/objective/scores": outcomes.reduce(0) { $0 + $1.score } / n,
                  "eval/objective/raw_scores": outcomes.reduce(0) { $0 + $1.raw } / n,

@@ -41,6 +41,8 @@ public final class PPOObjective: TrainingObjective {
     let gradAccum: Int
     /// Where a few rows of every rollout are appended (samples.jsonl), if anywhere.
     let samplesURL: URL?
+    /// The ranks the rollouts are shared out over (one: a single process).
+    let communicator: Communicator
     /// Rows per rollout (batch_size × grad_accum × num_minibatches) and prompts per rollout.
     let rolloutRows: Int
     let promptsPerRollout: Int
@@ -58,7 +60,7 @@ public final class PPOObjective: TrainingObjective {
     public init(policy: any CausalLM, reference: ReferenceSource, values: ValueSource?, config: PPOConfig, reward: RewardFunction,
                 prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],
                 tokenizer: Tokenizer, stopTokens: [Int], padID: Int, batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool,
-                samplesURL: URL?) {
+                samplesURL: URL?, communicator: Communicator = SingleProcessCommunicator()) {
         precondition(!prompts.isEmpty && prompts.count == promptIDs.count, "PPOObjective: no prompts")
         precondition(config.usesValues == (values != nil), "PPOObjective: gae needs values, grpo/rloo none")
         self.policy = policy
@@ -76,6 +78,7 @@ public final class PPOObjective: TrainingObjective {
         self.batchSize = batchSize
         self.gradAccum = gradAccum
         self.samplesURL = samplesURL
+        self.communicator = communicator
         rolloutRows = batchSize * gradAccum * config.numMinibatches
         promptsPerRollout = rolloutRows / config.numGenerations
         var root = RandomGenerator(seed: seed)
@@ -157,39 +160,53 @@ public final class PPOObjective: TrainingObjective {
             promptIndex += Array(repeating: p, count: G)
         }
         let rowPrompts = promptIndex.map { promptIDs[$0] }
-        let generated = try sample(policy, prompts: rowPrompts, config: generationConfig(greedy: false), rng: &rng)
-        let responses = generated.sequences.map(\.tokens)
-        let generationSeconds = generated.totalSeconds
+        // rows sampled by prompt group on every rank, gathered (ShardedRollout)
+        let sampled = try ShardedRollout.sample(policy, prompts: rowPrompts, groupSize: G, config: generationConfig(greedy: false),
+                                                rng: &rng, communicator: communicator)
+        let sequences = sampled.sequences
+        let responses = sequences.map(\.tokens)
+        let generationSeconds = sampled.seconds
         let R = rowPrompts.count
 
-        // row order of each PPO epoch
+        // row order of each PPO epoch; logp_old, logp_ref, values and entropy on the first epoch's
+        // micro-batches, each computed by the rank that trains on it, then gathered
         let order = (0..<config.ppoEpochs).map { _ in rng.permutation(R) }
         var old = [[Float]](repeating: [], count: R), ref = old, vals = old, entropySums = [Double](repeating: 0, count: R)
-        withNoGrad {
-            for start in stride(from: 0, to: R, by: batchSize) {
-                let rows = Array(order[0][start..<start + batchSize])
-                let b = PPOMicroBatch.batch(prompts: rowPrompts, responses: responses, rows: rows, padID: padID)
-                let f = policyForward(b)
-                let lengths = rows.map { responses[$0].count }
-                let lp = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
-                let ent = [[Float]].unflatten(f.entropy.scalars, lengths: lengths)
-                let v = f.values.map { [[Float]].unflatten($0.scalars, lengths: lengths) }
-                let r = referenceLogProbs(b)
-                let rr = r.isEmpty ? nil : [[Float]].unflatten(r, lengths: lengths)
-                for (j, row) in rows.enumerated() {
-                    old[row] = lp[j]
-                    entropySums[row] = ent[j].reduce(0.0) { $0 + Double($1) }
-                    if let v { vals[row] = v[j] }
-                    if let rr { ref[row] = rr[j] }
+        let computed = try ShardedRollout.gatherRows(communicator) {
+            withNoGrad {
+                var out: [ShardedRollout.RowResult] = []
+                for (k, start) in stride(from: 0, to: R, by: batchSize).enumerated()
+                where ShardedRollout.owner(ofMicroBatch: k, gradAccum: gradAccum, communicator: communicator) == communicator.rank {
+                    let rows = Array(order[0][start..<start + batchSize])
+                    let b = PPOMicroBatch.batch(prompts: rowPrompts, responses: responses, rows: rows, padID: padID)
+                    let f = policyForward(b)
+                    let lengths = rows.map { responses[$0].count }
+                    let lp = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
+                    let ent = [[Float]].unflatten(f.entropy.scalars, lengths: lengths)
+                    let v = f.values.map { [[Float]].unflatten($0.scalars, lengths: lengths) }
+                    let r = referenceLogProbs(b)
+                    let rr = r.isEmpty ? nil : [[Float]].unflatten(r, lengths: lengths)
+                    for (j, row) in rows.enumerated() {
+                        out.append(.init(row: row, arrays: [lp[j], v?[j] ?? [], rr?[j] ?? []],
+                                         numbers: [ent[j].reduce(0.0) { $0 + Double($1) }]))
+                    }
                 }
+                return out
             }
+        }
+        for c in computed {
+            old[c.row] = c.arrays[0]
+            vals[c.row] = c.arrays[1]
+            ref[c.row] = c.arrays[2]
+            entropySums[c.row] = c.numbers[0]
         }
 
         // rewards
         let samples = (0..<R).map {
-            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: generated.sequences[$0], tokenizer: tokenizer)
+            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: sequences[$0], tokenizer: tokenizer)
         }
-        let outcomes = try reward.score(samples) { i in
+        let shard = ShardedRollout.rows(count: R, groupSize: G, communicator: communicator)
+        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
             let p = prompts[promptIndex[i]]
             return "the response to the prompt at line \(p.line) (rollout \(rollouts), row \(i))"
         }
@@ -243,7 +260,7 @@ public final class PPOObjective: TrainingObjective {
         m["kl_coef"] = beta
         m["response_length"] = mean(responses.map { Double($0.count) })
         m["completions/mean_length"] = m["response_length"]
-        m["val/num_eos_tokens"] = Double(generated.sequences.filter { $0.finishReason == .stopToken }.count)
+        m["val/num_eos_tokens"] = Double(sequences.filter { $0.finishReason == .stopToken }.count)
         m["episode"] = Double((rollouts + 1) * R)
         m["reward"] = mean(scores)
         let sd = { (xs: [Double]) -> Double in
@@ -334,7 +351,7 @@ public final class PPOObjective: TrainingObjective {
     /// `eval/response_length`.
     public func evaluate() throws -> [String: Double] {
         try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize)
+                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
     }
 
     // MARK: - State

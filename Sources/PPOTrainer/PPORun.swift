@@ -62,7 +62,8 @@ public enum PPORun {
                                      prompts: train, promptIDs: data.trainIDs, evalPrompts: eval, evalPromptIDs: data.evalIDs,
                                      tokenizer: run.tokenizer, stopTokens: stops, padID: padID, batchSize: config.batchSize,
                                      gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
-                                     samplesURL: run.communicator.isWriter ? config.outputDir.appendingPathComponent("samples.jsonl") : nil)
+                                     samplesURL: run.communicator.isWriter ? config.outputDir.appendingPathComponent("samples.jsonl") : nil,
+                                     communicator: run.communicator)
         let total = config.maxSteps ?? ppo.iterations * ppo.ppoEpochs * ppo.numMinibatches
         callback(.message("\(train.count) prompts (\(eval.count) held out); \(promptsPerRollout) prompts × \(ppo.numGenerations) per rollout, \(ppo.ppoEpochs) epochs × \(ppo.numMinibatches) minibatches per rollout, \(total) optimizer steps; advantage \(ppo.advantage.rawValue); reward: \(reward.sourceNames.joined(separator: ", "))"))
         return try run.train(objective, examples: train.count * ppo.numGenerations * ppo.ppoEpochs, totalSteps: total,

@@ -295,43 +295,153 @@ final class DataParallelTests: XCTestCase {
         try (prompts.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("prompts.jsonl"), atomically: true, encoding: .utf8)
     }
 
-    func testGRPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
+    /// Every logged value of `key` by step.
+    func metric(_ key: String, _ output: String) throws -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for line in try String(contentsOf: dir.appendingPathComponent("\(output)/metrics.jsonl"), encoding: .utf8).split(separator: "\n") {
+            let m = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            if let step = m["step"] as? Int, let v = m[key] as? Double { out[step] = v }
+        }
+        return out
+    }
+
+    /// samples.jsonl's rows: rollout, prompt and response.
+    func sampledRows(_ output: String) throws -> [String] {
+        try String(contentsOf: dir.appendingPathComponent("\(output)/samples.jsonl"), encoding: .utf8).split(separator: "\n").map { line in
+            let m = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return "\(m["rollout"] ?? "?") | \(m["prompt"] ?? "?") | \(m["response"] ?? "?")"
+        }
+    }
+
+    static let ruleReward = #"{"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}"#
+
+    func writePPO(_ section: String, steps: Int = 4) throws {
         try writePrompts()
-        // 2 prompts × 4 generations per rollout, 8 rows = batch_size 2 × grad_accum 4
         try """
         {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
-         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": 4, "seed": 5,
-         "log_every": 1, "output_dir": "out",
-         "ppo": {"advantage": "grpo", "num_generations": 4, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6, "kl_coef": 0.05,
-                 "reward": {"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}}}
+         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": \(steps), "seed": 5,
+         "log_every": 1, "output_dir": "out", "ppo": \(section)}
         """.write(to: dir.appendingPathComponent("ppo.json"), atomically: true, encoding: .utf8)
+    }
+
+    /// The rollouts are sampled by prompt over the ranks (each row from its own stream): two ranks
+    /// must sample exactly the rows one process samples, then train to the same parameters.
+    func testGRPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
+        // 2 prompts × 4 generations per rollout, 8 rows = batch_size 2 × grad_accum 4
+        try writePPO(#"{"advantage": "grpo", "num_generations": 4, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6, "kl_coef": 0.05, "samples_per_rollout": 8, "reward": \#(Self.ruleReward)}"#)
         try trained("ppo", ranks: nil, output: "one")
         try trained("ppo", ranks: 2, output: "two")
         XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
+        let rows = try sampledRows("one")
+        XCTAssertEqual(rows.count, 4 * 8)
+        XCTAssertEqual(try sampledRows("two"), rows)
         try assertSameRun("one", "two", steps: 4)
     }
 
-    func testTrainersThatAreNotDataParallelRefuseSeveralRanks() throws {
+    /// PPO with a value head, two epochs of two minibatches per rollout: logp_old and the values
+    /// are computed by the rank that trains on each first-epoch micro-batch and gathered, so the
+    /// first step of a rollout has ratio exactly 1 on two ranks, and the later epochs (other row
+    /// orders) and the whitened advantages (global statistics) give one process's run.
+    func testPPOWithValuesOnTwoRanksMatchesOneProcessAndStartsAtRatioOne() throws {
+        // 16 rows per rollout = batch_size 2 × grad_accum 4 × 2 minibatches, one sample per prompt
+        try writePPO(#"{"advantage": "gae", "ppo_epochs": 2, "num_minibatches": 2, "max_new_tokens": 6, "kl_coef": 0.05, "samples_per_rollout": 16, "reward": \#(Self.ruleReward)}"#, steps: 8)
+        try trained("ppo", ranks: nil, output: "one")
+        try trained("ppo", ranks: 2, output: "two")
+        XCTAssertEqual(try sampledRows("one").count, 2 * 16)
+        XCTAssertEqual(try sampledRows("two"), try sampledRows("one"))
+        let ratio = try metric("val/ratio", "two"), clipped = try metric("policy/clipfrac_avg", "two")
+        XCTAssertEqual(ratio[1], 1, "the first minibatch of a rollout trains on the policy that sampled it")
+        XCTAssertEqual(ratio[5], 1, "the second rollout's first minibatch")
+        XCTAssertEqual(clipped[1], 0)
+        XCTAssertNotEqual(ratio[2] ?? 1, 1, "the second minibatch follows an update")
+        try assertSameRun("one", "two", steps: 8)
+        XCTAssertEqual(try metric("loss/value_avg", "two").count, 8)
+    }
+
+    /// A checkpoint in the middle of a rollout (step 2 of 4) holds the gathered rollout: two ranks
+    /// resume it to the same bits, one process at the same global batch.
+    func testATwoRankPPOCheckpointInsideARolloutResumesExactlyOnTwoRanksAndOnOne() throws {
+        try writePPO(#"{"advantage": "gae", "ppo_epochs": 2, "num_minibatches": 2, "max_new_tokens": 6, "kl_coef": 0.05, "reward": \#(Self.ruleReward)}"#, steps: 8)
+        try trained("ppo", ranks: 2, output: "whole", ["save_every=2", "keep_checkpoints=5"])
+        let checkpoint = dir.appendingPathComponent("whole/checkpoints/step-2").path
+        try trained("ppo", ranks: 2, output: "again", ["save_every=2", "resume_from=\(checkpoint)"])
+        try trained("ppo", ranks: nil, output: "single", ["save_every=2", "resume_from=\(checkpoint)"])
+        let whole = try parameters("whole/final")
+        XCTAssertEqual(whole, try parameters("again/final"))
+        let lw = try losses("whole"), la = try losses("again"), ls = try losses("single")
+        for step in 3...8 {
+            XCTAssertEqual(lw[step], la[step], "step \(step)")
+            XCTAssertEqual(lw[step] ?? .nan, ls[step] ?? .nan, accuracy: Self.tolerance * max(1, abs(lw[step] ?? 0)), "step \(step)")
+        }
+        XCTAssertLessThanOrEqual(largestDifference(whole, try parameters("single/final")), Self.tolerance)
+    }
+
+    /// HPA shares out its candidates, rewards, diversity embeddings and first-epoch passes, and its
+    /// DPO term's reference cache; the shaping, whitening, filter and diversity bank use the whole
+    /// rollout on every rank.
+    func testHPAOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         try writePrompts()
         try """
         {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
-         "optim": {"learning_rate": 0.001}, "batch_size": 4, "output_dir": "bon-out",
-         "bon": {"num_samples": 2, "max_new_tokens": 4,
-                 "reward": {"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}}}
-        """.write(to: dir.appendingPathComponent("bon.json"), atomically: true, encoding: .utf8)
+         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": 4, "seed": 7,
+         "log_every": 1, "output_dir": "out",
+         "hpa": {"num_candidates": 2, "max_new_tokens": 6, "ppo_epochs": 2, "filter_std": -10, "diversity_coef": 0.5,
+                 "preferences": "pairs.jsonl", "samples_per_rollout": 16, "reward": \(Self.ruleReward)}}
+        """.write(to: dir.appendingPathComponent("hpa.json"), atomically: true, encoding: .utf8)
+        try trained("hpa", ranks: nil, output: "one")
+        try trained("hpa", ranks: 2, output: "two")
+        XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
+        XCTAssertEqual(try sampledRows("one").count, 2 * 16)
+        XCTAssertEqual(try sampledRows("two"), try sampledRows("one"))
+        let diversity = try metric("diversity_mean", "two")
+        XCTAssertGreaterThan(diversity[3] ?? 0, 0, "the second rollout is scored against the bank")
+        for key in ["diversity_mean", "kept_fraction", "reward_mean", "objective/kl", "dpo_loss"] {
+            let a = try metric(key, "one"), b = try metric(key, "two")
+            XCTAssertEqual(Set(a.keys), Set(b.keys), key)
+            for (step, x) in a { XCTAssertEqual(x, b[step] ?? .nan, accuracy: Self.tolerance * max(1, abs(x)), "\(key) at step \(step)") }
+        }
+        try assertSameRun("one", "two", steps: 4)
+    }
+
+    /// Best-of-N: each rank samples and scores its share of a round's prompts; every rank keeps
+    /// the same samples and fine-tunes on them data-parallel.
+    func testBestOfNOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
+        try writePrompts()
         try """
         {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
-         "optim": {"learning_rate": 0.001}, "batch_size": 4, "max_steps": 2, "output_dir": "hpa-out",
-         "hpa": {"max_new_tokens": 4, "dpo_weight": 0,
-                 "reward": {"rules": [{"type": "match", "field": "answer", "mode": "contains", "name": "ok"}]}}}
-        """.write(to: dir.appendingPathComponent("hpa.json"), atomically: true, encoding: .utf8)
-        for trainer in ["bon", "hpa"] {
-            let o = try run(ranks: 2, [trainer, "--config", "\(trainer).json"])
-            XCTAssertEqual(o.status, 2, o.stderr)
-            let reports = o.stderr.split(separator: "\n").filter { $0.hasPrefix("align:") }
-            XCTAssertEqual(reports.count, 1, o.stderr)
-            XCTAssertTrue(reports.first?.contains("align \(trainer) does not run data-parallel") ?? false, o.stderr)
-            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(trainer)-out").path))
+         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "seed": 9,
+         "log_every": 1, "output_dir": "out",
+         "bon": {"rounds": 2, "num_samples": 4, "prompts_per_round": 5, "steps_per_round": 2, "max_new_tokens": 6,
+                 "reward": \(Self.ruleReward)}}
+        """.write(to: dir.appendingPathComponent("bon.json"), atomically: true, encoding: .utf8)
+        try trained("bon", ranks: nil, output: "one")
+        try trained("bon", ranks: 2, output: "two")
+        XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
+        for key in ["bon/sample_reward_mean", "bon/kept_reward_mean", "bon/kept_examples"] {
+            let a = try metric(key, "one"), b = try metric(key, "two")
+            XCTAssertEqual(a.count, 4, key)
+            XCTAssertEqual(a, b, key)   // the same samples and rewards: exact
         }
+        try assertSameRun("one", "two", steps: 4)
+    }
+
+    /// A reward source failing on one rank's share stops every rank; rank 0 reports it once.
+    func testARewardProgramFailingOnOneRanksShareStopsTheJobWithOneReport() throws {
+        // the judge fails in rank 1's process only (it inherits the launcher's rank variable)
+        try """
+        import os, sys
+        for line in sys.stdin:
+            if os.environ.get("OMPI_COMM_WORLD_RANK") == "1":
+                sys.exit("judge: cannot score this response")
+            print(1.0, flush=True)
+        """.write(to: dir.appendingPathComponent("judge.py"), atomically: true, encoding: .utf8)
+        try writePPO(#"{"advantage": "grpo", "num_generations": 2, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 4, "kl_coef": 0, "reward": {"program": ["python3", "judge.py"]}}"#, steps: 2)
+        let o = try run(ranks: 2, ["ppo", "--config", "ppo.json", "--set", "output_dir=failed"])
+        XCTAssertNotEqual(o.status, 0, o.stderr)
+        let reports = o.stderr.split(separator: "\n").filter { $0.hasPrefix("align:") }
+        XCTAssertEqual(reports.count, 1, o.stderr)
+        XCTAssertTrue(reports.first?.contains("rank 1") ?? false, o.stderr)
+        XCTAssertTrue(reports.first?.contains("cannot score") ?? false, o.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("failed/final").path))
     }
 }

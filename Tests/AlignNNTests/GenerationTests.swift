@@ -31,6 +31,11 @@ final class GenerationTests: XCTestCase {
         try Generator(model: model).generate(prompts: prompts, config: config, rng: &rng)
     }
 
+    func generateWith<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig,
+                                   streams: inout [RandomGenerator]) throws -> GenerationResult {
+        try Generator(model: model).generate(prompts: prompts, config: config, streams: &streams)
+    }
+
     /// Greedy continuation by re-running the whole sequence each step (no cache), first maximum on ties.
     func argmaxLoop<M: CausalLM>(_ model: M, _ prompt: [Int], steps: Int) -> [Int] {
         var seq = prompt
@@ -92,6 +97,30 @@ final class GenerationTests: XCTestCase {
             config.sampling = SamplingConfig(temperature: 0.8, topK: 5, topP: 0.9)
             XCTAssertEqual(try generate(model: model, prompts: prompts, config: config).sequences,
                            try generate(model: model, prompts: prompts, config: config).sequences, name)
+        }
+    }
+
+    /// A data-parallel rollout forks one stream per row and generates a shard of the rows on each
+    /// rank: the shards together must sample exactly what one call over every row samples.
+    func testRowsGeneratedInShardsWithTheirStreamsSampleWhatOneCallSamples() throws {
+        try forEachModel { name, model in
+            let config = GenerationConfig(maxNewTokens: 10, sampling: SamplingConfig(temperature: 1.2), stopTokenIDs: [])
+            let rows = prompts + prompts.reversed()
+            var rng = RandomGenerator(seed: 11)
+            let whole = try generateWith(model, prompts: rows, config: config, rng: &rng)
+            var again = RandomGenerator(seed: 11)
+            var streams = rows.indices.map { _ in again.fork() }
+            XCTAssertEqual(again, rng, "\(name): the forks advance the generator as one call does")
+            var pieces: [GeneratedSequence] = []
+            for shard in [0..<1, 1..<4, 4..<6] {
+                var s = Array(streams[shard])
+                pieces += try generateWith(model, prompts: Array(rows[shard]), config: config, streams: &s).sequences
+                streams.replaceSubrange(shard, with: s)
+            }
+            XCTAssertEqual(pieces.map(\.tokens), whole.sequences.map(\.tokens), name)
+            XCTAssertEqual(pieces.map(\.finishReason), whole.sequences.map(\.finishReason), name)
+            // the rows did sample: not every row the same continuation
+            XCTAssertGreaterThan(Set(pieces.map(\.tokens)).count, 1, name)
         }
     }
 

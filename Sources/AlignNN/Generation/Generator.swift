@@ -44,6 +44,17 @@ public struct Generator<Model: CausalLM> {
         return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
     }
 
+    /// As `generate(prompts:config:rng:onStep:)` with row b drawing from `streams[b]` (one
+    /// stream per prompt, advanced in place). Rows forked from one generator in row order and
+    /// generated in any grouping (a shard of them here, the rest elsewhere) sample what one call
+    /// over all of them samples.
+    public func generate(prompts: [[Int]], config: GenerationConfig, streams: inout [RandomGenerator],
+                         onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
+        precondition(streams.count == prompts.count, "Generator: \(streams.count) random streams for \(prompts.count) prompts")
+        let plan = try Plan(model: model, prompts: prompts, config: config)
+        return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
+    }
+
     /// Validated inputs and per-row limits.
     struct Plan {
         let prompts: [[Int]]

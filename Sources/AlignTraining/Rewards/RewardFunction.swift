@@ -76,10 +76,60 @@ public final class RewardFunction {
 
     /// Scores samples; `label(i)` names sample i in errors (its prompt's file and line).
     public func score(_ samples: [RewardSample], label: (Int) -> String) throws -> [RewardOutcome] {
+        finish(samples, try measure(samples[...], label: label))
+    }
+
+    /// Scores samples shared out over the ranks of a run: this rank runs the sources on
+    /// `samples[shard]` (the shards of all ranks cover the samples in rank order), every rank
+    /// gets every sample's source values, then the EOS penalty, clipping and the running
+    /// normalisation run on all of them, identically on every rank. A source failing on any
+    /// rank fails every rank (`Communicator.gatherShards`).
+    public func score(_ samples: [RewardSample], shard: Range<Int>, communicator: Communicator,
+                      label: (Int) -> String) throws -> [RewardOutcome] {
+        guard communicator.size > 1 else { return try score(samples, label: label) }
+        let names = sourceNames
+        let parts = try communicator.gatherShards {
+            let m = try measure(samples[shard]) { label(shard.lowerBound + $0) }
+            var flat: [Double] = []
+            for i in m.raw.indices {
+                flat.append(m.raw[i])
+                flat.append(m.modelStd[i] ?? .nan)
+                for name in names { flat.append(m.sources[i][name] ?? .nan) }
+            }
+            return ShardBytes.encode(flat)
+        }
+        let width = 2 + names.count
+        let flat = parts.flatMap { ShardBytes.decode($0, as: Double.self) }
+        guard flat.count == samples.count * width else {
+            throw RewardError("the ranks scored \(flat.count / width) samples of \(samples.count)")
+        }
+        var all = Measured(sources: [], raw: [], modelStd: [])
+        for i in samples.indices {
+            let row = flat[(i * width)..<((i + 1) * width)]
+            all.raw.append(row[row.startIndex])
+            let std = row[row.startIndex + 1]
+            all.modelStd.append(rewardModel != nil ? std : nil)
+            var sources: [String: Double] = [:]
+            for (k, name) in names.enumerated() { sources[name] = row[row.startIndex + 2 + k] }
+            all.sources.append(sources)
+        }
+        return finish(samples, all)
+    }
+
+    /// The sources' values of some samples, before the penalty, clipping and normalisation.
+    struct Measured {
+        var sources: [[String: Double]]
+        var raw: [Double]
+        var modelStd: [Double?]
+    }
+
+    /// Runs every source on `samples`; `label(i)` names the i-th of them (0-based) in errors.
+    func measure(_ samples: ArraySlice<RewardSample>, label: (Int) -> String) throws -> Measured {
+        let samples = Array(samples)
         var sources = samples.map { _ in [String: Double]() }
         var raw = [Double](repeating: 0, count: samples.count)
         var modelStd: [Double?] = Array(repeating: nil, count: samples.count)
-        if let rm = rewardModel {
+        if let rm = rewardModel, !samples.isEmpty {
             let scores = rm.model.score(samples.map { $0.promptIDs + $0.responseIDs + ($0.endedWithEOS ? turnSuffix : []) },
                                         batchSize: batchSize)
             for (i, s) in scores.enumerated() {
@@ -95,24 +145,29 @@ public final class RewardFunction {
                 raw[i] += rule.weight * v
             }
         }
-        if let program {
+        if let program, !samples.isEmpty {
             let values = try program.score(samples, label: label)
             for i in samples.indices {
                 sources[i]["program"] = values[i]
                 raw[i] += settings.programWeight * values[i]
             }
         }
-        var scores = raw
+        return Measured(sources: sources, raw: raw, modelStd: modelStd)
+    }
+
+    /// The EOS penalty, clipping and running normalisation over the measured samples.
+    func finish(_ samples: [RewardSample], _ m: Measured) -> [RewardOutcome] {
+        var scores = m.raw
         if let penalty = settings.missingEOSPenalty {
             for (i, s) in samples.enumerated() where !s.endedWithEOS { scores[i] -= penalty }
         }
         if let c = settings.clip { scores = scores.map { Swift.min(Swift.max($0, -c), c) } }
         if settings.normalize {
             moments.update(scores)
-            let (m, sd) = (moments.mean, Swift.max(moments.std, 1e-8))
-            scores = scores.map { ($0 - m) / sd }
+            let (mean, sd) = (moments.mean, Swift.max(moments.std, 1e-8))
+            scores = scores.map { ($0 - mean) / sd }
         }
-        return samples.indices.map { RewardOutcome(score: scores[$0], raw: raw[$0], sources: sources[$0], modelStd: modelStd[$0]) }
+        return samples.indices.map { RewardOutcome(score: scores[$0], raw: m.raw[$0], sources: m.sources[$0], modelStd: m.modelStd[$0]) }
     }
 
     public func close() { program?.close() }
