@@ -173,6 +173,14 @@ public final class TrainerRun {
         summary["seconds"] = Date().timeIntervalSince(started)
         for (k, v) in loop.lastMetrics { summary["final/\(k)"] = v }
         if communicator.size > 1 { summary["world_size"] = communicator.size }
+        // the final evaluation, on every rank (its chunks are shared out): of the best parameters
+        // when they are restored (rank 0 wrote them; every rank waits for that), else a tracked one
+        var finalEval: [String: Double] = [:]
+        if case .interrupted = outcome {} else {
+            communicator.barrier()
+            let restored = try loop.restoreBestIfRequested()
+            finalEval = try loop.evaluate(log: log, track: restored == nil)
+        }
         guard writer else {
             // the other ranks of a data-parallel run write nothing
             if case .interrupted = outcome { summary["status"] = "interrupted" } else { summary["status"] = "completed" }
@@ -184,10 +192,7 @@ public final class TrainerRun {
             callback(.message("interrupted at step \(step)"))
         } else {
             if case .stoppedEarly(let step) = outcome { summary["stopped_early_at"] = step }
-            // the final evaluation: of the best parameters when they are restored, else a tracked one
-            let restored = try loop.restoreBestIfRequested()
-            let eval = try loop.evaluate(log: log, track: restored == nil)
-            for (k, v) in eval { summary[k] = v }
+            for (k, v) in finalEval { summary[k] = v }
             if let es = config.earlyStopping {
                 summary["best_step"] = loop.earlyStoppingState.bestStep
                 summary["best_metric"] = [es.metric: loop.earlyStoppingState.best]

@@ -23,6 +23,8 @@ public final class DPOObjective: TrainingObjective {
     /// model scores every batch again.
     let referenceModel: (any CausalLM)?
     private var loader: DataLoader<PreferenceExample>
+    /// The ranks the evaluation is shared out over (one: a single process).
+    public var communicator: Communicator = SingleProcessCommunicator()
 
     public init(model: any CausalLM, config: DPOConfig, train: [PreferenceExample], eval: [PreferenceExample],
                 trainReference: ReferenceLogProbCache?, evalReference: ReferenceLogProbCache?, referenceModel: (any CausalLM)? = nil,
@@ -99,17 +101,17 @@ public final class DPOObjective: TrainingObjective {
     /// `eval/loss`, `eval/rewards/…` and `eval/logps/…`, pair-weighted over the eval set.
     public func evaluate() throws -> [String: Double] {
         guard !eval.isEmpty else { return [:] }
-        var sums: [String: Double] = [:]
-        var i = 0
-        while i < eval.count {
-            let chunk = Array(eval[i..<min(i + batchSize, eval.count)])
-            var b = PreferenceBatch(examples: chunk, padID: padID)
-            b.exampleIndices = Array(i..<i + chunk.count)
+        // per chunk (shared out over the ranks): the loss and metrics times its pairs, summed in chunk order
+        let chunks: [[String: Double]] = try communicator.mapChunks(count: eval.count, batchSize: batchSize) { range in
+            var b = PreferenceBatch(examples: Array(eval[range]), padID: padID)
+            b.exampleIndices = Array(range)
             let (loss, m) = evaluate(b, reference: evalReference)
-            sums["loss", default: 0] += Double(loss.item) * Double(chunk.count)
-            for (k, v) in m { sums[k, default: 0] += v * Double(chunk.count) }
-            i += chunk.count
+            var out = ["loss": Double(loss.item) * Double(range.count)]
+            for (k, v) in m { out[k] = v * Double(range.count) }
+            return out
         }
+        var sums: [String: Double] = [:]
+        for c in chunks { for (k, v) in c { sums[k, default: 0] += v } }
         return Dictionary(uniqueKeysWithValues: sums.map { ("eval/\($0.key)", $0.value / Double(eval.count)) })
     }
 

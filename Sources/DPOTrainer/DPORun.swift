@@ -40,6 +40,7 @@ public enum DPORun {
         let objective = DPOObjective(model: run.model, config: dpo, train: train, eval: eval, trainReference: refs.train,
                                      evalReference: refs.eval, referenceModel: refs.model, batchSize: config.batchSize,
                                      seed: config.seed, shuffle: data.shuffle, padID: padID)
+        objective.communicator = run.communicator
         return try run.train(objective, examples: train.count,
                              extraSummary: ["trainer": "dpo", "loss": dpo.loss.rawValue, "beta": dpo.beta,
                                             "train_pairs": train.count, "eval_pairs": eval.count])

@@ -56,6 +56,7 @@ public enum HPARun {
                 offline = DPOObjective(model: policy, config: hpa.dpo, train: train, eval: eval, trainReference: refs.train, evalReference: refs.eval,
                                        referenceModel: refs.model, batchSize: config.batchSize, seed: offlineSeed, shuffle: config.data.shuffle,
                                        padID: padID)
+                offline?.communicator = run.communicator
                 pairCounts = (train.count, eval.count)
             }
         }

@@ -61,6 +61,7 @@ public enum RMRun {
         let objective = try RewardObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,
                                             seed: config.seed, shuffle: data.shuffle, padID: padID,
                                             centerCoefficient: Float(rm.centerRewardsCoefficient))
+        objective.communicator = run.communicator
         let examples = sources.reduce(0) { $0 + $1.examples.count }
         let parameters = run.trainable + model.prefixed(ScalarHead.huggingFaceName, head)
         return try train(run, model: model, objective: objective, parameters: parameters, examples: examples, template: template,

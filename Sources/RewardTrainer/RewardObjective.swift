@@ -24,6 +24,8 @@ public final class RewardObjective: TrainingObjective {
     let evalExamples: [PreferenceExample]
     let evalBatchSize: Int
     private var source: ExampleSource<PreferenceExample>
+    /// The ranks the evaluation is shared out over (one: a single process).
+    public var communicator: Communicator = SingleProcessCommunicator()
     /// Draws the ensemble heads' bootstrap resamples (unused with one head).
     public private(set) var bootstrapRNG: RandomGenerator
     /// Ensemble-mean margins r_w − r_l of the eval pairs at the last `evaluate()`, in eval order.
@@ -82,21 +84,24 @@ public final class RewardObjective: TrainingObjective {
     /// ensemble) over the eval pairs; keeps the margins in `lastEvalMargins`.
     public func evaluate() throws -> [String: Double] {
         guard !evalExamples.isEmpty else { return [:] }
-        var total = 0.0, stdSum = 0.0
-        var margins: [Float] = []
-        margins.reserveCapacity(evalExamples.count)
-        var i = 0
-        while i < evalExamples.count {
-            let chunk = Array(evalExamples[i..<min(i + evalBatchSize, evalExamples.count)])
-            i += chunk.count
-            let b = PreferenceBatch(examples: chunk, padID: padID)
+        // per chunk (shared out over the ranks): its loss times its pairs, margins and summed ensemble spread
+        struct Chunk: Codable { var loss: Double; var margins: [Float]; var std: Double }
+        let chunks: [Chunk] = try communicator.mapChunks(count: evalExamples.count, batchSize: evalBatchSize) { range in
+            let b = PreferenceBatch(examples: Array(evalExamples[range]), padID: padID)
             let (all, chosen, rejected) = rewards(b)
             let loss = RewardLosses.pairwise(chosen: chosen, rejected: rejected, margins: b.hasMargins ? b.margins : nil,
                                              centerCoefficient: centerCoefficient)
-            total += Double(loss.item) * Double(b.pairs)
             let scores = Self.rowScores(all, heads: model.numHeads)
-            margins += (0..<b.pairs).map { scores[$0].reward - scores[b.pairs + $0].reward }
-            stdSum += scores.reduce(0.0) { $0 + Double($1.std) }
+            return Chunk(loss: Double(loss.item) * Double(b.pairs), margins: (0..<b.pairs).map { scores[$0].reward - scores[b.pairs + $0].reward },
+                         std: scores.reduce(0.0) { $0 + Double($1.std) })
+        }
+        var total = 0.0, stdSum = 0.0
+        var margins: [Float] = []
+        margins.reserveCapacity(evalExamples.count)
+        for c in chunks {
+            total += c.loss
+            margins += c.margins
+            stdSum += c.std
         }
         lastEvalMargins = margins
         let st = RewardLosses.statistics(margins: margins)

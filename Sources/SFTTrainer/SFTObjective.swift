@@ -18,6 +18,8 @@ public final class SFTObjective: TrainingObjective {
     let evalExamples: [SFTExample]
     let evalBatchSize: Int
     private var source: ExampleSource<SFTExample>
+    /// The ranks the evaluation is shared out over (one: a single process).
+    public var communicator: Communicator = SingleProcessCommunicator()
 
     /// `train`: one source, or several with weight schedules (a mixture).
     public init(model: any CausalLM, train: [MixtureSource<SFTExample>], eval: [SFTExample], batchSize: Int, seed: UInt64,
@@ -58,7 +60,7 @@ public final class SFTObjective: TrainingObjective {
     /// `eval/loss` (token-weighted mean NLL over the eval set) and `eval/perplexity`.
     public func evaluate() throws -> [String: Double] {
         guard !evalExamples.isEmpty else { return [:] }
-        let r = Perplexity.evaluate(evalExamples, model: model, padID: padID, batchSize: evalBatchSize)
+        let r = try Perplexity.evaluate(evalExamples, model: model, padID: padID, batchSize: evalBatchSize, communicator: communicator)
         guard r.tokens > 0 else { return [:] }
         let loss = r.nll
         return ["eval/loss": loss, "eval/perplexity": Foundation.exp(loss)]

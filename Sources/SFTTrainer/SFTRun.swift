@@ -53,6 +53,7 @@ public enum SFTRun {
         let objective = try SFTObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,
                                          seed: config.seed, shuffle: data.shuffle, padID: Batch.padID(for: run.tokenizer),
                                          klCoef: Float(sft.klCoef), reference: reference)
+        objective.communicator = run.communicator
         let examples = sources.reduce(0) { $0 + $1.examples.count }
         return try run.train(objective, examples: examples, extraSummary: ["trainer": "sft", "train_examples": examples,
                                                                              "eval_examples": evalExamples.count, "data": report])

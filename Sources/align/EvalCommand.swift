@@ -115,7 +115,7 @@ struct EvalCommand: ParsableCommand {
         let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
         let set = try file.sftExamples(tokenizer: tokenizer, options: options)
         guard !set.examples.isEmpty else { throw ValidationError("\(input): no examples (\(set.report))") }
-        let r = Perplexity.evaluate(set.examples, model: loaded.model, padID: Batch.padID(for: tokenizer), batchSize: batchSize)
+        let r = try Perplexity.evaluate(set.examples, model: loaded.model, padID: Batch.padID(for: tokenizer), batchSize: batchSize)
         if json {
             try printJSON(["perplexity": r.perplexity, "nll": r.nll, "tokens": r.tokens, "sequences": r.sequences, "format": file.format.rawValue])
             return

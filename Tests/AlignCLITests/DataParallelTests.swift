@@ -161,23 +161,44 @@ final class DataParallelTests: XCTestCase {
         XCTAssertGreaterThan(moved, 100 * Self.tolerance, file: file, line: line)
     }
 
+    /// Held-out evaluation every 3 steps: its chunks are shared out over the ranks and gathered.
+    static let evaluation = ["data.eval_fraction=0.25", "eval_every=3"]
+
+    /// The evaluations of two runs: the same keys at the same steps, equal at step 0 and within the
+    /// tolerance after.
+    func assertSameEvaluations(_ a: String, _ b: String, keys: [String], steps: [Int] = [0, 3, 6],
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        for key in keys {
+            let x = try metric(key, a), y = try metric(key, b)
+            XCTAssertEqual(x.keys.sorted(), steps, key, file: file, line: line)
+            XCTAssertEqual(Set(x.keys), Set(y.keys), key, file: file, line: line)
+            // before training the parameters are the same bits, and the chunks' results are summed
+            // in chunk order on every rank: the same bits
+            XCTAssertEqual(x[0], y[0], "\(key) at step 0", file: file, line: line)
+            for (step, v) in x {
+                XCTAssertEqual(v, y[step] ?? .nan, accuracy: Self.tolerance * max(1, abs(v)), "\(key) at step \(step)", file: file, line: line)
+            }
+        }
+    }
+
     func testSFTOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
-        let alone = try trained("sft", ranks: nil, output: "one")
-        let two = try trained("sft", ranks: 2, output: "two")
+        let alone = try trained("sft", ranks: nil, output: "one", Self.evaluation)
+        let two = try trained("sft", ranks: 2, output: "two", Self.evaluation)
         XCTAssertFalse(alone.stderr.contains("data-parallel"), alone.stderr)
         // rank 0 alone reports: the line appears once
         XCTAssertEqual(two.stderr.components(separatedBy: "data-parallel over 2 ranks: global batch 2 × 4 micro-batches").count, 2, two.stderr)
         XCTAssertNil(try summary("one")["world_size"])
         XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
         try assertSameRun("one", "two", steps: 6)
+        try assertSameEvaluations("one", "two", keys: ["eval/loss", "eval/perplexity"])
         // rank 0 alone wrote: one checkpoint-free run directory holding what one process writes
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("two").path))
         XCTAssertEqual(names, Set(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("one").path)))
     }
 
     func testDPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
-        try trained("dpo", ranks: nil, output: "one")
-        try trained("dpo", ranks: 2, output: "two")
+        try trained("dpo", ranks: nil, output: "one", Self.evaluation)
+        try trained("dpo", ranks: 2, output: "two", Self.evaluation)
         XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
         // the reference cache computed in two shards equals the one computed whole
         let cache = { (run: String) throws -> ReferenceValues in
@@ -187,6 +208,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(a.chosen.count, b.chosen.count)
         for (x, y) in zip(a.chosen + a.rejected, b.chosen + b.rejected) { XCTAssertEqual(Double(x), Double(y), accuracy: 1e-5 * max(1, Double(abs(x)))) }
         try assertSameRun("one", "two", steps: 6)
+        try assertSameEvaluations("one", "two", keys: ["eval/loss", "eval/rewards/accuracies", "eval/rewards/margins", "eval/logps/chosen"])
     }
 
     func testRMOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
@@ -195,10 +217,11 @@ final class DataParallelTests: XCTestCase {
          "optim": {"learning_rate": 0.003, "schedule": "constant"},
          "batch_size": 2, "grad_accum": 4, "max_steps": 6, "seed": 4, "log_every": 1, "output_dir": "out"}
         """.write(to: dir.appendingPathComponent("rm.json"), atomically: true, encoding: .utf8)
-        try trained("rm", ranks: nil, output: "one")
-        try trained("rm", ranks: 2, output: "two")
+        try trained("rm", ranks: nil, output: "one", Self.evaluation)
+        try trained("rm", ranks: 2, output: "two", Self.evaluation)
         XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
         try assertSameRun("one", "two", steps: 6)
+        try assertSameEvaluations("one", "two", keys: ["eval/loss", "eval/accuracy", "eval/margin_mean", "eval/margin_std"])
     }
 
     struct ReferenceValues: Decodable { var chosen: [Float]; var rejected: [Float] }
@@ -329,9 +352,12 @@ final class DataParallelTests: XCTestCase {
     func testGRPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         // 2 prompts × 4 generations per rollout, 8 rows = batch_size 2 × grad_accum 4
         try writePPO(#"{"advantage": "grpo", "num_generations": 4, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6, "kl_coef": 0.05, "samples_per_rollout": 8, "reward": \#(Self.ruleReward)}"#)
-        try trained("ppo", ranks: nil, output: "one")
-        try trained("ppo", ranks: 2, output: "two")
+        // held-out prompts: the greedy responses and their rewards are shared out by prompt
+        let evaluation = ["data.eval_fraction=0.25", "eval_every=2"]
+        try trained("ppo", ranks: nil, output: "one", evaluation)
+        try trained("ppo", ranks: 2, output: "two", evaluation)
         XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
+        try assertSameEvaluations("one", "two", keys: ["eval/objective/scores", "eval/response_length"], steps: [0, 2, 4])
         let rows = try sampledRows("one")
         XCTAssertEqual(rows.count, 4 * 8)
         XCTAssertEqual(try sampledRows("two"), rows)

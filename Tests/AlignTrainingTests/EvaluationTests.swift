@@ -70,8 +70,8 @@ final class EvaluationTests: XCTestCase {
             let ids = tok.encode(t)
             return SFTExample(ids: ids, lossMask: [Bool](repeating: true, count: ids.count))
         }
-        let a = Perplexity.evaluate(examples, model: model, padID: 0, batchSize: 1)
-        let b = Perplexity.evaluate(examples, model: model, padID: 0, batchSize: 3)
+        let a = try Perplexity.evaluate(examples, model: model, padID: 0, batchSize: 1)
+        let b = try Perplexity.evaluate(examples, model: model, padID: 0, batchSize: 3)
         XCTAssertEqual(a.nll, b.nll, accuracy: 1e-5)
         XCTAssertEqual(a.tokens, examples.map { $0.ids.count - 1 }.reduce(0, +))   // every token but the first is predicted
         var total = 0.0

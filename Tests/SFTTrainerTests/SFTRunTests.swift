@@ -73,7 +73,7 @@ final class SFTRunTests: XCTestCase {
         let options = TokenizationOptions(maxSeqLen: cfg.data.maxSeqLen, completionOnlyLoss: cfg.data.completionOnlyLoss(for: file.format),
                                           truncationSide: cfg.data.truncationSide, stride: cfg.data.stride, chatTemplate: .chatml)
         let examples = try file.sftExamples(tokenizer: tokenizer, options: options).examples
-        let reproduced = Perplexity.evaluate(examples, model: reloaded.model, padID: Batch.padID(for: tokenizer), batchSize: cfg.batchSize)
+        let reproduced = try Perplexity.evaluate(examples, model: reloaded.model, padID: Batch.padID(for: tokenizer), batchSize: cfg.batchSize)
         let trained = try XCTUnwrap(summary["eval/loss"] as? Double)
         XCTAssertEqual(reproduced.nll, trained, accuracy: 1e-5 * max(1, trained))
         XCTAssertEqual(evals.last!, trained, accuracy: 1e-12, "the summary's eval/loss is the last logged one")

@@ -70,3 +70,29 @@ public enum ShardBytes {
         }
     }
 }
+
+extension Communicator {
+    /// The results of `count` items taken in consecutive chunks of `batchSize`, chunk c computed
+    /// by rank c mod N (`body` gets the chunk's item range), every rank receiving every chunk's
+    /// result in chunk order: what one process computing them all in order gets, so sums over
+    /// them are the same bits at any world size. One rank: `body` over every chunk in order.
+    public func mapChunks<R: Codable>(count: Int, batchSize: Int, _ body: (Range<Int>) throws -> R) throws -> [R] {
+        precondition(batchSize > 0, "mapChunks: batchSize must be positive")
+        let chunks = stride(from: 0, to: count, by: batchSize).map { $0..<Swift.min($0 + batchSize, count) }
+        guard size > 1 else { return try chunks.map(body) }
+        let encoder = JSONEncoder(), decoder = JSONDecoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let parts = try gatherShards {
+            var mine: [R] = []
+            for (c, range) in chunks.enumerated() where c % size == rank { mine.append(try body(range)) }
+            return [UInt8](try encoder.encode(mine))
+        }
+        let perRank = try parts.map { try decoder.decode([R].self, from: Data($0)) }
+        var next = [Int](repeating: 0, count: size)
+        return chunks.indices.map { c in
+            defer { next[c % size] += 1 }
+            return perRank[c % size][next[c % size]]
+        }
+    }
+}
