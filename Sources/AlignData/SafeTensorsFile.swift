@@ -72,24 +72,39 @@ public struct SafeTensorsFile: Sendable {
     /// Reads F32, F16, BF16 and F64; any other dtype throws a `.typeMismatch`
     /// error naming the tensor and its dtype.
     public func floats(_ name: String) throws -> [Float] {
+        let info = try readableInfo(name)
+        return FloatConversion.makeArray(count: info.elementCount) { out in convert(info, into: out) }
+    }
+
+    /// Like `floats(_:)`, converting straight into `destination`, which must hold exactly the
+    /// tensor's element count (a tensor's storage: no intermediate array).
+    public func read(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let info = try readableInfo(name)
+        precondition(destination.count == info.elementCount,
+                     "SafeTensorsFile.read: \(destination.count) floats for tensor '\(name)' of \(info.elementCount)")
+        convert(info, into: destination)
+    }
+
+    private func readableInfo(_ name: String) throws -> TensorInfo {
         let info = try requireInfo(name)
         guard info.dtype.isReadableAsFloat else {
             throw AlignDataError(.typeMismatch, path: path,
                 "tensor '\(name)' has dtype \(info.dtype), which cannot be read as floating point (readable: F32, F16, BF16, F64)")
         }
+        return info
+    }
+
+    private func convert(_ info: TensorInfo, into out: UnsafeMutableBufferPointer<Float>) {
         let start = dataStart + info.dataOffsets.lowerBound
         let end = dataStart + info.dataOffsets.upperBound
-        let count = info.elementCount
-        return storage.withUnsafeBytes { raw in
+        storage.withUnsafeBytes { raw in
             let source = UnsafeRawBufferPointer(rebasing: raw[start ..< end])
-            return FloatConversion.makeArray(count: count) { out in
-                switch info.dtype {
-                case .f32: FloatConversion.fromF32(source, into: out)
-                case .f16: FloatConversion.fromF16(source, into: out)
-                case .bf16: FloatConversion.fromBF16(source, into: out)
-                case .f64: FloatConversion.fromF64(source, into: out)
-                default: preconditionFailure("unreachable: dtype checked above")
-                }
+            switch info.dtype {
+            case .f32: FloatConversion.fromF32(source, into: out)
+            case .f16: FloatConversion.fromF16(source, into: out)
+            case .bf16: FloatConversion.fromBF16(source, into: out)
+            case .f64: FloatConversion.fromF64(source, into: out)
+            default: preconditionFailure("unreachable: dtype checked by readableInfo")
             }
         }
     }

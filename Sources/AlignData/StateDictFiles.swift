@@ -36,12 +36,15 @@ public enum StateDictFiles {
         return out
     }
 
-    /// Every tensor of one safetensors file, as Float32 tensors.
+    /// Every tensor of one safetensors file, as Float32 tensors (each converted from the mapped
+    /// file straight into its tensor's storage).
     public static func load(file: URL) throws -> [String: Tensor] {
         let st = try SafeTensorsFile(url: file)
         var out: [String: Tensor] = [:]
         for info in st.tensors where info.dtype.isReadableAsFloat {
-            out[info.name] = Tensor(try st.floats(info.name), shape: info.shape)
+            let storage = Storage(uninitializedCount: info.elementCount)
+            try st.read(info.name, into: storage.buffer)
+            out[info.name] = Tensor(shape: info.shape, storage: storage)
         }
         return out
     }

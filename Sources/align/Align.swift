@@ -1,4 +1,5 @@
 import AlignData
+import AlignTensor
 import AlignTraining
 import ArgumentParser
 import Foundation
@@ -20,6 +21,7 @@ struct Align: ParsableCommand {
     /// Started by an MPI launcher (`mpirun -np N align sft …`), the process joins the launch as
     /// one rank of a data-parallel run; ranks other than 0 print nothing (rank 0 reports for all).
     static func main() {
+        MallocTuning.apply()   // before anything allocates much (see MallocTuning)
         ExitStatus.exitOnSignals()
         let ranks = ProcessGroup.startFromEnvironment()
         do {

@@ -40,10 +40,10 @@ struct DemoCommand: ParsableCommand {
             let (ids, targets) = task.batch(size: batch, rng: &rng)
             let logits = model(ids, batch: batch, length: AdditionTask.length)
             let loss = logits.crossEntropy(targets: targets)
-            var grads = loss.backward()
-            let norm = clipGradNorm(&grads, maxNorm: 1)
+            let grads = loss.backward()
+            let norm = grads.globalNorm()
             let lr = LRSchedule.cosine.learningRate(base: learningRate, step: step, totalSteps: steps, warmupSteps: steps / 20)
-            optimizer.step(grads, lr: lr)
+            optimizer.step(grads, lr: lr, gradientScale: gradientClipScale(norm: norm, maxNorm: 1))
             firstLoss = firstLoss ?? loss.item
             lastLoss = loss.item
             if step % logEvery == 0 || step == steps - 1 {

@@ -1,4 +1,5 @@
 import AlignData
+import AlignTensor
 import Foundation
 import XCTest
 
@@ -35,6 +36,13 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         }
         // Nothing but the destination is left in the directory.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["model.safetensors"])
+        // StateDictFiles reads each tensor straight into its storage: the same bits and shapes
+        let stateDict = try StateDictFiles.load(directory: dir)
+        XCTAssertEqual(Set(stateDict.keys), Set(tensors.map(\.name)))
+        for t in tensors {
+            XCTAssertEqual(stateDict[t.name]?.shape, t.shape)
+            XCTAssertEqual(stateDict[t.name]?.scalars.map(\.bitPattern), t.data.map(\.bitPattern), t.name)
+        }
     }
 
     func testHeaderIsSpacePaddedCompactJSON() throws {

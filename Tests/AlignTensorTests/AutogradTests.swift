@@ -119,6 +119,27 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(s.pointer[s.count - 1], 0)
     }
 
+    /// The malloc settings are applied once (the pool applied them already) and leave alone
+    /// those the environment sets.
+    func testMallocTuningAppliesOnceAndRespectsTheEnvironment() {
+        _ = BufferPool.shared
+        let first = MallocTuning.applied.map(\.name)
+        MallocTuning.apply()
+        XCTAssertEqual(MallocTuning.applied.map(\.name), first)
+        #if canImport(Glibc)
+        let env = ProcessInfo.processInfo.environment
+        guard env["ALIGN_MALLOC_TUNING"] != "0" else { return XCTAssertEqual(first, []) }
+        var expected: [String] = []
+        for (name, variable) in [("M_MMAP_THRESHOLD", "MALLOC_MMAP_THRESHOLD_"), ("M_TRIM_THRESHOLD", "MALLOC_TRIM_THRESHOLD_"),
+                                 ("M_TOP_PAD", "MALLOC_TOP_PAD_")] where env[variable] == nil && env["GLIBC_TUNABLES"] == nil {
+            expected.append(name)
+        }
+        if env["GLIBC_TUNABLES"] == nil { XCTAssertEqual(first, expected) }
+        #else
+        XCTAssertEqual(first, [])
+        #endif
+    }
+
     func testDeferredInitializationSkipsTheDrawsAndIsScoped() {
         var rng = RandomGenerator(seed: 4)
         let before = rng

@@ -175,12 +175,15 @@ public struct Gradients {
             entries[key] = Entry(tensor: tensor, grad: grad, owned: false)
             return
         }
-        if !e.owned {
-            let s = e.grad.storage.copy()
+        if e.owned {
+            addInPlace(e.grad.pointer, grad.pointer, count: grad.count)
+        } else {
+            // a buffer of this store's own, holding the sum in one pass (not a copy, then the sum)
+            let s = Storage(uninitializedCount: grad.count)
+            addInto(s.pointer, e.grad.pointer, grad.pointer, count: grad.count)
             e.grad = Tensor(shape: tensor.shape, storage: s)
             e.owned = true
         }
-        addInPlace(e.grad.pointer, grad.pointer, count: grad.count)
         entries[key] = e
     }
 

@@ -29,6 +29,7 @@ final class BufferPool: @unchecked Sendable {
     private var cachedBytes = 0
 
     init() {
+        MallocTuning.apply()   // before the first tensor buffer: glibc's own recycling of the smaller ones
         let env = ProcessInfo.processInfo.environment
         minBytes = env["ALIGN_BUFFER_POOL_MIN_KB"].flatMap { Int($0) }.map { $0 << 10 } ?? 32 << 20
         // ALIGN_BUFFER_POOL_MB overrides the default: a sixteenth of physical memory, at most 1 GiB

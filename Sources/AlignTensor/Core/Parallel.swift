@@ -70,6 +70,12 @@ func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
     for i in 0..<count { dst[i] += src[i] }
 }
 
+/// dst = a + b
+@inline(__always)
+func addInto(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { dst[i] = a[i] + b[i] }
+}
+
 /// dst *= factor
 @inline(__always)
 func scaleInPlace(_ dst: UnsafeMutablePointer<Float>, _ factor: Float, count: Int) {

@@ -47,7 +47,12 @@ public final class AdamW {
 
     /// One update with learning rate `lr`. Parameters without a gradient are left unchanged
     /// (their moments too), as PyTorch skips parameters whose `.grad` is None.
-    public func step(_ grads: Gradients, lr: Float) {
+    ///
+    /// Every gradient value is used multiplied by `gradientScale` (in Float, once per value):
+    /// the same numbers, bit for bit, as scaling the gradients first (`Gradients.scale(by:)`)
+    /// and stepping with scale 1, without a copy of the gradients. Gradient clipping passes its
+    /// coefficient here (`gradientClipScale`).
+    public func step(_ grads: Gradients, lr: Float, gradientScale: Float = 1) {
         stepCount += 1
         let c = config
         let bc1 = 1 - Foundation.pow(Double(c.beta1), Double(stepCount))
@@ -59,9 +64,10 @@ public final class AdamW {
             let decay: Float = decays[i] ? 1 - lr * c.weightDecay : 1
             let pp = p.pointer, gp = g.pointer, mp = m[i].pointer, vp = v[i].pointer
             let (b1, b2, eps) = (c.beta1, c.beta2, c.eps)
+            let scale = gradientScale
             parallelChunks(p.count, costPerItem: 12) { r in
                 for j in r {
-                    let gj = gp[j]
+                    let gj = gp[j] * scale
                     let mj = b1 * mp[j] + (1 - b1) * gj
                     let vj = b2 * vp[j] + (1 - b2) * gj * gj
                     mp[j] = mj

@@ -16,23 +16,26 @@ public final class SGD {
         buffers = Array(repeating: nil, count: parameters.count)
     }
 
-    public func step(_ grads: Gradients, lr: Float) {
+    /// One update with learning rate `lr`; every gradient value is used multiplied by
+    /// `gradientScale`, bit for bit as if the gradients had been scaled first (see `AdamW.step`).
+    public func step(_ grads: Gradients, lr: Float, gradientScale: Float = 1) {
+        let scale = gradientScale
         for (i, p) in parameters.enumerated() {
             guard let g = grads[p] else { continue }
             let n = p.count
             let pp = p.pointer, gp = g.pointer
             let wd = weightDecay
             if momentum == 0 {
-                for j in 0..<n { pp[j] -= lr * (gp[j] + wd * pp[j]) }
+                for j in 0..<n { pp[j] -= lr * (gp[j] * scale + wd * pp[j]) }
                 continue
             }
             if let buf = buffers[i] {
                 let bp = buf.pointer
-                for j in 0..<n { bp[j] = momentum * bp[j] + gp[j] + wd * pp[j]; pp[j] -= lr * bp[j] }
+                for j in 0..<n { bp[j] = momentum * bp[j] + gp[j] * scale + wd * pp[j]; pp[j] -= lr * bp[j] }
             } else {
                 let buf = Storage(uninitializedCount: n)
                 let bp = buf.pointer
-                for j in 0..<n { bp[j] = gp[j] + wd * pp[j]; pp[j] -= lr * bp[j] }
+                for j in 0..<n { bp[j] = gp[j] * scale + wd * pp[j]; pp[j] -= lr * bp[j] }
                 buffers[i] = buf
             }
         }

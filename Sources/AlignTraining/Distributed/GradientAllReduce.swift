@@ -20,19 +20,30 @@ enum GradientAllReduce {
                 elements += reduced[end].count
                 end += 1
             }
-            var bucket = [Float](repeating: 0, count: elements)
-            var offset = 0
-            bucket.withUnsafeMutableBufferPointer { b in
-                for p in reduced[start..<end] {
-                    if let g = grads[p] { (b.baseAddress! + offset).update(from: g.pointer, count: g.count) }
+            // each gradient copied in once (zeros for a parameter this rank has none for) and
+            // the sums copied out once, into the parameter's new gradient buffer
+            let parts = reduced[start..<end]
+            var bucket = [Float](unsafeUninitializedCapacity: elements) { b, initialized in
+                var offset = 0
+                for p in parts {
+                    if let g = grads[p] {
+                        (b.baseAddress! + offset).initialize(from: g.pointer, count: p.count)
+                    } else {
+                        (b.baseAddress! + offset).initialize(repeating: 0, count: p.count)
+                    }
                     offset += p.count
                 }
-                communicator.allReduceSum(b)
+                initialized = elements
             }
-            offset = 0
-            for p in reduced[start..<end] {
-                grads.set(p, Tensor(Array(bucket[offset..<(offset + p.count)]), shape: p.shape))
-                offset += p.count
+            bucket.withUnsafeMutableBufferPointer { b in
+                communicator.allReduceSum(b)
+                var offset = 0
+                for p in parts {
+                    let sum = Storage(uninitializedCount: p.count)
+                    sum.pointer.initialize(from: b.baseAddress! + offset, count: p.count)
+                    grads.set(p, Tensor(shape: p.shape, storage: sum))
+                    offset += p.count
+                }
             }
             start = end
         }

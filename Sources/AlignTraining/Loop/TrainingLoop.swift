@@ -247,6 +247,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             var failedValue = totals.failedValue
             for (k, v) in objective.stepMetrics() { metrics[k] = v }
             var norm: Float = .nan
+            // clipping: the optimizer multiplies each gradient value by this as it reads it (the
+            // same numbers as scaling the gradients first, without copying them)
+            var clipScale: Float = 1
             if failure == nil {
                 if distributed {
                     let reduceStart = DispatchTime.now().uptimeNanoseconds
@@ -254,11 +257,10 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                     intervalCommunication += DispatchTime.now().uptimeNanoseconds - reduceStart
                     // summed in parameter order: every rank computes the same norm from the same gradients
                     norm = grads.globalNorm(inOrder: parameterTensors)
-                    if let maxNorm = s.maxGradNorm, norm.isFinite {
-                        let coef = maxNorm / (norm + 1e-6)
-                        if coef < 1 { grads.scale(by: coef) }
-                    }
-                } else if let maxNorm = s.maxGradNorm { norm = clipGradNorm(&grads, maxNorm: maxNorm) } else { norm = grads.globalNorm() }
+                } else {
+                    norm = grads.globalNorm()
+                }
+                if let maxNorm = s.maxGradNorm, norm.isFinite { clipScale = gradientClipScale(norm: norm, maxNorm: maxNorm) }
                 if !norm.isFinite { failure = "non-finite gradient norm (\(norm))"; failedValue = norm }
             }
             if failure == nil, let reason = objective.anomaly(in: metrics) { failure = reason }
@@ -270,7 +272,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             tokensSeen += stepTokens
             let lr = s.schedule.learningRate(base: s.learningRate, step: step, totalSteps: s.totalSteps, warmupSteps: s.warmupSteps)
                 * recovery.learningRateScale
-            optimizer.step(grads, lr: lr)
+            optimizer.step(grads, lr: lr, gradientScale: clipScale)
             step += 1
 
             if step % max(s.logEvery, 1) == 0 || step == s.totalSteps || step == 1 {
