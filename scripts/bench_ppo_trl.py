@@ -119,7 +119,12 @@ cfg = PPOConfig(
     total_episodes=a.batch * a.iterations, stop_token="eos", learning_rate=a.learning_rate, seed=a.seed,
     num_sample_generations=0, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True,
     local_rollout_forward_batch_size=a.batch, dataloader_num_workers=0,
+    # TRL's configs default to bf16=True (bfloat16 autocast, on CPU as well) and
+    # gradient_checkpointing=True (the forward run again during backward): neither is the
+    # float32 job align runs
+    bf16=False, gradient_checkpointing=False,
 )
+assert not cfg.bf16 and not cfg.fp16 and not cfg.gradient_checkpointing
 trainer = PPOTrainer(args=cfg, processing_class=tok, model=policy, ref_model=ref_policy, reward_model=reward_model,
                      value_model=value_model, train_dataset=train)
 timer = Timer()
