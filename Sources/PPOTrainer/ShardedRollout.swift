@@ -9,8 +9,11 @@ import Foundation
 /// - Sampling: one random stream per row is forked from the trainer's generator in row order on
 ///   every rank (the draws a single process makes), and rank r generates the rows of its share
 ///   of the prompt groups (`rows(count:groupSize:communicator:)`). A row's sample depends on its
-///   stream and its own logits only, so the rollout is the one a single process samples, at any
-///   world size. The sequences are gathered to every rank.
+///   stream and its own logits only, so the rollout is the one a single process samples as long
+///   as the logits are: they are on small models, but a large model's logits change in their last
+///   bits with the batch a row is decoded in (padding, GEMM shapes), and a sampled token can then
+///   differ, from where on the row is another sample of the same distribution. The sequences are
+///   gathered to every rank.
 /// - Passes over the rows (logp_old, the reference, values, embeddings): the rank that will train
 ///   on a micro-batch computes it (`owner(ofMicroBatch:gradAccum:communicator:)`, the loop's
 ///   i mod N = r within a step), so the first minibatch's ratio is exactly 1 on every rank; the

@@ -348,7 +348,8 @@ final class DataParallelTests: XCTestCase {
     }
 
     /// The rollouts are sampled by prompt over the ranks (each row from its own stream): two ranks
-    /// must sample exactly the rows one process samples, then train to the same parameters.
+    /// must sample exactly the rows one process samples (on this small model the logits do not
+    /// depend on the batch a row is decoded in), then train to the same parameters.
     func testGRPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         // 2 prompts × 4 generations per rollout, 8 rows = batch_size 2 × grad_accum 4
         try writePPO(#"{"advantage": "grpo", "num_generations": 4, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6, "kl_coef": 0.05, "samples_per_rollout": 8, "reward": \#(Self.ruleReward)}"#)
