@@ -66,13 +66,31 @@ public final class AdamW {
             let (b1, b2, eps) = (c.beta1, c.beta2, c.eps)
             let scale = gradientScale
             parallelChunks(p.count, costPerItem: 12) { r in
-                for j in r {
+                // 16 lanes at a time: the same IEEE operations in the same order as the scalar
+                // tail (no fused multiply-add), so the same bits, vectorised
+                typealias V = SIMD16<Float>
+                let (b1v, b2v, c1v, c2v) = (V(repeating: b1), V(repeating: b2), V(repeating: 1 - b1), V(repeating: 1 - b2))
+                let (scalev, decayv, stepv, bcv, epsv) = (V(repeating: scale), V(repeating: decay), V(repeating: stepSize),
+                                                          V(repeating: bc2Sqrt), V(repeating: eps))
+                var j = r.lowerBound
+                while j + 16 <= r.upperBound {
+                    let gj = UnsafeRawPointer(gp + j).loadUnaligned(as: V.self) * scalev
+                    let mj = b1v * UnsafeRawPointer(mp + j).loadUnaligned(as: V.self) + c1v * gj
+                    let vj = b2v * UnsafeRawPointer(vp + j).loadUnaligned(as: V.self) + c2v * gj * gj
+                    UnsafeMutableRawPointer(mp + j).storeBytes(of: mj, as: V.self)
+                    UnsafeMutableRawPointer(vp + j).storeBytes(of: vj, as: V.self)
+                    let pj = UnsafeRawPointer(pp + j).loadUnaligned(as: V.self)
+                    UnsafeMutableRawPointer(pp + j).storeBytes(of: pj * decayv - stepv * mj / (vj.squareRoot() / bcv + epsv), as: V.self)
+                    j += 16
+                }
+                while j < r.upperBound {
                     let gj = gp[j] * scale
                     let mj = b1 * mp[j] + (1 - b1) * gj
                     let vj = b2 * vp[j] + (1 - b2) * gj * gj
                     mp[j] = mj
                     vp[j] = vj
                     pp[j] = pp[j] * decay - stepSize * mj / (vj.squareRoot() / bc2Sqrt + eps)
+                    j += 1
                 }
             }
         }
