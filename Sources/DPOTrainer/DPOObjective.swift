@@ -102,12 +102,12 @@ public final class DPOObjective: TrainingObjective {
     public func evaluate() throws -> [String: Double] {
         guard !eval.isEmpty else { return [:] }
         // per chunk (shared out over the ranks): the loss and metrics times its pairs, summed in chunk order
-        let chunks: [[String: Double]] = try communicator.mapChunks(count: eval.count, batchSize: batchSize) { range in
-            var b = PreferenceBatch(examples: Array(eval[range]), padID: padID)
-            b.exampleIndices = Array(range)
+        let chunks: [[String: Double]] = try ChunkedScoring.map(eval, batchSize: batchSize, communicator: communicator) { chunk, offset in
+            var b = PreferenceBatch(examples: chunk, padID: padID)
+            b.exampleIndices = Array(offset..<offset + chunk.count)
             let (loss, m) = evaluate(b, reference: evalReference)
-            var out = ["loss": Double(loss.item) * Double(range.count)]
-            for (k, v) in m { out[k] = v * Double(range.count) }
+            var out = ["loss": Double(loss.item) * Double(chunk.count)]
+            for (k, v) in m { out[k] = v * Double(chunk.count) }
             return out
         }
         var sums: [String: Double] = [:]

@@ -382,8 +382,3 @@ public final class PPOObjective: TrainingObjective {
 
     public var plottedMetrics: [String] { ["objective/scores", "objective/kl", "kl_coef"] }
 }
-
-/// Samples with a generator seeded from `rng` (opens the existential model for `Generator`).
-package func sample<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig, rng: inout RandomGenerator) throws -> GenerationResult {
-    try Generator(model: model).generate(prompts: prompts, config: config, rng: &rng)
-}

@@ -63,8 +63,8 @@ package enum ShardedRollout {
         let slowest = Double(communicator.maximum(Int64(seconds * 1e9))) / 1e9
         guard communicator.size > 1 else { return Sampled(sequences: mine, seconds: seconds) }
         var all: [GeneratedSequence] = []
-        for part in parts { all += try decode(ShardBytes.decode(part, as: Int64.self)) }
-        guard all.count == prompts.count else { throw PeerRankError(rank: 0, message: "the ranks sampled \(all.count) rows of \(prompts.count)") }
+        for part in parts { all += decode(ShardBytes.decode(part, as: Int64.self)) }
+        precondition(all.count == prompts.count, "ShardedRollout: the ranks sampled \(all.count) rows of \(prompts.count)")
         return Sampled(sequences: all, seconds: slowest)
     }
 
@@ -136,11 +136,11 @@ package enum ShardedRollout {
         return out
     }
 
-    static func decode(_ flat: [Int64]) throws -> [GeneratedSequence] {
+    static func decode(_ flat: [Int64]) -> [GeneratedSequence] {
         var out: [GeneratedSequence] = [], i = 0
         while i < flat.count {
             let n = Int(flat[i])
-            guard n >= 0, i + 1 + 2 * n + 2 <= flat.count else { throw PeerRankError(rank: 0, message: "a rank sent a malformed sample") }
+            precondition(n >= 0 && i + 1 + 2 * n + 2 <= flat.count, "ShardedRollout: a malformed sample from another rank")
             let tokens = flat[(i + 1)..<(i + 1 + n)].map { Int($0) }
             let logProbs = flat[(i + 1 + n)..<(i + 1 + 2 * n)].map { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
             let promptTokens = Int(flat[i + 1 + 2 * n])

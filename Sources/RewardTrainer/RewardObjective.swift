@@ -86,8 +86,8 @@ public final class RewardObjective: TrainingObjective {
         guard !evalExamples.isEmpty else { return [:] }
         // per chunk (shared out over the ranks): its loss times its pairs, margins and summed ensemble spread
         struct Chunk: Codable { var loss: Double; var margins: [Float]; var std: Double }
-        let chunks: [Chunk] = try communicator.mapChunks(count: evalExamples.count, batchSize: evalBatchSize) { range in
-            let b = PreferenceBatch(examples: Array(evalExamples[range]), padID: padID)
+        let chunks: [Chunk] = try ChunkedScoring.map(evalExamples, batchSize: evalBatchSize, communicator: communicator) { chunk, _ in
+            let b = PreferenceBatch(examples: chunk, padID: padID)
             let (all, chosen, rejected) = rewards(b)
             let loss = RewardLosses.pairwise(chosen: chosen, rejected: rejected, margins: b.hasMargins ? b.margins : nil,
                                              centerCoefficient: centerCoefficient)

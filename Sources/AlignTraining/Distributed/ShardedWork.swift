@@ -38,12 +38,6 @@ extension Communicator {
         return parts.map { Array($0.dropFirst()) }
     }
 
-    /// Every rank's `values` (of any fixed-size plain type), concatenated in rank order.
-    public func allGatherValues<T: BitwiseCopyable>(_ values: [T]) -> [T] {
-        guard size > 1 else { return values }
-        return allGather(ShardBytes.encode(values)).flatMap { ShardBytes.decode($0, as: T.self) }
-    }
-
     /// The largest of every rank's `value`.
     public func maximum(_ value: Int64) -> Int64 {
         guard size > 1 else { return value }

@@ -21,6 +21,17 @@ public enum ChunkedScoring {
         return out
     }
 
+    /// The same pass with one result per chunk, the chunks shared out over the ranks of
+    /// `communicator` (chunk c on rank c mod N, `Communicator.mapChunks`) and every chunk's result
+    /// handed to every rank in chunk order: sums over them are one process's bits.
+    public static func map<Item, Result: Codable>(_ items: [Item], batchSize: Int, communicator: Communicator,
+                                                  _ body: (_ chunk: [Item], _ offset: Int) throws -> Result) throws -> [Result] {
+        guard communicator.size > 1 else { return try map(items, batchSize: batchSize) { chunk, offset in [try body(chunk, offset)] } }
+        return try communicator.mapChunks(count: items.count, batchSize: batchSize) { range in
+            try withNoGrad { try body(Array(items[range]), range.lowerBound) }
+        }
+    }
+
     /// logπ(y_w|x) and logπ(y_l|x) of every pair under `model` (DPO's reference cache, preference
     /// evaluation), `batchSize` pairs per forward pass.
     public static func pairLogProbs(_ model: any CausalLM, _ pairs: [PreferenceExample], padID: Int, batchSize: Int,

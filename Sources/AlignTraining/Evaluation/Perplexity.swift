@@ -20,12 +20,10 @@ public enum Perplexity {
     public static func evaluate(_ examples: [SFTExample], model: any CausalLM, padID: Int, batchSize: Int,
                                 communicator: Communicator = SingleProcessCommunicator()) throws -> Result {
         // per chunk: [Σ −log p over its scored tokens, scored tokens]
-        let sums: [[Double]] = try communicator.mapChunks(count: examples.count, batchSize: batchSize) { range in
-            withNoGrad {
-                let b = Batch(examples: Array(examples[range]), padID: padID)
-                let lp = model.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
-                return [-lp.scalars.reduce(0.0) { $0 + Double($1) }, Double(lp.count)]
-            }
+        let sums: [[Double]] = try ChunkedScoring.map(examples, batchSize: batchSize, communicator: communicator) { chunk, _ in
+            let b = Batch(examples: chunk, padID: padID)
+            let lp = model.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
+            return [-lp.scalars.reduce(0.0) { $0 + Double($1) }, Double(lp.count)]
         }
         let total = sums.reduce(0.0) { $0 + $1[0] }, tokens = sums.reduce(0) { $0 + Int($1[1]) }
         return Result(sequences: examples.count, tokens: tokens, nll: tokens > 0 ? total / Double(tokens) : 0)
