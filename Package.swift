@@ -30,7 +30,9 @@ let package = Package(
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]
         ),
-        .target(name: "AlignTensor", dependencies: ["CBLAS"]),
+        // small C kernels with AVX-512 paths chosen at run time (few-row products for decoding)
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "AlignTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "AlignNN", dependencies: ["AlignTensor"]),
         .target(name: "AlignData", dependencies: ["AlignTensor"]),
         .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData", "CMPI"]),

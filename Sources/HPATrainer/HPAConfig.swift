@@ -1,3 +1,4 @@
+import AlignNN
 import AlignTraining
 import Foundation
 
@@ -14,6 +15,8 @@ public struct HPAConfig: TrainerSectionConfig {
     public let temperature: Double
     public let topK: Int
     public let topP: Double
+    /// The weights rollout decode steps read (`sampling_weights`).
+    public let samplingWeights: GenerationConfig.WeightsDtype
     public let maxNewTokens: Int
     public let uncertaintyCoef: Double
     public let diversityCoef: Double
@@ -43,6 +46,7 @@ public struct HPAConfig: TrainerSectionConfig {
         temperature = s.float("temperature")
         topK = s.int("top_k")
         topP = s.float("top_p")
+        samplingWeights = s.choice("sampling_weights")
         maxNewTokens = s.int("max_new_tokens")
         uncertaintyCoef = s.float("uncertainty_coef")
         diversityCoef = s.float("diversity_coef")
@@ -88,6 +92,8 @@ public struct HPAConfig: TrainerSectionConfig {
                         doc: "Sampling temperature; log-probs are computed at this temperature too (as align ppo)."),
             ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
             ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
+            ConfigField("sampling_weights", .choice(GenerationConfig.WeightsDtype.allCases.map(\.rawValue)), default: "float32",
+                        doc: "Weights the rollout's decode steps read: float32, or bfloat16 copies made per rollout (half the bytes per token; the prompt pass, log-probs and training stay float32)."),
             ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), aliases: ["max_completion_length"],
                         doc: "Longest response; generation stops at EOS."),
             ConfigField("uncertainty_coef", .float, default: 0.5, range: .atLeast(0), aliases: ["alpha_sigma"],

@@ -136,7 +136,7 @@ public final class HPAObjective: TrainingObjective {
 
     func generationConfig(greedy: Bool) -> GenerationConfig {
         OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
-                       stopTokens: stopTokens, padID: padID).generation(greedy: greedy)
+                       stopTokens: stopTokens, padID: padID, samplingWeights: config.samplingWeights).generation(greedy: greedy)
     }
 
     func makeRollout() throws -> HPARollout {

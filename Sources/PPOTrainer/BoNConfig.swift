@@ -1,3 +1,4 @@
+import AlignNN
 import AlignTraining
 import Foundation
 
@@ -13,6 +14,8 @@ public struct BoNConfig: TrainerSectionConfig {
     public let temperature: Double
     public let topK: Int
     public let topP: Double
+    /// The weights rollout decode steps read (`sampling_weights`).
+    public let samplingWeights: GenerationConfig.WeightsDtype
     public let maxNewTokens: Int
     public let reward: RewardSettings
 
@@ -25,6 +28,7 @@ public struct BoNConfig: TrainerSectionConfig {
         temperature = s.float("temperature")
         topK = s.int("top_k")
         topP = s.float("top_p")
+        samplingWeights = s.choice("sampling_weights")
         maxNewTokens = s.int("max_new_tokens")
         reward = RewardSettings(s.section("reward"))
     }
@@ -45,6 +49,8 @@ public struct BoNConfig: TrainerSectionConfig {
             ConfigField("temperature", .float, default: 0.8, range: .greaterThan(0), doc: "Sampling temperature."),
             ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
             ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
+            ConfigField("sampling_weights", .choice(GenerationConfig.WeightsDtype.allCases.map(\.rawValue)), default: "float32",
+                        doc: "Weights the rollout's decode steps read: float32, or bfloat16 copies made per rollout (half the bytes per token; the prompt pass, log-probs and training stay float32)."),
             ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), doc: "Longest response."),
             ConfigField("reward", .section(RewardSettings.schema), default: .sectionDefaults, doc: "The reward (see `reward`)."),
         ],

@@ -63,7 +63,7 @@ public final class BoNObjective: TrainingObjective {
 
     func generationConfig(greedy: Bool) -> GenerationConfig {
         OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
-                       stopTokens: stopTokens, padID: padID).generation(greedy: greedy)
+                       stopTokens: stopTokens, padID: padID, samplingWeights: config.samplingWeights).generation(greedy: greedy)
     }
 
     public func nextBatch(progress: Double) throws -> Batch {

@@ -12,21 +12,25 @@ package struct OnlineSampling {
     package var topP: Double
     package var stopTokens: [Int]
     package var padID: Int
+    /// The weights sampling decode steps read (greedy evaluation always reads float32).
+    package var samplingWeights: GenerationConfig.WeightsDtype
 
-    package init(maxNewTokens: Int, temperature: Double, topK: Int, topP: Double, stopTokens: [Int], padID: Int) {
+    package init(maxNewTokens: Int, temperature: Double, topK: Int, topP: Double, stopTokens: [Int], padID: Int,
+                 samplingWeights: GenerationConfig.WeightsDtype = .float32) {
         self.maxNewTokens = maxNewTokens
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.stopTokens = stopTokens
         self.padID = padID
+        self.samplingWeights = samplingWeights
     }
 
     /// The generator's configuration, sampling or greedy.
     package func generation(greedy: Bool) -> GenerationConfig {
         GenerationConfig(maxNewTokens: maxNewTokens,
                          sampling: greedy ? .greedy : SamplingConfig(temperature: Float(temperature), topK: topK, topP: Float(topP)),
-                         stopTokenIDs: stopTokens, padTokenID: padID)
+                         stopTokenIDs: stopTokens, padTokenID: padID, weightsDtype: greedy ? .float32 : samplingWeights)
     }
 }
 

@@ -1,3 +1,4 @@
+import AlignNN
 import AlignTraining
 import Foundation
 
@@ -37,6 +38,8 @@ public struct PPOConfig: TrainerSectionConfig {
     public let temperature: Double
     public let topK: Int
     public let topP: Double
+    /// The weights rollout decode steps read (`sampling_weights`).
+    public let samplingWeights: GenerationConfig.WeightsDtype
     public let maxNewTokens: Int
     public let valueModel: String?
     public let maxKL: Double?
@@ -64,6 +67,7 @@ public struct PPOConfig: TrainerSectionConfig {
         temperature = s.float("temperature")
         topK = s.int("top_k")
         topP = s.float("top_p")
+        samplingWeights = s.choice("sampling_weights")
         maxNewTokens = s.int("max_new_tokens")
         valueModel = s.optionalString("value_model")
         maxKL = s.optionalFloat("max_kl")
@@ -113,6 +117,8 @@ public struct PPOConfig: TrainerSectionConfig {
                         doc: "Sampling temperature; log-probs are computed at this temperature too (as TRL)."),
             ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
             ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
+            ConfigField("sampling_weights", .choice(GenerationConfig.WeightsDtype.allCases.map(\.rawValue)), default: "float32",
+                        doc: "Weights the rollout's decode steps read: float32, or bfloat16 copies made per rollout (half the bytes per token; the prompt pass, log-probs and training stay float32)."),
             ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), aliases: ["response_length", "max_completion_length"],
                         doc: "Longest response; generation stops at EOS."),
             ConfigField("value_model", .path(.directory), default: nil, defaultText: "`null` (a value head on the policy's backbone)",

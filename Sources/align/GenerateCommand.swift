@@ -25,6 +25,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed for sampling.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object per prompt (text, tokens, log-probs, finish reason) and timing.") var json = false
     @Flag(help: "Do not stop at end-of-sequence tokens: always generate --max-new-tokens (benchmarks).") var ignoreEos = false
+    @Option(help: "Weights the decode steps read: float32, or bfloat16 copies (half the bytes per token; the prompt pass stays float32).")
+    var weightsDtype: GenerationConfig.WeightsDtype = .float32
     @Option(help: "The reference model for --kl-guard (the model before alignment).") var reference: String?
     @Option(parsing: .unconditional, help: "KL-guarded generation (seed 000): a response whose mean token KL to --reference exceeds this is generated again at temperature 0.5, and the command says so.")
     var klGuard: Double?
@@ -48,7 +50,7 @@ struct GenerateCommand: ParsableCommand {
         var stops = stopTokenIDs(loaded.model, tokenizer)
         if ignoreEos { stops = [] }
         let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topK: topK, topP: topP),
-                                      stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID)
+                                      stopTokenIDs: stops, seed: seed, padTokenID: tokenizer.padTokenID, weightsDtype: weightsDtype)
         if let klGuard, let reference { return try runGuarded(loaded.model, tokenizer, ids: ids, config: config, threshold: klGuard, referencePath: reference) }
         let streaming = prompts.count == 1 && !json
         var streamed: [Int] = []
@@ -114,3 +116,5 @@ struct GenerateCommand: ParsableCommand {
         }
     }
 }
+
+extension GenerationConfig.WeightsDtype: ExpressibleByArgument {}

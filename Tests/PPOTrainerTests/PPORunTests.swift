@@ -71,6 +71,20 @@ final class PPORunTests: XCTestCase {
         XCTAssertNotNil(row["score"] as? Double)
     }
 
+    func testBFloat16SamplingWeightsKeepRatioOneBecauseLogProbsAreRecomputedInFloat32() throws {
+        let (summary, steps) = try run(["ppo.sampling_weights=bfloat16"])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        XCTAssertEqual(steps.count, 12)
+        for i in stride(from: 0, to: steps.count, by: 4) {
+            XCTAssertEqual(steps[i]["val/ratio"], 1, "step \(i + 1)")
+            XCTAssertEqual(steps[i]["policy/clipfrac_avg"], 0, "step \(i + 1)")
+            XCTAssertEqual(steps[i]["policy/approxkl_avg"], 0, "step \(i + 1)")
+        }
+        XCTAssertThrowsError(try load(["ppo.sampling_weights=float16"])) { e in
+            XCTAssertTrue("\(e)".contains("ppo.sampling_weights"), "\(e)")
+        }
+    }
+
     func testTheScoreLandsOnTheLastRealTokenOfEveryRow() throws {
         // γ = 1, no KL, no whitening: the return of every token of a row is that row's score,
         // whatever the row's length, and the advantage is the return minus the value

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// ```json
 /// {"max_new_tokens": 64, "sampling": {"temperature": 0.7, "top_k": 50, "top_p": 0.95},
-///  "stop_token_ids": [2], "seed": 0, "pad_token_id": 0}
+///  "stop_token_ids": [2], "seed": 0, "pad_token_id": 0, "weights_dtype": "float32"}
 /// ```
 ///
 /// Every key is optional when decoding (absent keys take the defaults below); unknown keys are
@@ -26,6 +26,16 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     /// `pad_token_id`, else the first stop token (HF's fallback), else 0. It never reaches the
     /// output and is masked out of attention, so its value only has to be a valid id.
     public var padTokenID: Int?
+    /// The weights decode steps read: float32, or bfloat16 copies made for this call (half the
+    /// bytes per token; the prompt pass and everything outside generation stay float32). See
+    /// `BFloat16WeightCopies`.
+    public var weightsDtype: WeightsDtype
+
+    /// The precision of the weights a decode step reads.
+    public enum WeightsDtype: String, Codable, CaseIterable, Sendable {
+        case float32
+        case bfloat16
+    }
 
     enum CodingKeys: String, CodingKey {
         case maxNewTokens = "max_new_tokens"
@@ -33,15 +43,17 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
         case stopTokenIDs = "stop_token_ids"
         case seed
         case padTokenID = "pad_token_id"
+        case weightsDtype = "weights_dtype"
     }
 
     public init(maxNewTokens: Int = 64, sampling: SamplingConfig = .greedy, stopTokenIDs: [Int]? = nil,
-                seed: UInt64 = 0, padTokenID: Int? = nil) {
+                seed: UInt64 = 0, padTokenID: Int? = nil, weightsDtype: WeightsDtype = .float32) {
         self.maxNewTokens = maxNewTokens
         self.sampling = sampling
         self.stopTokenIDs = stopTokenIDs
         self.seed = seed
         self.padTokenID = padTokenID
+        self.weightsDtype = weightsDtype
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,6 +64,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
         stopTokenIDs = try c.decodeIfPresent([Int].self, forKey: .stopTokenIDs)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         padTokenID = try c.decodeIfPresent(Int.self, forKey: .padTokenID)
+        weightsDtype = try c.decodeIfPresent(WeightsDtype.self, forKey: .weightsDtype) ?? d.weightsDtype
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -61,6 +74,7 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
         try c.encodeIfPresent(stopTokenIDs, forKey: .stopTokenIDs)
         try c.encode(seed, forKey: .seed)
         try c.encodeIfPresent(padTokenID, forKey: .padTokenID)
+        try c.encode(weightsDtype, forKey: .weightsDtype)
     }
 
     /// A message naming the first invalid field (independent of the model), or nil.

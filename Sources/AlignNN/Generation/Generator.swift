@@ -18,7 +18,8 @@ import Foundation
 ///   draws from its own generator exactly once per sampled token (greedy draws nothing). So a
 ///   row's samples depend only on the seed, its row index and its own logits: not on how long
 ///   other rows run, on thread timing, or on whether it ran in a batch of 1 or of 8.
-/// - Everything runs under `withNoGrad`.
+/// - Everything runs under `withNoGrad`. With `weightsDtype` bfloat16 the decode steps read
+///   bfloat16 copies of the weights, made for this call (`withBFloat16Weights`).
 public struct Generator<Model: CausalLM> {
     public let model: Model
 
@@ -41,7 +42,7 @@ public struct Generator<Model: CausalLM> {
                          onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
         let plan = try Plan(model: model, prompts: prompts, config: config)
         var streams = prompts.indices.map { _ in rng.fork() }
-        return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
+        return withNoGrad { withDecodeWeights(config) { run(plan, config: config, streams: &streams, onStep: onStep) } }
     }
 
     /// As `generate(prompts:config:rng:onStep:)` with row b drawing from `streams[b]` (one
@@ -52,7 +53,15 @@ public struct Generator<Model: CausalLM> {
                          onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
         precondition(streams.count == prompts.count, "Generator: \(streams.count) random streams for \(prompts.count) prompts")
         let plan = try Plan(model: model, prompts: prompts, config: config)
-        return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
+        return withNoGrad { withDecodeWeights(config) { run(plan, config: config, streams: &streams, onStep: onStep) } }
+    }
+
+    /// Runs `body` with the decode steps reading `config.weightsDtype` weights.
+    private func withDecodeWeights<T>(_ config: GenerationConfig, _ body: () -> T) -> T {
+        switch config.weightsDtype {
+        case .float32: return body()
+        case .bfloat16: return withBFloat16Weights(body)
+        }
     }
 
     /// Validated inputs and per-row limits.

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 import Foundation
 
@@ -24,6 +25,12 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     }
     BLASThreads.ensureLibraryMode()
     let workers = kernelWorkers
+    if !transA && transB && m <= FewRowsGemm.maxRows && FewRowsGemm.enabled {
+        // a few rows against an (N, K) weight (decoding a batch): read the weight once, unpacked
+        FewRowsGemm.nt(m: m, n: n, k: k, alpha: alpha, x: a, ldx: lda, w: .float32(b), ldw: ldb, beta: beta,
+                       y: c, ldy: ldc, workers: workers)
+        return
+    }
     if m == 1 && !transA {
         // one row (decoding one token): a matrix-vector product reads B once without the
         // packing sgemm does on every call, which dominated single-token decoding

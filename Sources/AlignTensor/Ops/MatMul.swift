@@ -106,8 +106,16 @@ extension Tensor {
         if let bias {
             for r in 0..<rows { (out.pointer + r * outF).update(from: bias.pointer, count: outF) }
         }
-        sgemm(transA: false, transB: wT, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
-              b: weight.pointer, ldb: wT ? inF : outF, beta: bias == nil ? 0 : 1, c: out.pointer, ldc: outF)
+        if rows >= 1 && rows <= FewRowsGemm.maxRows && FewRowsGemm.enabled && !GradMode.isEnabled,
+           let copies = BFloat16WeightCopies.current {
+            // a decode step inside withBFloat16Weights: the weight's bfloat16 (OUT,IN) copy
+            FewRowsGemm.nt(m: rows, n: outF, k: inF, x: x.pointer, ldx: inF,
+                           w: .bfloat16(copies.copy(of: weight, transposed: !wT)), ldw: inF,
+                           beta: bias == nil ? 0 : 1, y: out.pointer, ldy: outF)
+        } else {
+            sgemm(transA: false, transB: wT, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
+                  b: weight.pointer, ldb: wT ? inF : outF, beta: bias == nil ? 0 : 1, c: out.pointer, ldc: outF)
+        }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return result("linear", shape: outShape, storage: out, inputs: inputs) { y, g in
             let x = y.node!.inputs[0], w = y.node!.inputs[1]

@@ -1,0 +1,182 @@
+import Foundation
+import XCTest
+@testable import AlignTensor
+
+/// The few-row product kernel (decoding's x·Wᵀ): its values against a double-precision
+/// reference, the same bits whatever the batch around a row or the column split, the portable C
+/// implementation's bits equal to the AVX-512 one's, bfloat16 rounding by hand, and `linear`
+/// routing decode-shaped products to it.
+final class FewRowsGemmTests: XCTestCase {
+    override func tearDown() {
+        FewRowsGemm.forcePortable(false)
+        super.tearDown()
+    }
+
+    func values(_ n: Int, seed: UInt64) -> [Float] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<n).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)   // about -1 … 1
+        }
+    }
+
+    /// y (m, n) = alpha·x·wᵀ + beta·y0 through the kernel, with row strides wider than the rows.
+    func product(m: Int, n: Int, k: Int, x: [Float], w: [Float], y0: [Float], alpha: Float, beta: Float,
+                 bf16: [UInt16]? = nil, workers: Int = 1, columns: Range<Int>? = nil) -> [Float] {
+        let ldx = k + 3, ldw = k + 5, ldy = n + 2
+        var xs = [Float](repeating: .nan, count: m * ldx), ws = [Float](repeating: .nan, count: n * ldw)
+        var ys = [Float](repeating: -7, count: m * ldy)
+        for r in 0..<m { for i in 0..<k { xs[r * ldx + i] = x[r * k + i] } }
+        for j in 0..<n { for i in 0..<k { ws[j * ldw + i] = w[j * k + i] } }
+        for r in 0..<m { for j in 0..<n { ys[r * ldy + j] = y0[r * n + j] } }
+        var hs = [UInt16](repeating: 0x7FC0, count: n * ldw)
+        if let bf16 { for j in 0..<n { for i in 0..<k { hs[j * ldw + i] = bf16[j * k + i] } } }
+        xs.withUnsafeBufferPointer { xp in
+            ws.withUnsafeBufferPointer { wp in
+                hs.withUnsafeBufferPointer { hp in
+                    ys.withUnsafeMutableBufferPointer { yp in
+                        let weights: FewRowsGemm.Weights = bf16 == nil ? .float32(wp.baseAddress!) : .bfloat16(hp.baseAddress!)
+                        if let columns {
+                            // only these output columns, the rest untouched
+                            let xOffset = xp.baseAddress!, yOffset = yp.baseAddress! + columns.lowerBound
+                            let wOffset: FewRowsGemm.Weights
+                            switch weights {
+                            case .float32(let p): wOffset = .float32(p + columns.lowerBound * ldw)
+                            case .bfloat16(let p): wOffset = .bfloat16(p + columns.lowerBound * ldw)
+                            }
+                            FewRowsGemm.nt(m: m, n: columns.count, k: k, alpha: alpha, x: xOffset, ldx: ldx, w: wOffset,
+                                           ldw: ldw, beta: beta, y: yOffset, ldy: ldy, workers: workers)
+                        } else {
+                            FewRowsGemm.nt(m: m, n: n, k: k, alpha: alpha, x: xp.baseAddress!, ldx: ldx, w: weights,
+                                           ldw: ldw, beta: beta, y: yp.baseAddress!, ldy: ldy, workers: workers)
+                        }
+                    }
+                }
+            }
+        }
+        return (0..<m).flatMap { r in ys[(r * ldy)..<(r * ldy + n)] }
+    }
+
+    func testProductsMatchADoublePrecisionReference() {
+        for (m, n, k) in [(1, 1, 1), (1, 37, 15), (2, 9, 16), (3, 20, 17), (4, 11, 31), (5, 7, 32), (6, 13, 33),
+                          (7, 5, 47), (8, 23, 100), (8, 64, 576)] {
+            let x = values(m * k, seed: UInt64(m * 1000 + k)), w = values(n * k, seed: UInt64(n * 31 + k))
+            let y0 = values(m * n, seed: 99)
+            for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-2, 0.25)] {
+                let y = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: alpha, beta: beta)
+                for r in 0..<m {
+                    for j in 0..<n {
+                        var dot = 0.0, magnitude = 0.0
+                        for i in 0..<k {
+                            dot += Double(x[r * k + i]) * Double(w[j * k + i])
+                            magnitude += abs(Double(x[r * k + i]) * Double(w[j * k + i]))
+                        }
+                        let want = Double(alpha) * dot + Double(beta) * Double(y0[r * n + j])
+                        // float32 accumulation: error a few ulps of the magnitude summed
+                        let tolerance = 1e-6 * (abs(Double(alpha)) * magnitude + abs(Double(beta * y0[r * n + j]))) + 1e-7
+                        XCTAssertEqual(Double(y[r * n + j]), want, accuracy: tolerance,
+                                       "m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta) at (\(r), \(j))")
+                    }
+                }
+            }
+        }
+    }
+
+    func testARowGivesTheSameBitsInAnyBatchAndAnyColumnSplit() {
+        let n = 150, k = 77
+        let w = values(n * k, seed: 5), x8 = values(8 * k, seed: 6), zeros = [Float](repeating: 0, count: 8 * n)
+        let alone = (0..<8).map { r in
+            product(m: 1, n: n, k: k, x: Array(x8[(r * k)..<((r + 1) * k)]), w: w, y0: zeros, alpha: 1, beta: 0)
+        }
+        for m in 1...8 {
+            let batch = product(m: m, n: n, k: k, x: Array(x8[0..<(m * k)]), w: w, y0: zeros, alpha: 1, beta: 0, workers: 2)
+            for r in 0..<m {
+                XCTAssertEqual(Array(batch[(r * n)..<((r + 1) * n)]).map(\.bitPattern), alone[r].map(\.bitPattern),
+                               "row \(r) in a batch of \(m)")
+            }
+        }
+        // columns 40..<113 computed alone give those columns' bits; the others stay as they were
+        let part = product(m: 3, n: n, k: k, x: Array(x8[0..<(3 * k)]), w: w, y0: zeros, alpha: 1, beta: 0,
+                           columns: 40..<113)
+        for r in 0..<3 {
+            for j in 0..<n {
+                XCTAssertEqual(part[r * n + j].bitPattern, (40..<113).contains(j) ? alone[r][j].bitPattern : 0,
+                               "row \(r) column \(j)")
+            }
+        }
+    }
+
+    func testThePortableImplementationGivesTheAVX512Bits() throws {
+        try XCTSkipUnless(FewRowsGemm.usesAVX512, "this CPU has no AVX-512: only the portable implementation runs")
+        for (m, n, k) in [(1, 33, 1), (3, 17, 15), (5, 16, 16), (8, 40, 17), (2, 9, 33), (7, 21, 576)] {
+            let x = values(m * k, seed: 11), w = values(n * k, seed: 12), y0 = values(m * n, seed: 13)
+            let bf16 = toBFloat16(w)
+            let fast = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 0.75, beta: 0.5)
+            let fastHalf = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: bf16)
+            FewRowsGemm.forcePortable(true)
+            XCTAssertFalse(FewRowsGemm.usesAVX512)
+            let portable = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 0.75, beta: 0.5)
+            let portableHalf = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: bf16)
+            FewRowsGemm.forcePortable(false)
+            XCTAssertEqual(fast.map(\.bitPattern), portable.map(\.bitPattern), "float32 m \(m) n \(n) k \(k)")
+            XCTAssertEqual(fastHalf.map(\.bitPattern), portableHalf.map(\.bitPattern), "bfloat16 m \(m) n \(n) k \(k)")
+        }
+    }
+
+    func toBFloat16(_ v: [Float]) -> [UInt16] {
+        var out = [UInt16](repeating: 0, count: v.count)
+        v.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in BFloat16.convert(src.baseAddress!, to: dst.baseAddress!, count: v.count) }
+        }
+        return out
+    }
+
+    func testBFloat16RoundsToNearestEvenByHand() {
+        let cases: [(Float, UInt16)] = [
+            (1, 0x3F80), (-2, 0xC000), (0, 0x0000), (-0.0, 0x8000),
+            (Float(bitPattern: 0x3F80_8000), 0x3F80),   // 1 + 2⁻⁸: halfway, the even neighbour 1
+            (Float(bitPattern: 0x3F81_8000), 0x3F82),   // 1 + 3·2⁻⁸: halfway, the even neighbour up
+            (Float(bitPattern: 0x3F80_8001), 0x3F81),   // just above halfway: up
+            (Float(bitPattern: 0x3F80_7FFF), 0x3F80),   // just below: down
+            (.infinity, 0x7F80), (-.infinity, 0xFF80),
+            (Float.greatestFiniteMagnitude, 0x7F80),    // rounds up past the largest bfloat16: infinity
+            (Float(bitPattern: 0x0000_0001), 0x0000),   // the smallest subnormal rounds to zero
+        ]
+        let bits = toBFloat16(cases.map(\.0))
+        for (i, c) in cases.enumerated() {
+            XCTAssertEqual(bits[i], c.1, "\(c.0) (0x\(String(c.0.bitPattern, radix: 16)))")
+        }
+        let nan = toBFloat16([Float(bitPattern: 0x7F80_0001), -.nan])
+        XCTAssertTrue(nan.allSatisfy { $0 & 0x7F80 == 0x7F80 && $0 & 0x007F != 0 }, "NaN stays NaN: \(nan)")
+    }
+
+    func testBFloat16WeightsGiveTheProductOfTheWidenedWeights() {
+        let m = 4, n = 29, k = 45
+        let x = values(m * k, seed: 21), w = values(n * k, seed: 22), zeros = [Float](repeating: 0, count: m * n)
+        let half = toBFloat16(w)
+        let widened = half.map { Float(bitPattern: UInt32($0) << 16) }
+        XCTAssertEqual(product(m: m, n: n, k: k, x: x, w: w, y0: zeros, alpha: 1, beta: 0, bf16: half).map(\.bitPattern),
+                       product(m: m, n: n, k: k, x: x, w: widened, y0: zeros, alpha: 1, beta: 0).map(\.bitPattern))
+        XCTAssertNotEqual(widened, w, "the rounding must be visible for the comparison to mean something")
+    }
+
+    func testLinearSendsDecodeShapedProductsToTheKernel() {
+        // (3, 1, 40) · W(70, 40)ᵀ + b: the kernel's bits; 9 rows go to sgemm and still agree closely
+        let w = Tensor(values(70 * 40, seed: 31), shape: [70, 40]), b = Tensor(values(70, seed: 32), shape: [70])
+        let x = Tensor(values(3 * 40, seed: 33), shape: [3, 1, 40])
+        let y = Tensor.linear(x, weight: w, bias: b)
+        let direct = product(m: 3, n: 70, k: 40, x: x.scalars, w: w.scalars,
+                             y0: (0..<3).flatMap { _ in b.scalars }, alpha: 1, beta: 1)
+        XCTAssertEqual(y.shape, [3, 1, 70])
+        XCTAssertEqual(y.scalars.map(\.bitPattern), direct.map(\.bitPattern))
+        let x9 = Tensor(values(9 * 40, seed: 34), shape: [9, 40])
+        let y9 = Tensor.linear(x9, weight: w, bias: b)
+        for r in 0..<9 {
+            for j in 0..<70 {
+                var dot = Double(b.scalars[j])
+                for i in 0..<40 { dot += Double(x9.scalars[r * 40 + i]) * Double(w.scalars[j * 40 + i]) }
+                XCTAssertEqual(Double(y9.scalars[r * 70 + j]), dot, accuracy: 1e-4)
+            }
+        }
+    }
+}
