@@ -12,6 +12,9 @@
 #         (configs/bench/grpo_smollm2.json): 2 prompts x 4 generations, up to 24 tokens, rule
 #         reward "at most 15 words", beta 0, one optimizer step per generation batch; TRL with
 #         bf16 and gradient checkpointing off (GRPOConfig turns both on by default).
+# align also runs both jobs with sampling_weights "bfloat16" (rollout decode steps read bfloat16
+# copies of the weights; everything else float32): not the same job as TRL's float32 one, so
+# reported beside the float32 ratios, not instead of them.
 # Reported: median seconds per iteration excluding the first (warm-up), generated tokens per
 # second, peak RSS, and the ratios of the medians over rounds. Run it on an idle host: TRL's GRPO
 # row is flagged NOT COMPARABLE when other processes kept a core busy during its timed steps
@@ -81,7 +84,10 @@ for round in $(seq "$ROUNDS"); do
   align_run "ppo-shared" configs/bench/ppo_smollm2.json 4 --set ppo.reward.model="$HF/reward"
   trl_run "ppo" "$PPO_PY" scripts/bench_ppo_trl.py --model "$HF/policy" --reward-model "$HF/reward" --prompts "$PROMPTS" \
     --iterations "$ITERATIONS" --batch 8 --response-length 24 --num-minibatches 2 --ppo-epochs 2 --seed 0
+  align_run "ppo-critic-bf16s" configs/bench/ppo_smollm2.json 4 --set ppo.reward.model="$HF/reward" --set ppo.value_model="$HF/reward" \
+    --set ppo.sampling_weights=bfloat16
   align_run "grpo" configs/bench/grpo_smollm2.json 1
+  align_run "grpo-bf16s" configs/bench/grpo_smollm2.json 1 --set ppo.sampling_weights=bfloat16
   trl_run "grpo" "$GRPO_PY" scripts/bench_grpo_trl.py --model "$HF/policy" --prompts "$PROMPTS" \
     --steps "$ITERATIONS" --batch 8 --num-generations 4 --max-completion-length 24 --seed 0
 done
@@ -96,10 +102,12 @@ for r in rows:
     busy = busy[1:] or busy   # the timed steps (the first is warm-up)
     if busy and max(busy) > 0.2:
         extra += f", NOT COMPARABLE: other processes kept up to {max(busy):.2f} cores busy"
-    print(f"  {r['impl']:5s} {r['name']:10s} {r['seconds_per_iteration']:6.2f} s/iteration  {r['generated_tokens_per_second']:6.1f} generated tok/s  "
+    print(f"  {r['impl']:5s} {r['name']:16s} {r['seconds_per_iteration']:6.2f} s/iteration  {r['generated_tokens_per_second']:6.1f} generated tok/s  "
           f"peak RSS {r['peak_rss_bytes']/2**20:5.0f} MiB{extra}")
 def med(impl, name): return statistics.median(r["seconds_per_iteration"] for r in rows if r["impl"] == impl and r["name"] == name)
 print(f"  PPO  TRL / align (separate critic, the same work): {med('trl', 'ppo') / med('align', 'ppo-critic'):.2f}x")
 print(f"  PPO  TRL / align (shared value head):              {med('trl', 'ppo') / med('align', 'ppo-shared'):.2f}x")
 print(f"  GRPO TRL / align:                                  {med('trl', 'grpo') / med('align', 'grpo'):.2f}x")
+print(f"  with bfloat16 sampling weights in align (not the same job): PPO with critic {med('trl', 'ppo') / med('align', 'ppo-critic-bf16s'):.2f}x, "
+      f"GRPO {med('trl', 'grpo') / med('align', 'grpo-bf16s'):.2f}x")
 PY
