@@ -160,6 +160,38 @@ final class FewRowsGemmTests: XCTestCase {
         XCTAssertNotEqual(widened, w, "the rounding must be visible for the comparison to mean something")
     }
 
+    func testLinearReadsBFloat16CopiesInsideTheirScopeOnlyEightRowsAtATime() {
+        let inF = 40, outF = 70
+        let w = values(outF * inF, seed: 41), b = Tensor(values(outF, seed: 42), shape: [outF])
+        let rounded = toBFloat16(w)
+        let widened = rounded.map { Float(bitPattern: UInt32($0) << 16) }
+        XCTAssertNotEqual(widened, w)
+        // (OUT,IN) and (IN,OUT) layouts of the same weight: the (IN,OUT) one is copied transposed
+        let transposed = (0..<(inF * outF)).map { i in w[(i % outF) * inF + i / outF] }
+        let layouts: [(Tensor, Tensor.WeightLayout)] = [(Tensor(w, shape: [outF, inF]), .outIn),
+                                                        (Tensor(transposed, shape: [inF, outF]), .inOut)]
+        for rows in [3, 13] {
+            let x = Tensor(values(rows * inF, seed: UInt64(43 + rows)), shape: [rows, inF])
+            // the kernel on the widened weights, 8 rows at a time, plus the bias
+            var want: [Float] = []
+            for r0 in stride(from: 0, to: rows, by: 8) {
+                let m = min(8, rows - r0)
+                want += product(m: m, n: outF, k: inF, x: Array(x.scalars[(r0 * inF)..<((r0 + m) * inF)]), w: widened,
+                                y0: (0..<m).flatMap { _ in b.scalars }, alpha: 1, beta: 1)
+            }
+            for (weight, layout) in layouts {
+                let plain = withNoGrad { Tensor.linear(x, weight: weight, bias: b, layout: layout) }
+                let copies = BFloat16WeightCopies()
+                let half = copies.reading { withNoGrad { Tensor.linear(x, weight: weight, bias: b, layout: layout) } }
+                XCTAssertEqual(half.scalars.map(\.bitPattern), want.map(\.bitPattern), "\(rows) rows, \(layout)")
+                XCTAssertEqual(copies.bytes, 2 * outF * inF)
+                // recording gradients: the float32 weights, as outside the scope
+                let recorded = copies.reading { Tensor.linear(x, weight: weight, bias: b, layout: layout) }
+                XCTAssertEqual(recorded.scalars.map(\.bitPattern), plain.scalars.map(\.bitPattern), "\(rows) rows, \(layout)")
+            }
+        }
+    }
+
     func testLinearSendsDecodeShapedProductsToTheKernel() {
         // (3, 1, 40) · W(70, 40)ᵀ + b: the kernel's bits; 9 rows go to sgemm and still agree closely
         let w = Tensor(values(70 * 40, seed: 31), shape: [70, 40]), b = Tensor(values(70, seed: 32), shape: [70])

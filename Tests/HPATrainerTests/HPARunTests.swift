@@ -136,6 +136,16 @@ final class HPARunTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("lora/final/adapter/adapter_model.safetensors").path))
     }
 
+    func testBFloat16SamplingWeightsWithLoRAKeepRatioOneAndNoKLAtTheStart() throws {
+        // the candidates come from bfloat16 copies of the (frozen, adapter-wrapped) weights; the
+        // ratio and the KL are computed in float32 from the same forward, so they stay exact
+        let (summary, steps) = try run(["output_dir=\(dir.path)/half", "lora={\"rank\": 4}", "eval_every=null",
+                                        "hpa.sampling_weights=bfloat16"])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        XCTAssertEqual(steps[0]["token_kl"], 0)
+        for (i, m) in steps.enumerated() { XCTAssertEqual(m["val/ratio"]!, 1, accuracy: 1e-6, "step \(i + 1)") }
+    }
+
     func testTheRewardedTextBecomesMoreFrequent() throws {
         // a response containing the letter e scores 1; no DPO term, so the online part alone learns it
         let (summary, steps) = try run(["hpa.reward.rules=[{\"type\": \"contains\", \"text\": \"e\"}]", "hpa.iterations=24", "hpa.dpo_weight=0",

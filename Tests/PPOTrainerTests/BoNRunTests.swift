@@ -51,6 +51,13 @@ final class BoNRunTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/final/model.safetensors").path))
     }
 
+    func testBFloat16SamplingWeightsRunAndStillKeepTheBest() throws {
+        let (summary, steps) = try run(["output_dir=\(dir.path)/half", "bon.rounds=1", "bon.sampling_weights=bfloat16"])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        XCTAssertEqual(steps[0]["bon/kept_examples"], 16)
+        XCTAssertGreaterThanOrEqual(steps[0]["bon/kept_reward_mean"]!, steps[0]["bon/sample_reward_mean"]!)
+    }
+
     func testResumeInTheMiddleOfARoundIsExact() throws {
         let whole = try run(["output_dir=\(dir.path)/whole", "save_every=4", "keep_checkpoints=10", "bon.rounds=2"])
         let part = dir.appendingPathComponent("part/checkpoints")

@@ -27,8 +27,8 @@ public struct GenerationConfig: Codable, Equatable, Sendable {
     /// output and is masked out of attention, so its value only has to be a valid id.
     public var padTokenID: Int?
     /// The weights decode steps read: float32, or bfloat16 copies made for this call (half the
-    /// bytes per token; the prompt pass and everything outside generation stay float32). See
-    /// `BFloat16WeightCopies`.
+    /// bytes per token; the prompt pass, including its first token's logits, and everything
+    /// outside generation stay float32). See `BFloat16WeightCopies`.
     public var weightsDtype: WeightsDtype
 
     /// The precision of the weights a decode step reads.

@@ -18,8 +18,9 @@ import Foundation
 ///   draws from its own generator exactly once per sampled token (greedy draws nothing). So a
 ///   row's samples depend only on the seed, its row index and its own logits: not on how long
 ///   other rows run, on thread timing, or on whether it ran in a batch of 1 or of 8.
-/// - Everything runs under `withNoGrad`. With `weightsDtype` bfloat16 the decode steps read
-///   bfloat16 copies of the weights, made for this call (`withBFloat16Weights`).
+/// - Everything runs under `withNoGrad`. With `weightsDtype` bfloat16 the decode steps (not the
+///   prompt pass) read bfloat16 copies of the weights, made for this call
+///   (`BFloat16WeightCopies`).
 public struct Generator<Model: CausalLM> {
     public let model: Model
 
@@ -42,7 +43,7 @@ public struct Generator<Model: CausalLM> {
                          onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
         let plan = try Plan(model: model, prompts: prompts, config: config)
         var streams = prompts.indices.map { _ in rng.fork() }
-        return withNoGrad { withDecodeWeights(config) { run(plan, config: config, streams: &streams, onStep: onStep) } }
+        return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
     }
 
     /// As `generate(prompts:config:rng:onStep:)` with row b drawing from `streams[b]` (one
@@ -53,15 +54,7 @@ public struct Generator<Model: CausalLM> {
                          onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
         precondition(streams.count == prompts.count, "Generator: \(streams.count) random streams for \(prompts.count) prompts")
         let plan = try Plan(model: model, prompts: prompts, config: config)
-        return withNoGrad { withDecodeWeights(config) { run(plan, config: config, streams: &streams, onStep: onStep) } }
-    }
-
-    /// Runs `body` with the decode steps reading `config.weightsDtype` weights.
-    private func withDecodeWeights<T>(_ config: GenerationConfig, _ body: () -> T) -> T {
-        switch config.weightsDtype {
-        case .float32: return body()
-        case .bfloat16: return withBFloat16Weights(body)
-        }
+        return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
     }
 
     /// Validated inputs and per-row limits.
@@ -178,6 +171,8 @@ public struct Generator<Model: CausalLM> {
         // One token per step: each active row's last token at its next position; finished rows
         // get the pad token at a valid position (their results are discarded).
         var step = 0
+        // bfloat16 copies of the weights for the decode steps, made on the first step
+        let decodeCopies = config.weightsDtype == .bfloat16 ? BFloat16WeightCopies() : nil
         var feed = [Int](repeating: plan.pad, count: B)
         var positions = [Int](repeating: 0, count: B)
         while remaining > 0 {
@@ -187,9 +182,12 @@ public struct Generator<Model: CausalLM> {
                 feed[b] = active[b] ? out[b].tokens[n - 1] : plan.pad
                 positions[b] = Swift.min(lengths[b] + Swift.max(n, 1) - 1, plan.contextLength - 1)
             }
-            let h = model.hiddenStates(ids: feed, batch: B, length: 1, positions: positions,
-                                       keyMask: keyMask(columns: P + step), cache: cache)
-            choose(model.logits(fromHidden: h), step: step)
+            let mask = keyMask(columns: P + step)
+            func decode() -> Tensor {
+                model.logits(fromHidden: model.hiddenStates(ids: feed, batch: B, length: 1, positions: positions,
+                                                            keyMask: mask, cache: cache))
+            }
+            choose(decodeCopies?.reading(decode) ?? decode(), step: step)
         }
         let end = DispatchTime.now().uptimeNanoseconds
         return GenerationResult(sequences: out, prefillSeconds: Double(prefillEnd - start) / 1e9,

@@ -3,14 +3,16 @@ import Foundation
 /// bfloat16 copies of weight matrices for decoding: half the bytes read per decoded token.
 ///
 /// Batch-1 decoding of float32 weights is bound by memory bandwidth (every weight is read once
-/// per token); a bfloat16 copy halves what is read. Inside `withBFloat16Weights`, every no-grad
-/// `Tensor.linear` with at most `FewRowsGemm.maxRows` rows (one decode step of a batch) reads a
-/// bfloat16 copy of its weight, made on first use and kept until the scope ends; x, the
-/// accumulation and the output stay float32, and products with more rows (the prompt pass,
-/// log-probs, training) and everything that records gradients keep the float32 weights. The
-/// weights must not change inside the scope (generation under no-grad does not change them).
+/// per token); a bfloat16 copy halves what is read. Inside `copies.reading { … }`, every no-grad
+/// `Tensor.linear` reads a bfloat16 copy of its weight, made on first use and kept as long as
+/// `copies` lives, through the few-row kernel (`FewRowsGemm`, 8 rows at a time); x, the
+/// accumulation and the output stay float32. The generator enters that scope for its decode
+/// steps only: the prompt pass, log-probs, training and everything that records gradients keep
+/// the float32 weights. The weights must not change while the copies live (generation under
+/// no-grad does not change them).
 ///
-/// Costs: one conversion pass over the weights per scope and 2 bytes per weight while it lasts.
+/// Costs: one conversion pass over the weights per generation call and 2 bytes per weight while
+/// it lasts.
 public final class BFloat16WeightCopies: @unchecked Sendable {
     @TaskLocal static var current: BFloat16WeightCopies?
 
@@ -19,10 +21,19 @@ public final class BFloat16WeightCopies: @unchecked Sendable {
         let bits: UnsafeMutablePointer<UInt16>
         let count: Int
     }
-    private var copies: [ObjectIdentifier: Copy] = [:]
+    private struct Key: Hashable {
+        let storage: ObjectIdentifier
+        let transposed: Bool
+    }
+    private var copies: [Key: Copy] = [:]
     private let lock = NSLock()
 
-    init() {}
+    public init() {}
+
+    /// Runs `body` with no-grad linear products reading these copies.
+    public func reading<T>(_ body: () throws -> T) rethrows -> T {
+        try BFloat16WeightCopies.$current.withValue(self, operation: body)
+    }
 
     deinit {
         for c in copies.values { c.bits.deallocate() }
@@ -37,7 +48,7 @@ public final class BFloat16WeightCopies: @unchecked Sendable {
     /// The (out, in) bfloat16 copy of `weight` (transposed from an (in, out) layout).
     func copy(of weight: Tensor, transposed: Bool) -> UnsafePointer<UInt16> {
         precondition(weight.rank == 2, "BFloat16WeightCopies: weight of shape \(weight.shape)")
-        let key = ObjectIdentifier(weight.storage)
+        let key = Key(storage: ObjectIdentifier(weight.storage), transposed: transposed)
         lock.lock(); defer { lock.unlock() }
         if let c = copies[key] { return UnsafePointer(c.bits) }
         let count = weight.count
@@ -57,10 +68,4 @@ public final class BFloat16WeightCopies: @unchecked Sendable {
         copies[key] = Copy(storage: weight.storage, bits: bits, count: count)
         return UnsafePointer(bits)
     }
-}
-
-/// Runs `body` with decode-step products reading bfloat16 copies of their weights (see
-/// `BFloat16WeightCopies`); the copies are freed when it returns.
-public func withBFloat16Weights<T>(_ body: () throws -> T) rethrows -> T {
-    try BFloat16WeightCopies.$current.withValue(BFloat16WeightCopies(), operation: body)
 }

@@ -106,12 +106,13 @@ extension Tensor {
         if let bias {
             for r in 0..<rows { (out.pointer + r * outF).update(from: bias.pointer, count: outF) }
         }
-        if rows >= 1 && rows <= FewRowsGemm.maxRows && FewRowsGemm.enabled && !GradMode.isEnabled,
-           let copies = BFloat16WeightCopies.current {
-            // a decode step inside withBFloat16Weights: the weight's bfloat16 (OUT,IN) copy
-            FewRowsGemm.nt(m: rows, n: outF, k: inF, x: x.pointer, ldx: inF,
-                           w: .bfloat16(copies.copy(of: weight, transposed: !wT)), ldw: inF,
-                           beta: bias == nil ? 0 : 1, y: out.pointer, ldy: outF)
+        if rows >= 1 && !GradMode.isEnabled, let copies = BFloat16WeightCopies.current {
+            // a decode step reading bfloat16 copies: the weight's (OUT,IN) copy, 8 rows at a time
+            let w = copies.copy(of: weight, transposed: !wT)
+            for r0 in stride(from: 0, to: rows, by: FewRowsGemm.maxRows) {
+                FewRowsGemm.nt(m: Swift.min(FewRowsGemm.maxRows, rows - r0), n: outF, k: inF, x: x.pointer + r0 * inF, ldx: inF,
+                               w: .bfloat16(w), ldw: inF, beta: bias == nil ? 0 : 1, y: out.pointer + r0 * outF, ldy: outF)
+            }
         } else {
             sgemm(transA: false, transB: wT, m: rows, n: outF, k: inF, a: x.pointer, lda: inF,
                   b: weight.pointer, ldb: wT ? inF : outF, beta: bias == nil ? 0 : 1, c: out.pointer, ldc: outF)
