@@ -61,8 +61,8 @@ Cases (keys of the fixture; shapes are [rows][tokens] unless said)
                micro-batches (val/ratio_var included)
   entropy      entropy_from_logits (and the PPO inline formula, identical)
   adaptive_kl  AdaptiveKLController(0.2, 6, 10000) over a sequence of updates
-  grpo         GRPO group advantages + GRPOTrainer._compute_loss (default loss_type "dapo",
-               and "grpo"), beta 0 and 0.04, metrics, gradient w.r.t. per-token logps
+  grpo         GRPO group advantages (scale_rewards group, batch, none) + GRPOTrainer._compute_loss
+               (default loss_type "dapo", and "grpo", "bnpo", "dr_grpo"; epsilon_high 0.28), beta 0 and 0.04, metrics, gradient w.r.t. per-token logps
   rloo         RLOO leave-one-out advantages (KL in the reward) + RLOOTrainer._compute_loss
 
 Fixture schema (B = rows, T = response tokens, V = vocabulary; masks are 0/1 ints; PPO
@@ -562,7 +562,7 @@ def part_grpo():
             args=types.SimpleNamespace(use_bias_correction_kl=True, delta=None, steps_per_generation=1),
             use_vllm=False, vllm_importance_sampling_correction=False,
             model=types.SimpleNamespace(training=True), current_gradient_accumulation_steps=1,
-            _entropy_bonus_enabled=False, accelerator=_accel(),
+            max_completion_length=mask.shape[1], _entropy_bonus_enabled=False, accelerator=_accel(),
             _metrics={"train": defaultdict(list), "eval": defaultdict(list)})
         B, T = mask.shape
         inputs = {"prompt_ids": torch.ones(B, 2, dtype=torch.int64), "prompt_mask": torch.ones(B, 2, dtype=torch.int64),
@@ -584,7 +584,9 @@ def part_grpo():
     grpo_cases = []
     for name, lt, beta, el, eh in [("dapo_beta0", "dapo", 0.0, 0.2, 0.2), ("dapo_beta004", "dapo", 0.04, 0.2, 0.2),
                                    ("dapo_beta004_epshigh028", "dapo", 0.04, 0.2, 0.28),
-                                   ("grpo_beta004", "grpo", 0.04, 0.2, 0.2)]:
+                                   ("grpo_beta004", "grpo", 0.04, 0.2, 0.2),
+                                   ("bnpo_beta004", "bnpo", 0.04, 0.2, 0.2),
+                                   ("dr_grpo_beta004_epshigh028", "dr_grpo", 0.04, 0.2, 0.28)]:
         r = grpo_loss(lt, beta, el, eh, mask, logps, old, ref, ent, adv)
         grpo_cases.append({"name": name, "loss_type": lt, "beta": beta, "epsilon_low": el, "epsilon_high": eh,
                            "num_items_in_batch": int(mask.sum()), **r})

@@ -30,24 +30,55 @@ public enum Advantages {
         return xs.map { (($0 - mean) * scale) + (shiftMean ? 0 : mean) }
     }
 
-    /// GRPO (TRL's `scale_rewards="group"`): rows come in groups of `groupSize` consecutive
-    /// samples of one prompt; A_i = (r_i − mean_g) / (std_g + 1e-4) with the unbiased std
-    /// (`torch.std`).
-    public static func grpo(rewards: [Double], groupSize g: Int) -> [Double] {
+    /// How GRPO scales the centred rewards (TRL 1.16's `scale_rewards`).
+    public enum RewardScaling: String, Sendable, CaseIterable {
+        /// by the group's std (GRPO as published; TRL's default)
+        case group
+        /// by the std over the whole rollout (REINFORCE++-style)
+        case batch
+        /// not at all (Dr. GRPO: no difficulty bias from the std)
+        case none
+    }
+
+    /// GRPO: rows come in groups of `groupSize` consecutive samples of one prompt;
+    /// A_i = (r_i − mean_g) / (s + 1e-4) with s the unbiased std (`torch.std`) of the group
+    /// (`.group`) or of every reward of the rollout (`.batch`), or A_i = r_i − mean_g (`.none`).
+    public static func grpo(rewards: [Double], groupSize g: Int, scale: RewardScaling = .group) -> [Double] {
         precondition(g >= 2 && rewards.count % g == 0, "Advantages.grpo: \(rewards.count) rewards in groups of \(g)")
+        func std(_ xs: ArraySlice<Double>) -> Double {
+            guard xs.count > 1 else { return 0 }
+            let mean = xs.reduce(0, +) / Double(xs.count)
+            return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)).squareRoot()
+        }
+        let batchStd = std(rewards[...])
         var out: [Double] = []
         out.reserveCapacity(rewards.count)
         for start in stride(from: 0, to: rewards.count, by: g) {
             let group = rewards[start..<start + g]
             let mean = group.reduce(0, +) / Double(g)
-            let std = (group.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(g - 1)).squareRoot()
-            out += group.map { ($0 - mean) / (std + 1e-4) }
+            switch scale {
+            case .group:
+                let s = std(group)
+                out += group.map { ($0 - mean) / (s + 1e-4) }
+            case .batch: out += group.map { ($0 - mean) / (batchStd + 1e-4) }
+            case .none: out += group.map { $0 - mean }
+            }
         }
         return out
     }
 
-    /// RLOO: A_i = r_i − mean_{j≠i} r_j within each group of `groupSize` samples of one prompt.
-    public static func rloo(rewards: [Double], groupSize g: Int) -> [Double] {
+    /// RLOO: A_i = r_i − mean_{j≠i} r_j within each group of `groupSize` samples of one prompt;
+    /// with `normalize` (TRL's `normalize_advantages`) then (A − mean A) / (std A + 1e-4) over the
+    /// rollout, unbiased std.
+    public static func rloo(rewards: [Double], groupSize g: Int, normalize: Bool = false) -> [Double] {
+        let a = rloo(rewards: rewards, groupSize: g)
+        guard normalize, a.count > 1 else { return a }
+        let mean = a.reduce(0, +) / Double(a.count)
+        let std = (a.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(a.count - 1)).squareRoot()
+        return a.map { ($0 - mean) / (std + 1e-4) }
+    }
+
+    static func rloo(rewards: [Double], groupSize g: Int) -> [Double] {
         precondition(g >= 2 && rewards.count % g == 0, "Advantages.rloo: \(rewards.count) rewards in groups of \(g)")
         var out: [Double] = []
         out.reserveCapacity(rewards.count)

@@ -25,6 +25,14 @@ public struct PPOConfig: TrainerSectionConfig {
     public let gamma: Double
     public let lambda: Double
     public let clipRange: Double
+    /// Upper clip ε_high of the ratio (nil: `clipRange`).
+    public let clipRangeHigh: Double?
+    /// grpo: how per-token losses are aggregated (TRL's `loss_type`).
+    public let lossType: PPOLosses.GRPOLossType
+    /// grpo: how centred rewards are scaled (TRL's `scale_rewards`).
+    public let scaleRewards: Advantages.RewardScaling
+    /// rloo: normalise the advantages over the rollout (TRL's `normalize_advantages`).
+    public let normalizeAdvantages: Bool
     public let clipRangeValue: Double
     public let vfCoef: Double
     public let entropyCoef: Double
@@ -55,6 +63,10 @@ public struct PPOConfig: TrainerSectionConfig {
         gamma = s.float("gamma")
         lambda = s.float("lam")
         clipRange = s.float("cliprange")
+        clipRangeHigh = s.optionalFloat("cliprange_high")
+        lossType = s.choice("loss_type")
+        scaleRewards = s.choice("scale_rewards")
+        normalizeAdvantages = s.bool("normalize_advantages")
         clipRangeValue = s.float("cliprange_value")
         vfCoef = s.float("vf_coef")
         entropyCoef = s.float("entropy_coef")
@@ -96,6 +108,15 @@ public struct PPOConfig: TrainerSectionConfig {
             ConfigField("lam", .float, default: 0.95, range: .closed(0, 1), aliases: ["lambda", "gae_lambda"], doc: "GAE λ."),
             ConfigField("cliprange", .float, default: 0.2, range: .greaterThan(0), aliases: ["clip_range", "epsilon"],
                         doc: "Policy ratio clip ε."),
+            ConfigField("cliprange_high", .float, default: nil, range: .greaterThan(0), defaultText: "`null` (= cliprange)",
+                        aliases: ["epsilon_high", "clip_range_high"],
+                        doc: "Upper clip of the ratio, 1 + cliprange_high (DAPO's clip-higher; TRL's epsilon_high); the lower stays 1 − cliprange."),
+            ConfigField("loss_type", .choice(PPOLosses.GRPOLossType.allCases.map(\.rawValue)), default: "dapo",
+                        doc: "grpo: dapo (token mean over the step, TRL 1.16's default), grpo (mean of per-sequence token means), bnpo (token mean per micro-batch) or dr_grpo (token sum / (rows × max_new_tokens))."),
+            ConfigField("scale_rewards", .choice(Advantages.RewardScaling.allCases.map(\.rawValue)), default: "group",
+                        doc: "grpo: divide centred rewards by the group's std (group), the rollout's (batch) or not at all (none, Dr. GRPO)."),
+            ConfigField("normalize_advantages", .bool, default: false,
+                        doc: "rloo: normalise the advantages to mean 0, std 1 over the rollout (TRL's normalize_advantages)."),
             ConfigField("cliprange_value", .float, default: 0.2, range: .greaterThan(0), aliases: ["clip_range_value"],
                         doc: "Value clip ε_v around the rollout's values."),
             ConfigField("vf_coef", .float, default: 0.1, range: .atLeast(0), doc: "Weight of the value loss."),
@@ -138,6 +159,12 @@ public struct PPOConfig: TrainerSectionConfig {
                 let g = ctx.int("ppo.num_generations") ?? 1
                 if adv != "gae" && g < 2 {
                     ctx.fail("ppo.num_generations", "advantage \"\(adv)\" compares the samples of a prompt: num_generations must be ≥ 2, not \(g)")
+                }
+                for key in ["loss_type", "scale_rewards"] where adv != "grpo" && ctx.isGiven("ppo.\(key)") {
+                    ctx.fail("ppo.\(key)", "\(key) applies to advantage \"grpo\", not \"\(adv)\"; remove it")
+                }
+                if adv != "rloo" && ctx.isGiven("ppo.normalize_advantages") {
+                    ctx.fail("ppo.normalize_advantages", "normalize_advantages applies to advantage \"rloo\", not \"\(adv)\"; remove it")
                 }
                 if adv != "gae" && ctx.isSet("ppo.value_model") {
                     ctx.fail("ppo.value_model", "advantage \"\(adv)\" uses no values; remove ppo.value_model (or use advantage \"gae\")")

@@ -96,8 +96,15 @@ public final class PPOObjective: TrainingObjective {
         return PPOMicroBatch.make(rollout!, rows: rollout!.rows(ofMicroBatch: k, batchSize: batchSize), padID: padID)
     }
 
-    /// Response tokens (a token mean over the minibatch), or rows for RLOO's sequence-level loss.
-    public func weight(of b: PPOMicroBatch) -> Double { config.advantage == .rloo ? Double(b.batch.batch) : Double(b.batch.lossTokens) }
+    /// Response tokens (a token mean over the minibatch), rows for RLOO's sequence-level loss,
+    /// or 1 for GRPO's loss types that TRL averages over micro-batches (grpo, bnpo, dr_grpo).
+    public func weight(of b: PPOMicroBatch) -> Double {
+        switch config.advantage {
+        case .rloo: return Double(b.batch.batch)
+        case .grpo where !config.lossType.weightsMicroBatchesByTokens: return 1
+        default: return Double(b.batch.lossTokens)
+        }
+    }
     public func tokens(in b: PPOMicroBatch) -> Int { b.batch.rowLengths.reduce(0, +) }
     /// The current rollout's statistics, and `elapsed_seconds` since this process sampled its
     /// first rollout (wall time, for seconds per iteration).
@@ -236,12 +243,12 @@ public final class PPOObjective: TrainingObjective {
             advantages = [[Float]].unflatten(white.map(Float.init), lengths: rawAdv.map(\.count))
             returns = rets.map { $0.map(Float.init) }
         case .grpo:
-            let a = Advantages.grpo(rewards: scores, groupSize: G)
+            let a = Advantages.grpo(rewards: scores, groupSize: G, scale: config.scaleRewards)
             advantages = (0..<R).map { Array(repeating: Float(a[$0]), count: responses[$0].count) }
         case .rloo:
             let rewardsWithKL = (0..<R).map { scores[$0] - beta * klSums[$0] }
             for i in 0..<R { nonScore[i] = -beta * klSums[i] }
-            let a = Advantages.rloo(rewards: rewardsWithKL, groupSize: G)
+            let a = Advantages.rloo(rewards: rewardsWithKL, groupSize: G, normalize: config.normalizeAdvantages)
             advantages = (0..<R).map { Array(repeating: Float(a[$0]), count: responses[$0].count) }
         }
         if hasReference { kl.update(kl: klSums.reduce(0, +) / Double(R), samples: R) }
@@ -306,6 +313,10 @@ public final class PPOObjective: TrainingObjective {
 
     public func loss(_ b: PPOMicroBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         let f = policyForward(b.batch)
+        let clipHigh = config.clipRangeHigh.map(Float.init)
+        // GRPO's aggregation of per-token losses (nil: the token mean)
+        let grpoWeights = config.advantage == .grpo && config.lossType != .dapo
+            ? config.lossType.weights(lengths: b.batch.rowLossTokens, maxCompletionLength: config.maxNewTokens) : nil
         let p: PPOLosses.PolicyOutput
         if config.advantage == .rloo {
             // TRL 1.16's RLOO: one importance ratio per sequence, e^{Σ logp − Σ logp_old}, clipped,
@@ -318,9 +329,10 @@ public final class PPOObjective: TrainingObjective {
                 i += n
             }
             p = PPOLosses.policy(newLogProbs: rowSums(f.logProbs, targets: b.batch.targets, batch: b.batch.batch, length: b.batch.length),
-                                 oldLogProbs: old, advantages: adv, clip: Float(config.clipRange))
+                                 oldLogProbs: old, advantages: adv, clip: Float(config.clipRange), clipHigh: clipHigh)
         } else {
-            p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange))
+            p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange),
+                                 clipHigh: clipHigh, weights: grpoWeights)
         }
         var loss = p.loss
         let n = Float(max(f.logProbs.count, 1))
@@ -328,7 +340,8 @@ public final class PPOObjective: TrainingObjective {
         var m: [String: Double] = ["policy/approxkl_avg": p.approxKL, "policy/clipfrac_avg": p.clipFraction,
                                    "loss/policy_avg": Double(p.loss.item), "val/ratio": p.ratioMean, "val/ratio_var": p.ratioVariance,
                                    "policy/entropy_avg": Double(entropyMean.item), "entropy": Double(entropyMean.item),
-                                   "clip_ratio/region_mean": p.clipFraction]
+                                   "clip_ratio/region_mean": p.clipFraction, "clip_ratio/low_mean": p.lowClipFraction,
+                                   "clip_ratio/high_mean": p.highClipFraction]
         if let v = f.values {
             let vl = PPOLosses.value(values: v, oldValues: b.oldValues, returns: b.returns, clip: Float(config.clipRangeValue))
             loss = loss + vl.loss * Float(config.vfCoef)
@@ -336,9 +349,10 @@ public final class PPOObjective: TrainingObjective {
             m["val/clipfrac_avg"] = vl.clipFraction
         }
         if config.advantage == .grpo, kl.value > 0, !b.referenceLogProbs.isEmpty {
-            let k3 = PPOLosses.grpoKL(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, reference: b.referenceLogProbs,
-                                      biasCorrected: config.klBiasCorrection).sum() * (1 / n)
-            m["kl"] = Double(k3.item)
+            let perToken = PPOLosses.grpoKL(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, reference: b.referenceLogProbs,
+                                            biasCorrected: config.klBiasCorrection)
+            let k3 = grpoWeights.map { (perToken * Tensor($0, shape: [$0.count])).sum() } ?? perToken.sum() * (1 / n)
+            m["kl"] = perToken.scalars.reduce(0.0) { $0 + Double($1) } / Double(n)   // the token mean, whatever the aggregation
             loss = loss + k3 * Float(kl.value)
         }
         if config.entropyCoef > 0 { loss = loss - entropyMean * Float(config.entropyCoef) }

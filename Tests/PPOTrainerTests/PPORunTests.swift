@@ -85,6 +85,29 @@ final class PPORunTests: XCTestCase {
         }
     }
 
+    func testGRPOLossTypesClipHigherAndRewardScalingRunWithRatioOneOnTheFirstMinibatch() throws {
+        for (type, scale) in [("grpo", "none"), ("bnpo", "batch"), ("dr_grpo", "group")] {
+            let (summary, steps) = try run(["output_dir=\(dir.path)/\(type)", "ppo.advantage=grpo", "ppo.num_generations=4",
+                                            "ppo.loss_type=\(type)", "ppo.scale_rewards=\(scale)", "ppo.cliprange_high=0.28", "ppo.kl_coef=0.04"])
+            XCTAssertEqual(summary["status"] as? String, "completed", type)
+            for i in stride(from: 0, to: steps.count, by: 4) {
+                XCTAssertEqual(steps[i]["val/ratio"], 1, "\(type) step \(i + 1)")
+                XCTAssertEqual(steps[i]["clip_ratio/region_mean"], 0, "\(type) step \(i + 1)")
+            }
+            XCTAssertNotNil(steps[1]["clip_ratio/high_mean"])
+        }
+    }
+
+    func testGRPOLossTypeWeightsByHand() {
+        // rows of 3 and 1 response tokens, max_new_tokens 4
+        XCTAssertEqual(PPOLosses.GRPOLossType.dapo.weights(lengths: [3, 1], maxCompletionLength: 4), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(PPOLosses.GRPOLossType.bnpo.weights(lengths: [3, 1], maxCompletionLength: 4), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(PPOLosses.GRPOLossType.grpo.weights(lengths: [3, 1], maxCompletionLength: 4), [Float(1) / 6, Float(1) / 6, Float(1) / 6, 0.5])
+        XCTAssertEqual(PPOLosses.GRPOLossType.drGRPO.weights(lengths: [3, 1], maxCompletionLength: 4), [0.125, 0.125, 0.125, 0.125])
+        XCTAssertTrue(PPOLosses.GRPOLossType.dapo.weightsMicroBatchesByTokens)
+        XCTAssertFalse(PPOLosses.GRPOLossType.grpo.weightsMicroBatchesByTokens)
+    }
+
     func testTheScoreLandsOnTheLastRealTokenOfEveryRow() throws {
         // γ = 1, no KL, no whitening: the return of every token of a row is that row's score,
         // whatever the row's length, and the advantage is the return minus the value
@@ -207,6 +230,11 @@ final class PPORunTests: XCTestCase {
         refused([#"ppo.reward.rules=[{"type": "match"}]"#], "ppo.reward.rules[0].field: a match rule needs")
         refused([#"ppo.reward.rules=[{"type": "contains"}]"#], "ppo.reward.rules[0].text: a contains rule needs")
         refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.value_model=\(dir.appendingPathComponent("base").path)"], "uses no values")
+        refused(["ppo.loss_type=grpo"], "ppo.loss_type: loss_type applies to advantage \"grpo\", not \"gae\"")
+        refused(["ppo.advantage=rloo", "ppo.num_generations=4", "ppo.scale_rewards=none"], "ppo.scale_rewards: scale_rewards applies to advantage \"grpo\"")
+        refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.normalize_advantages=true"], "ppo.normalize_advantages: normalize_advantages applies to advantage \"rloo\"")
+        refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.loss_type=drgrpo"], "ppo.loss_type")
+        refused(["ppo.cliprange_high=0"], "ppo.cliprange_high")
         // a reward model over another vocabulary cannot score the policy's token ids
         var r = RandomGenerator(seed: 9)
         let other = try LlamaConfig.decode(json: Data(#"{"vocab_size": 300, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 64}"#.utf8))

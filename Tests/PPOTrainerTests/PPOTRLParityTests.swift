@@ -17,10 +17,11 @@ import XCTest
 /// - TRL's logged `approxkl` and ratio mean average over every position of the micro-batch,
 ///   padding included (where the difference is 0 and the ratio 1); align's average over the
 ///   response tokens only. The test converts one into the other.
-/// - GRPO: align's loss is TRL 1.16's default `loss_type: "dapo"` (token mean over the batch)
-///   with its default `use_bias_correction_kl` (`ppo.kl_bias_correction`); the `"grpo"`
-///   per-sequence normalisation and asymmetric `epsilon_high` are not implemented. RLOO's loss is
-///   TRL's sequence-level one (a ratio per sequence from the summed log-probs).
+/// - GRPO: TRL 1.16's `loss_type`s dapo (the default), grpo, bnpo and dr_grpo (`ppo.loss_type`),
+///   its asymmetric `epsilon_high` (`ppo.cliprange_high`), `scale_rewards` group/batch/none and
+///   its default `use_bias_correction_kl` (`ppo.kl_bias_correction`). RLOO's loss is TRL's
+///   sequence-level one (a ratio per sequence from the summed log-probs), with and without
+///   `normalize_advantages`.
 final class PPOTRLParityTests: XCTestCase {
     var g: [String: Any] = [:]
 
@@ -154,46 +155,65 @@ final class PPOTRLParityTests: XCTestCase {
         }
     }
 
-    func testGRPOAdvantagesAndDAPOLoss() {
+    func testGRPOAdvantagesAndEveryLossType() {
         let c = g["grpo"] as! [String: Any]
         let G = c["num_generations"] as! Int
+        for (scale, key) in [(Advantages.RewardScaling.group, "advantages"), (.batch, "advantages_scale_batch"), (.none, "advantages_scale_none")] {
+            let a = Advantages.grpo(rewards: v(c["rewards"]), groupSize: G, scale: scale)
+            for (i, x) in v(c[key]).enumerated() { close(a[i], x, abs: 1e-5, "\(key)[\(i)]") }
+        }
         let adv = Advantages.grpo(rewards: v(c["rewards"]), groupSize: G)
-        let golden = v(c["advantages"])
-        for i in adv.indices { close(adv[i], golden[i], abs: 1e-5, "advantage[\(i)]") }
         let mask = m(c["completion_mask"]), logps = m(c["per_token_logps"]), old = m(c["old_per_token_logps"]), ref = m(c["ref_per_token_logps"])
+        let T = mask[0].count
         var positions: [(Int, Int)] = []
         for b in mask.indices { for t in mask[b].indices where mask[b][t] == 1 { positions.append((b, t)) } }
-        for k in c["cases"] as! [[String: Any]] where k["loss_type"] as! String == "dapo" && k["epsilon_high"] as! Double == k["epsilon_low"] as! Double {
+        let lengths = mask.map { $0.filter { $0 == 1 }.count }
+        let cases = c["cases"] as! [[String: Any]]
+        XCTAssertEqual(Set(cases.map { $0["loss_type"] as! String }), Set(PPOLosses.GRPOLossType.allCases.map(\.rawValue)))
+        for k in cases {
+            let name = k["name"] as! String
+            let type = try! XCTUnwrap(PPOLosses.GRPOLossType(rawValue: k["loss_type"] as! String))
             XCTAssertEqual(k["num_items_in_batch"] as! Int, positions.count)
+            // one micro-batch holds every row, as in TRL's call: dapo's step-wide token mean is the token mean
+            let weights = type == .dapo ? nil : type.weights(lengths: lengths, maxCompletionLength: T)
             let new = Tensor(positions.map { Float(logps[$0.0][$0.1]) }, shape: [positions.count], requiresGrad: true)
             let p = PPOLosses.policy(newLogProbs: new, oldLogProbs: positions.map { Float(old[$0.0][$0.1]) },
-                                     advantages: positions.map { Float(adv[$0.0]) }, clip: Float(k["epsilon_low"] as! Double))
+                                     advantages: positions.map { Float(adv[$0.0]) }, clip: Float(k["epsilon_low"] as! Double),
+                                     clipHigh: Float(k["epsilon_high"] as! Double), weights: weights)
             var loss = p.loss
             let beta = k["beta"] as! Double
             if beta > 0 {
-                // TRL 1.16's default use_bias_correction_kl: k3 times the (differentiable) importance ratio
-                loss = loss + PPOLosses.grpoKL(newLogProbs: new, oldLogProbs: positions.map { Float(old[$0.0][$0.1]) },
-                                               reference: positions.map { Float(ref[$0.0][$0.1]) }, biasCorrected: true).sum()
-                    * Float(beta / Double(positions.count))
+                // TRL 1.16's default use_bias_correction_kl: k3 times the (differentiable) importance ratio,
+                // added per token before the aggregation
+                let kl = PPOLosses.grpoKL(newLogProbs: new, oldLogProbs: positions.map { Float(old[$0.0][$0.1]) },
+                                          reference: positions.map { Float(ref[$0.0][$0.1]) }, biasCorrected: true)
+                let aggregated = weights.map { (kl * Tensor($0, shape: [$0.count])).sum() } ?? kl.sum() * (1 / Float(positions.count))
+                loss = loss + aggregated * Float(beta)
             }
-            close(Double(loss.item), k["loss"] as! Double, "\(k["name"]!) loss")
+            close(Double(loss.item), k["loss"] as! Double, "\(name) loss")
             let metrics = k["metrics"] as! [String: Any]
-            close(p.clipFraction, metrics["clip_ratio/region_mean"] as! Double, "\(k["name"]!) clip_ratio/region_mean")
+            close(p.clipFraction, metrics["clip_ratio/region_mean"] as! Double, "\(name) clip_ratio/region_mean")
+            close(p.lowClipFraction, metrics["clip_ratio/low_mean"] as! Double, "\(name) clip_ratio/low_mean")
+            close(p.highClipFraction, metrics["clip_ratio/high_mean"] as! Double, "\(name) clip_ratio/high_mean")
             let grad = loss.backward()[new]!.scalars, goldenGrad = m(k["grad_logps"])
-            for (i, (b, t)) in positions.enumerated() { close(Double(grad[i]), goldenGrad[b][t], "\(k["name"]!) d/dlogp[\(b)][\(t)]") }
+            for (i, (b, t)) in positions.enumerated() { close(Double(grad[i]), goldenGrad[b][t], "\(name) d/dlogp[\(b)][\(t)]") }
         }
+        // the asymmetric case clips less above than the symmetric one on the same ratios
+        let sym = cases.first { $0["name"] as! String == "dapo_beta004" }!, asym = cases.first { $0["name"] as! String == "dapo_beta004_epshigh028" }!
+        XCTAssertLessThan((asym["metrics"] as! [String: Any])["clip_ratio/high_mean"] as! Double,
+                          (sym["metrics"] as! [String: Any])["clip_ratio/high_mean"] as! Double)
     }
 
     func testRLOOAdvantagesWithTheKLInTheReward() {
         let c = g["rloo"] as! [String: Any]
         let G = c["num_generations"] as! Int, rewards = v(c["rewards"])
-        for k in c["cases"] as! [[String: Any]] where !(k["normalize_advantages"] as! Bool) {
+        for k in c["cases"] as! [[String: Any]] {
             // TRL computes no KL when β is 0 (the fixture's null)
             let beta = k["beta"] as! Double
             let kl = k["kl_per_sequence"] is NSNull ? Array(repeating: 0, count: rewards.count) : v(k["kl_per_sequence"])
             let withKL = zip(rewards, kl).map { $0 - beta * $1 }
             for (i, x) in v(k["rewards_with_kl"]).enumerated() { close(withKL[i], x, "\(k["name"]!) reward − β·KL[\(i)]") }
-            let adv = Advantages.rloo(rewards: withKL, groupSize: G)
+            let adv = Advantages.rloo(rewards: withKL, groupSize: G, normalize: k["normalize_advantages"] as! Bool)
             for (i, x) in v(k["advantages"]).enumerated() { close(adv[i], x, abs: 1e-5, "\(k["name"]!) advantage[\(i)]") }
             // the sequence-level loss: one ratio per sequence from the summed log-probs
             let new = Tensor(v(k["logps"]).map(Float.init), shape: [adv.count], requiresGrad: true)
