@@ -98,6 +98,24 @@ final class PPORunTests: XCTestCase {
         }
     }
 
+    func testEarlyStoppingOnTheHeldOutScoreStopsAndRestoresTheBest() throws {
+        let (summary, _) = try run(["output_dir=\(dir.path)/es", "ppo.iterations=6", "eval_every=2",
+                                    #"early_stopping={"metric": "eval/objective/scores", "patience": 1}"#])
+        XCTAssertEqual(summary["status"] as? String, "completed")
+        let rows = try String(contentsOf: dir.appendingPathComponent("es/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }.filter { $0["eval/objective/scores"] != nil }
+        // replay the rule: patience 1, so the first evaluation that does not beat the best so far stops the run
+        var best: (step: Int, value: Double)?, stop: Int?
+        for r in rows {
+            let value = r["eval/objective/scores"] as! Double, step = r["step"] as! Int
+            if let b = best, value <= b.value { stop = step; break }
+            best = (step, value)
+        }
+        XCTAssertNotNil(stop, "the held-out score never stalled: the test checks nothing")
+        XCTAssertEqual(summary["stopped_early_at"] as? Int, stop, "\(rows.map { ($0["step"] ?? "-", $0["eval/objective/scores"] ?? "-") })")
+        XCTAssertEqual(summary["best_step"] as? Int, best?.step)
+    }
+
     func testGRPOLossTypeWeightsByHand() {
         // rows of 3 and 1 response tokens, max_new_tokens 4
         XCTAssertEqual(PPOLosses.GRPOLossType.dapo.weights(lengths: [3, 1], maxCompletionLength: 4), [0.25, 0.25, 0.25, 0.25])
