@@ -49,12 +49,14 @@ package enum ShardedRollout {
         let shard = rows(count: prompts.count, groupSize: groupSize, communicator: communicator)
         var seconds = 0.0
         var mine: [GeneratedSequence] = []
+        // one set of bfloat16 weights for all of this rank's chunks
+        let copies = config.weightsDtype == .bfloat16 ? BFloat16WeightCopies() : nil
         let parts = try communicator.gatherShards {
             let step = max(chunk ?? shard.count, 1)
             for start in stride(from: shard.lowerBound, to: shard.upperBound, by: step) {
                 let end = min(start + step, shard.upperBound)
                 var s = Array(streams[start..<end])
-                let out = try generateRows(model, prompts: Array(prompts[start..<end]), config: config, streams: &s)
+                let out = try generateRows(model, prompts: Array(prompts[start..<end]), config: config, streams: &s, copies: copies)
                 mine += out.sequences
                 seconds += out.totalSeconds
             }
@@ -158,6 +160,7 @@ extension FinishReason {
 }
 
 /// Continues `prompts` drawing row b from `streams[b]` (opens the existential model for `Generator`).
-func generateRows<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig, streams: inout [RandomGenerator]) throws -> GenerationResult {
-    try Generator(model: model).generate(prompts: prompts, config: config, streams: &streams)
+func generateRows<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig, streams: inout [RandomGenerator],
+                               copies: BFloat16WeightCopies? = nil) throws -> GenerationResult {
+    try Generator(model: model).generate(prompts: prompts, config: config, streams: &streams, copies: copies)
 }

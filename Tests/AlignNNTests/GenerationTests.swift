@@ -32,8 +32,8 @@ final class GenerationTests: XCTestCase {
     }
 
     func generateWith<M: CausalLM>(_ model: M, prompts: [[Int]], config: GenerationConfig,
-                                   streams: inout [RandomGenerator]) throws -> GenerationResult {
-        try Generator(model: model).generate(prompts: prompts, config: config, streams: &streams)
+                                   streams: inout [RandomGenerator], copies: BFloat16WeightCopies? = nil) throws -> GenerationResult {
+        try Generator(model: model).generate(prompts: prompts, config: config, streams: &streams, copies: copies)
     }
 
     /// Greedy continuation by re-running the whole sequence each step (no cache), first maximum on ties.
@@ -148,6 +148,32 @@ final class GenerationTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    func testBFloat16CopiesSharedAcrossCallsAreMadeOnceAndSampleWhatOneCallSamples() throws {
+        try forEachModel { name, model in
+            var config = GenerationConfig(maxNewTokens: 8, sampling: SamplingConfig(temperature: 1.2), stopTokenIDs: [])
+            config.weightsDtype = .bfloat16
+            let rows = prompts + prompts.reversed()
+            var rng = RandomGenerator(seed: 5)
+            let whole = try generateWith(model, prompts: rows, config: config, rng: &rng)
+            var again = RandomGenerator(seed: 5)
+            var streams = rows.indices.map { _ in again.fork() }
+            let copies = BFloat16WeightCopies()
+            var pieces: [GeneratedSequence] = []
+            var bytesAfterFirstCall = 0
+            for shard in [0..<2, 2..<6] {
+                var s = Array(streams[shard])
+                pieces += try generateWith(model, prompts: Array(rows[shard]), config: config, streams: &s, copies: copies).sequences
+                streams.replaceSubrange(shard, with: s)
+                if bytesAfterFirstCall == 0 { bytesAfterFirstCall = copies.bytes }
+            }
+            XCTAssertGreaterThan(bytesAfterFirstCall, 0, name)
+            XCTAssertEqual(copies.bytes, bytesAfterFirstCall, "\(name): the second call made no new copies")
+            XCTAssertEqual(pieces.map(\.tokens), whole.sequences.map(\.tokens), name)
+            // log-probs agree to float32 rounding (the float32 prompt pass runs over other shapes)
+            for (a, b) in zip(pieces, whole.sequences) { XCTAssertLessThan(maxAbsDiff(a.logProbs, b.logProbs), 1e-4, name) }
         }
     }
 

@@ -49,12 +49,14 @@ public struct Generator<Model: CausalLM> {
     /// As `generate(prompts:config:rng:onStep:)` with row b drawing from `streams[b]` (one
     /// stream per prompt, advanced in place). Rows forked from one generator in row order and
     /// generated in any grouping (a shard of them here, the rest elsewhere) sample what one call
-    /// over all of them samples.
+    /// over all of them samples. With `weightsDtype` bfloat16, `copies` (when given) holds the
+    /// bfloat16 weights across calls, so that a rollout generated in several calls converts the
+    /// weights once.
     public func generate(prompts: [[Int]], config: GenerationConfig, streams: inout [RandomGenerator],
-                         onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
+                         copies: BFloat16WeightCopies? = nil, onStep: ((GenerationStep) -> Void)? = nil) throws -> GenerationResult {
         precondition(streams.count == prompts.count, "Generator: \(streams.count) random streams for \(prompts.count) prompts")
         let plan = try Plan(model: model, prompts: prompts, config: config)
-        return withNoGrad { run(plan, config: config, streams: &streams, onStep: onStep) }
+        return withNoGrad { run(plan, config: config, streams: &streams, copies: copies, onStep: onStep) }
     }
 
     /// Validated inputs and per-row limits.
@@ -97,7 +99,7 @@ public struct Generator<Model: CausalLM> {
     }
 
     private func run(_ plan: Plan, config: GenerationConfig, streams: inout [RandomGenerator],
-                     onStep: ((GenerationStep) -> Void)?) -> GenerationResult {
+                     copies: BFloat16WeightCopies? = nil, onStep: ((GenerationStep) -> Void)?) -> GenerationResult {
         let B = plan.prompts.count
         let lengths = plan.prompts.map(\.count)
         let P = lengths.max()!
@@ -172,7 +174,7 @@ public struct Generator<Model: CausalLM> {
         // get the pad token at a valid position (their results are discarded).
         var step = 0
         // bfloat16 copies of the weights for the decode steps, made on the first step
-        let decodeCopies = config.weightsDtype == .bfloat16 ? BFloat16WeightCopies() : nil
+        let decodeCopies = config.weightsDtype == .bfloat16 ? copies ?? BFloat16WeightCopies() : nil
         var feed = [Int](repeating: plan.pad, count: B)
         var positions = [Int](repeating: 0, count: B)
         while remaining > 0 {
