@@ -106,6 +106,29 @@ final class FewRowsGemmTests: XCTestCase {
         }
     }
 
+    func testTwoThreadsGiveOneThreadsBitsAndConcurrentCallersDoNotBlock() {
+        // large enough for the two-thread path (the caller and the helper thread)
+        let m = 3, n = 2_001, k = 100
+        let x = values(m * k, seed: 51), w = values(n * k, seed: 52), y0 = values(m * n, seed: 53)
+        let half = toBFloat16(w)
+        let one = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 1, workers: 1)
+        let oneHalf = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: half, workers: 1)
+        for _ in 0..<3 {
+            XCTAssertEqual(product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 1, workers: 2).map(\.bitPattern),
+                           one.map(\.bitPattern))
+            XCTAssertEqual(product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: half, workers: 2).map(\.bitPattern),
+                           oneHalf.map(\.bitPattern))
+        }
+        // four threads at once, each asking for two: one gets the helper, the others compute alone
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4 * 25)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in 0..<25 { results[t * 25 + i] = self.product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 1, workers: 2) }
+        }
+        for r in results { XCTAssertEqual(r.map(\.bitPattern), one.map(\.bitPattern)) }
+    }
+
     func testThePortableImplementationGivesTheAVX512Bits() throws {
         try XCTSkipUnless(FewRowsGemm.usesAVX512, "this CPU has no AVX-512: only the portable implementation runs")
         for (m, n, k) in [(1, 33, 1), (3, 17, 15), (5, 16, 16), (8, 40, 17), (2, 9, 33), (7, 21, 576)] {

@@ -55,6 +55,14 @@ public enum FewRowsGemm {
             part(0, n)
             return
         }
+        if workers == 2 {
+            // the caller and CKernels' helper thread, which stays awake between a decode step's products
+            switch w {
+            case .float32(let p): align_few_rows_nt_f32_pair(x, ldx, p, ldw, y, ldy, Int32(m), 0, n, k, alpha, beta)
+            case .bfloat16(let p): align_few_rows_nt_bf16_pair(x, ldx, p, ldw, y, ldy, Int32(m), 0, n, k, alpha, beta)
+            }
+            return
+        }
         let chunk = ((n + workers - 1) / workers + 15) / 16 * 16
         let parts = (n + chunk - 1) / chunk
         DispatchQueue.concurrentPerform(iterations: parts) { p in

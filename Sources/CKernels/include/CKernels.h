@@ -24,6 +24,15 @@ void align_few_rows_nt_f32(const float *x, long ldx, const float *w, long ldw, f
 void align_few_rows_nt_bf16(const float *x, long ldx, const uint16_t *w, long ldw, float *y, long ldy,
                             int m, long n0, long n1, long k, float alpha, float beta);
 
+/// The same products split over two threads: the caller takes the lower half of [n0, n1), a
+/// helper thread (started on first use, spinning briefly between jobs instead of sleeping) the
+/// upper half; the same bits as one thread. Concurrent callers do not wait for each other: one
+/// that finds the helper busy computes its whole product itself.
+void align_few_rows_nt_f32_pair(const float *x, long ldx, const float *w, long ldw, float *y, long ldy,
+                                int m, long n0, long n1, long k, float alpha, float beta);
+void align_few_rows_nt_bf16_pair(const float *x, long ldx, const uint16_t *w, long ldw, float *y, long ldy,
+                                 int m, long n0, long n1, long k, float alpha, float beta);
+
 /// float32 -> bfloat16 with round-to-nearest-even (NaN stays NaN), count elements.
 void align_f32_to_bf16(const float *src, uint16_t *dst, long count);
 
