@@ -14,8 +14,10 @@ import Foundation
 /// Each output is a dot product computed identically whatever the number of rows or the
 /// column split, so a row's logits do not depend on the batch it is decoded in. The weights may
 /// be float32 or a bfloat16 copy (half the bytes per decoded token; see `BFloat16Weights`).
-/// `ALIGN_FEW_ROWS_GEMM=0` in the environment sends these products to OpenBLAS instead (for
-/// measuring the difference in one run).
+/// `ALIGN_FEW_ROWS_GEMM=0` in the environment sends the float32 products to OpenBLAS instead (for
+/// measuring the difference in one run); bfloat16 copies are always read by this kernel. On two
+/// workers the columns are split between the caller and CKernels' helper thread
+/// (`few_rows_pair.c`); on more, across `concurrentPerform`.
 public enum FewRowsGemm {
     public static let maxRows = Int(ALIGN_FEW_ROWS_MAX)
 
