@@ -14,6 +14,7 @@
 #include "CKernels.h"
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -88,7 +89,13 @@ static void start_helper(void) {
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    // the helper inherits a mask blocking every signal: SIGINT/SIGTERM keep reaching the threads
+    // that handled them before (the run's checkpoint-on-signal path), never this one
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
     helper_ok = pthread_create(&t, &attr, helper, 0) == 0;
+    pthread_sigmask(SIG_SETMASK, &previous, 0);
     pthread_attr_destroy(&attr);
 }
 
