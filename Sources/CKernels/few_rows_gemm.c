@@ -7,6 +7,7 @@
 // so a result depends only on its own row of x and row of w (and on whether AVX-512 is used).
 #include "CKernels.h"
 #include <math.h>
+#include <stdatomic.h>
 
 // No contraction of a*b + c into one FMA behind our back: the FMAs are written out, so that
 // both implementations do the same roundings (alpha*dot + beta*y is two roundings, then one).
@@ -155,19 +156,25 @@ static int detect_avx512(void) {
 }
 #endif
 
-static int uses_avx512 = -1;
+// -1 until the CPU is asked; atomic because the caller and the helper thread of
+// few_rows_pair.c may ask at the same time
+static _Atomic int uses_avx512 = -1;
 
 int align_few_rows_uses_avx512(void) {
 #if ALIGN_HAVE_X86
-    if (uses_avx512 < 0) uses_avx512 = detect_avx512();
-    return uses_avx512;
+    int known = atomic_load_explicit(&uses_avx512, memory_order_relaxed);
+    if (known < 0) {
+        known = detect_avx512();
+        atomic_store_explicit(&uses_avx512, known, memory_order_relaxed);
+    }
+    return known;
 #else
     return 0;
 #endif
 }
 
 void align_few_rows_force_portable(int on) {
-    uses_avx512 = on ? 0 : -1;
+    atomic_store_explicit(&uses_avx512, on ? 0 : -1, memory_order_relaxed);
 }
 
 #define ENTRY(NAME, WT, SUFFIX)                                                                     \

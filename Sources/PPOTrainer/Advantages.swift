@@ -45,12 +45,7 @@ public enum Advantages {
     /// (`.group`) or of every reward of the rollout (`.batch`), or A_i = r_i − mean_g (`.none`).
     public static func grpo(rewards: [Double], groupSize g: Int, scale: RewardScaling = .group) -> [Double] {
         precondition(g >= 2 && rewards.count % g == 0, "Advantages.grpo: \(rewards.count) rewards in groups of \(g)")
-        func std(_ xs: ArraySlice<Double>) -> Double {
-            guard xs.count > 1 else { return 0 }
-            let mean = xs.reduce(0, +) / Double(xs.count)
-            return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)).squareRoot()
-        }
-        let batchStd = std(rewards[...])
+        let batchStd = scale == .batch ? unbiasedStd(rewards[...]) : 0
         var out: [Double] = []
         out.reserveCapacity(rewards.count)
         for start in stride(from: 0, to: rewards.count, by: g) {
@@ -58,7 +53,7 @@ public enum Advantages {
             let mean = group.reduce(0, +) / Double(g)
             switch scale {
             case .group:
-                let s = std(group)
+                let s = unbiasedStd(group)
                 out += group.map { ($0 - mean) / (s + 1e-4) }
             case .batch: out += group.map { ($0 - mean) / (batchStd + 1e-4) }
             case .none: out += group.map { $0 - mean }
@@ -71,14 +66,6 @@ public enum Advantages {
     /// with `normalize` (TRL's `normalize_advantages`) then (A − mean A) / (std A + 1e-4) over the
     /// rollout, unbiased std.
     public static func rloo(rewards: [Double], groupSize g: Int, normalize: Bool = false) -> [Double] {
-        let a = rloo(rewards: rewards, groupSize: g)
-        guard normalize, a.count > 1 else { return a }
-        let mean = a.reduce(0, +) / Double(a.count)
-        let std = (a.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(a.count - 1)).squareRoot()
-        return a.map { ($0 - mean) / (std + 1e-4) }
-    }
-
-    static func rloo(rewards: [Double], groupSize g: Int) -> [Double] {
         precondition(g >= 2 && rewards.count % g == 0, "Advantages.rloo: \(rewards.count) rewards in groups of \(g)")
         var out: [Double] = []
         out.reserveCapacity(rewards.count)
@@ -87,7 +74,16 @@ public enum Advantages {
             let sum = group.reduce(0, +)
             out += group.map { $0 - (sum - $0) / Double(g - 1) }
         }
-        return out
+        guard normalize else { return out }
+        let mean = out.reduce(0, +) / Double(out.count), std = unbiasedStd(out[...])
+        return out.map { ($0 - mean) / (std + 1e-4) }
+    }
+
+    /// The unbiased standard deviation (`torch.std`); 0 for fewer than two values.
+    static func unbiasedStd(_ xs: ArraySlice<Double>) -> Double {
+        guard xs.count > 1 else { return 0 }
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)).squareRoot()
     }
 }
 

@@ -45,26 +45,18 @@ public enum FewRowsGemm {
                    w: Weights, ldw: Int, beta: Float, y: UnsafeMutablePointer<Float>, ldy: Int, workers: Int) {
         precondition(m >= 1 && m <= maxRows, "FewRowsGemm: \(m) rows (1...\(maxRows))")
         if n == 0 { return }
-        func part(_ lo: Int, _ hi: Int) {
+        // columns lo..<hi on this thread, or (pair) split with CKernels' helper thread, which stays
+        // awake between a decode step's products
+        func part(_ lo: Int, _ hi: Int, pair: Bool = false) {
             switch w {
             case .float32(let p):
-                align_few_rows_nt_f32(x, ldx, p, ldw, y, ldy, Int32(m), lo, hi, k, alpha, beta)
+                (pair ? align_few_rows_nt_f32_pair : align_few_rows_nt_f32)(x, ldx, p, ldw, y, ldy, Int32(m), lo, hi, k, alpha, beta)
             case .bfloat16(let p):
-                align_few_rows_nt_bf16(x, ldx, p, ldw, y, ldy, Int32(m), lo, hi, k, alpha, beta)
+                (pair ? align_few_rows_nt_bf16_pair : align_few_rows_nt_bf16)(x, ldx, p, ldw, y, ldy, Int32(m), lo, hi, k, alpha, beta)
             }
         }
-        if workers == 1 || m * n * k < 1 << 18 {
-            part(0, n)
-            return
-        }
-        if workers == 2 {
-            // the caller and CKernels' helper thread, which stays awake between a decode step's products
-            switch w {
-            case .float32(let p): align_few_rows_nt_f32_pair(x, ldx, p, ldw, y, ldy, Int32(m), 0, n, k, alpha, beta)
-            case .bfloat16(let p): align_few_rows_nt_bf16_pair(x, ldx, p, ldw, y, ldy, Int32(m), 0, n, k, alpha, beta)
-            }
-            return
-        }
+        if workers == 1 || m * n * k < 1 << 18 { return part(0, n) }
+        if workers == 2 { return part(0, n, pair: true) }
         let chunk = ((n + workers - 1) / workers + 15) / 16 * 16
         let parts = (n + chunk - 1) / chunk
         DispatchQueue.concurrentPerform(iterations: parts) { p in
