@@ -4,7 +4,9 @@
 //   acc[c % 2][l] = fma(x[r][16c+l], w[j][16c+l], acc[c % 2][l]) for chunks c = 0, 1, ... (lanes
 //   past K read 0), v[l] = acc[0][l] + acc[1][l], then a fixed pairwise tree over the 16 lanes:
 //   s[i] = v[i] + v[i+8], s[i] += s[i+4], s[i] += s[i+2], s0 + s1,
-// so a result depends only on its own row of x and row of w (and on whether AVX-512 is used).
+// so a result depends only on its own row of x and row of w. The AVX-512, AVX2 and NEON
+// implementations hold the same 16 lanes in one, two or four registers and give the portable
+// implementation's bits.
 #include "CKernels.h"
 #include <math.h>
 #include <stdatomic.h>
@@ -19,6 +21,13 @@
 #include <immintrin.h>
 #else
 #define ALIGN_HAVE_X86 0
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define ALIGN_HAVE_NEON 1
+#include <arm_neon.h>
+#else
+#define ALIGN_HAVE_NEON 0
 #endif
 
 static float tree16(const float *v) {
@@ -154,42 +163,277 @@ static int detect_avx512(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
 }
+
+// ---- AVX2 + FMA implementation (AMD Zen 1-3, Intel Haswell and later without AVX-512) ----
+//
+// The 16 lanes of an accumulator are two 256-bit registers (lanes 0-7, 8-15); with even and odd
+// chunks that is four registers per row of x, so at most three rows are computed per pass over a
+// weight row (16 registers: 12 accumulators and the 4 weight vectors of a 32-element step).
+// More rows take further passes over the same weight row, which then comes from L1.
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline __m256 load8_f32(const float *p) { return _mm256_loadu_ps(p); }
+
+AVX2 static inline __m256 load8_bf16(const uint16_t *p) {
+    __m128i h = _mm_loadu_si128((const __m128i *)p);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+// tree16 over lanes lo (0-7) and hi (8-15): s = lo + hi, then halves, pairs, the last two
+AVX2 static inline float reduce16_avx2(__m256 lo, __m256 hi) {
+    __m256 s = _mm256_add_ps(lo, hi);
+    __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+// G rows of x (row stride ldx) against one weight row: out[r] = the row's dot product.
+// A partial last step is copied into zero-filled buffers (lanes past k read 0, as in the portable
+// implementation); its odd chunk is computed only when it exists there too.
+#define AVX2_NT_ROWS(NAME, WT, LOADW, G)                                                            \
+    AVX2 static void NAME(const float *x, long ldx, const WT *wj, float *out, long k) {             \
+        __m256 e0[G], e1[G], o0[G], o1[G];                                                        \
+        for (int r = 0; r < G; r++) e0[r] = e1[r] = o0[r] = o1[r] = _mm256_setzero_ps();          \
+        long c = 0;                                                                               \
+        for (; c + 32 <= k; c += 32) {                                                            \
+            _mm_prefetch((const char *)(wj + c + PREFETCH_AHEAD), _MM_HINT_T0);                   \
+            _mm_prefetch((const char *)(wj + c + PREFETCH_AHEAD + 16), _MM_HINT_T0);              \
+            __m256 w0 = LOADW(wj + c), w1 = LOADW(wj + c + 8);                                    \
+            __m256 w2 = LOADW(wj + c + 16), w3 = LOADW(wj + c + 24);                              \
+            for (int r = 0; r < G; r++) {                                                         \
+                const float *xr = x + r * ldx + c;                                                \
+                e0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr), w0, e0[r]);                          \
+                e1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 8), w1, e1[r]);                      \
+                o0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 16), w2, o0[r]);                     \
+                o1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 24), w3, o1[r]);                     \
+            }                                                                                     \
+        }                                                                                         \
+        if (c < k) {                                                                              \
+            long left = k - c;                                                                    \
+            float xt[G][32];                                                                      \
+            WT wt[32];                                                                            \
+            memset(xt, 0, sizeof xt);                                                             \
+            memset(wt, 0, sizeof wt);                                                             \
+            memcpy(wt, wj + c, (size_t)left * sizeof(WT));                                        \
+            for (int r = 0; r < G; r++) memcpy(xt[r], x + r * ldx + c, (size_t)left * sizeof(float)); \
+            __m256 w0 = LOADW(wt), w1 = LOADW(wt + 8);                                            \
+            for (int r = 0; r < G; r++) {                                                         \
+                e0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xt[r]), w0, e0[r]);                       \
+                e1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xt[r] + 8), w1, e1[r]);                   \
+            }                                                                                     \
+            if (left > 16) {                                                                      \
+                __m256 w2 = LOADW(wt + 16), w3 = LOADW(wt + 24);                                  \
+                for (int r = 0; r < G; r++) {                                                     \
+                    o0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xt[r] + 16), w2, o0[r]);              \
+                    o1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xt[r] + 24), w3, o1[r]);              \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        for (int r = 0; r < G; r++)                                                               \
+            out[r] = reduce16_avx2(_mm256_add_ps(e0[r], o0[r]), _mm256_add_ps(e1[r], o1[r]));     \
+    }
+
+// rows of a pass for m = 1..8 rows: at most three, as even as possible (8 = 3 + 3 + 2)
+static const int pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = {
+    {0}, {1}, {2}, {3}, {2, 2}, {3, 2}, {3, 3}, {3, 2, 2}, {3, 3, 2},
+};
+
+#define AVX2_FAMILY(WT, LOADW, SUFFIX)                                                             \
+    AVX2_NT_ROWS(avx2_rows1_##SUFFIX, WT, LOADW, 1)                                                \
+    AVX2_NT_ROWS(avx2_rows2_##SUFFIX, WT, LOADW, 2)                                                \
+    AVX2_NT_ROWS(avx2_rows3_##SUFFIX, WT, LOADW, 3)                                                \
+    AVX2 static void avx2_nt_##SUFFIX(const float *x, long ldx, const WT *w, long ldw, float *y,  \
+                                      long ldy, int m, long n0, long n1, long k, float alpha,     \
+                                      float beta) {                                               \
+        float out[ALIGN_FEW_ROWS_MAX];                                                            \
+        for (long j = n0; j < n1; j++) {                                                          \
+            const WT *wj = w + j * ldw;                                                           \
+            int r0 = 0;                                                                           \
+            for (int p = 0; p < 4 && pass_rows[m][p]; p++) {                                      \
+                int g = pass_rows[m][p];                                                          \
+                const float *xp = x + r0 * ldx;                                                   \
+                if (g == 3) avx2_rows3_##SUFFIX(xp, ldx, wj, out + r0, k);                        \
+                else if (g == 2) avx2_rows2_##SUFFIX(xp, ldx, wj, out + r0, k);                   \
+                else avx2_rows1_##SUFFIX(xp, ldx, wj, out + r0, k);                               \
+                r0 += g;                                                                          \
+            }                                                                                     \
+            for (int r = 0; r < m; r++) y[r * ldy + j] = finish(out[r], alpha, beta, y + r * ldy + j); \
+        }                                                                                         \
+    }
+
+AVX2_FAMILY(float, load8_f32, f32)
+AVX2_FAMILY(uint16_t, load8_bf16, bf16)
+
+static int detect_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 #endif
+
+// ---- NEON implementation (AArch64: Apple Silicon, Graviton, Ampere) ----
+//
+// Four 128-bit registers per 16 lanes; a 32-element step is taken as its even chunk then its odd
+// chunk, so three rows need 24 accumulators and 4 weight registers of the 32.
+
+#if ALIGN_HAVE_NEON
+static inline float32x4_t load4_f32(const float *p) { return vld1q_f32(p); }
+static inline float32x4_t load4_bf16(const uint16_t *p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
+
+// tree16 over lanes a (0-3), b (4-7), c (8-11), d (12-15)
+static inline float reduce16_neon(float32x4_t a, float32x4_t b, float32x4_t c, float32x4_t d) {
+    float32x4_t t = vaddq_f32(vaddq_f32(a, c), vaddq_f32(b, d));
+    float32x2_t u = vadd_f32(vget_low_f32(t), vget_high_f32(t));
+    return vget_lane_f32(u, 0) + vget_lane_f32(u, 1);
+}
+
+#define NEON_NT_ROWS(NAME, WT, LOADW, G)                                                            \
+    static void NAME(const float *x, long ldx, const WT *wj, float *out, long k) {                  \
+        float32x4_t acc[G][2][4];                                                                 \
+        for (int r = 0; r < G; r++)                                                               \
+            for (int p = 0; p < 2; p++)                                                           \
+                for (int q = 0; q < 4; q++) acc[r][p][q] = vdupq_n_f32(0);                        \
+        WT wt[16];                                                                                \
+        float xt[G][16];                                                                          \
+        for (long c = 0; c < k; c += 16) {                                                        \
+            int p = (int)((c / 16) & 1);                                                          \
+            const WT *wc = wj + c;                                                                \
+            const float *xc = x + c;                                                              \
+            long xs = ldx;                                                                        \
+            if (c + 16 > k) { /* the partial last chunk: lanes past k read 0 */                   \
+                long left = k - c;                                                                \
+                memset(wt, 0, sizeof wt);                                                         \
+                memset(xt, 0, sizeof xt);                                                         \
+                memcpy(wt, wc, (size_t)left * sizeof(WT));                                        \
+                for (int r = 0; r < G; r++) memcpy(xt[r], x + r * ldx + c, (size_t)left * sizeof(float)); \
+                wc = wt;                                                                          \
+                xc = &xt[0][0];                                                                   \
+                xs = 16;                                                                          \
+            }                                                                                     \
+            float32x4_t w0 = LOADW(wc), w1 = LOADW(wc + 4), w2 = LOADW(wc + 8), w3 = LOADW(wc + 12); \
+            for (int r = 0; r < G; r++) {                                                         \
+                const float *xr = xc + r * xs;                                                    \
+                acc[r][p][0] = vfmaq_f32(acc[r][p][0], vld1q_f32(xr), w0);                        \
+                acc[r][p][1] = vfmaq_f32(acc[r][p][1], vld1q_f32(xr + 4), w1);                    \
+                acc[r][p][2] = vfmaq_f32(acc[r][p][2], vld1q_f32(xr + 8), w2);                    \
+                acc[r][p][3] = vfmaq_f32(acc[r][p][3], vld1q_f32(xr + 12), w3);                   \
+            }                                                                                     \
+        }                                                                                         \
+        for (int r = 0; r < G; r++)                                                               \
+            out[r] = reduce16_neon(vaddq_f32(acc[r][0][0], acc[r][1][0]), vaddq_f32(acc[r][0][1], acc[r][1][1]), \
+                                   vaddq_f32(acc[r][0][2], acc[r][1][2]), vaddq_f32(acc[r][0][3], acc[r][1][3])); \
+    }
+
+static const int neon_pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = {
+    {0}, {1}, {2}, {3}, {2, 2}, {3, 2}, {3, 3}, {3, 2, 2}, {3, 3, 2},
+};
+
+#define NEON_FAMILY(WT, LOADW, SUFFIX)                                                             \
+    NEON_NT_ROWS(neon_rows1_##SUFFIX, WT, LOADW, 1)                                                \
+    NEON_NT_ROWS(neon_rows2_##SUFFIX, WT, LOADW, 2)                                                \
+    NEON_NT_ROWS(neon_rows3_##SUFFIX, WT, LOADW, 3)                                                \
+    static void neon_nt_##SUFFIX(const float *x, long ldx, const WT *w, long ldw, float *y, long ldy, \
+                                 int m, long n0, long n1, long k, float alpha, float beta) {      \
+        float out[ALIGN_FEW_ROWS_MAX];                                                            \
+        for (long j = n0; j < n1; j++) {                                                          \
+            const WT *wj = w + j * ldw;                                                           \
+            int r0 = 0;                                                                           \
+            for (int p = 0; p < 4 && neon_pass_rows[m][p]; p++) {                                 \
+                int g = neon_pass_rows[m][p];                                                     \
+                const float *xp = x + r0 * ldx;                                                   \
+                if (g == 3) neon_rows3_##SUFFIX(xp, ldx, wj, out + r0, k);                        \
+                else if (g == 2) neon_rows2_##SUFFIX(xp, ldx, wj, out + r0, k);                   \
+                else neon_rows1_##SUFFIX(xp, ldx, wj, out + r0, k);                               \
+                r0 += g;                                                                          \
+            }                                                                                     \
+            for (int r = 0; r < m; r++) y[r * ldy + j] = finish(out[r], alpha, beta, y + r * ldy + j); \
+        }                                                                                         \
+    }
+
+NEON_FAMILY(float, load4_f32, f32)
+NEON_FAMILY(uint16_t, load4_bf16, bf16)
+#endif
+
+// ---- choosing the implementation ----
+
+static int kernel_supported(int kernel) {
+    switch (kernel) {
+    case ALIGN_KERNEL_PORTABLE: return 1;
+#if ALIGN_HAVE_X86
+    case ALIGN_KERNEL_AVX2: return detect_avx2();
+    case ALIGN_KERNEL_AVX512: return detect_avx512();
+#endif
+#if ALIGN_HAVE_NEON
+    case ALIGN_KERNEL_NEON: return 1;
+#endif
+    default: return 0;
+    }
+}
+
+static int best_kernel(void) {
+    if (kernel_supported(ALIGN_KERNEL_AVX512)) return ALIGN_KERNEL_AVX512;
+    if (kernel_supported(ALIGN_KERNEL_AVX2)) return ALIGN_KERNEL_AVX2;
+    if (kernel_supported(ALIGN_KERNEL_NEON)) return ALIGN_KERNEL_NEON;
+    return ALIGN_KERNEL_PORTABLE;
+}
 
 // -1 until the CPU is asked; atomic because the caller and the helper thread of
 // few_rows_pair.c may ask at the same time
-static _Atomic int uses_avx512 = -1;
+static _Atomic int chosen = -1;
 
-int align_few_rows_uses_avx512(void) {
-#if ALIGN_HAVE_X86
-    int known = atomic_load_explicit(&uses_avx512, memory_order_relaxed);
+int align_few_rows_kernel(void) {
+    int known = atomic_load_explicit(&chosen, memory_order_relaxed);
     if (known < 0) {
-        known = detect_avx512();
-        atomic_store_explicit(&uses_avx512, known, memory_order_relaxed);
+        known = best_kernel();
+        atomic_store_explicit(&chosen, known, memory_order_relaxed);
     }
     return known;
+}
+
+int align_few_rows_kernel_supported(int kernel) { return kernel_supported(kernel); }
+
+int align_few_rows_set_kernel(int kernel) {
+    if (kernel < 0) {
+        atomic_store_explicit(&chosen, best_kernel(), memory_order_relaxed);
+        return 1;
+    }
+    if (!kernel_supported(kernel)) return 0;
+    atomic_store_explicit(&chosen, kernel, memory_order_relaxed);
+    return 1;
+}
+
+int align_few_rows_portable_is_fast(void) {
+#ifdef FP_FAST_FMAF
+    return 1;
 #else
     return 0;
 #endif
 }
 
-void align_few_rows_force_portable(int on) {
-    atomic_store_explicit(&uses_avx512, on ? 0 : -1, memory_order_relaxed);
-}
+#if ALIGN_HAVE_X86
+#define X86_CASES(SUFFIX)                                                                           \
+    case ALIGN_KERNEL_AVX512: avx512_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta); return; \
+    case ALIGN_KERNEL_AVX2: avx2_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta); return;
+#else
+#define X86_CASES(SUFFIX)
+#endif
+#if ALIGN_HAVE_NEON
+#define NEON_CASES(SUFFIX)                                                                          \
+    case ALIGN_KERNEL_NEON: neon_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta); return;
+#else
+#define NEON_CASES(SUFFIX)
+#endif
 
 #define ENTRY(NAME, WT, SUFFIX)                                                                     \
     void NAME(const float *x, long ldx, const WT *w, long ldw, float *y, long ldy, int m, long n0, \
               long n1, long k, float alpha, float beta) {                                         \
         if (m < 1 || m > ALIGN_FEW_ROWS_MAX || n1 <= n0 || k < 0) return;                         \
-        if (align_few_rows_uses_avx512()) AVX_CALL(SUFFIX);                                       \
-        else portable_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta);             \
+        switch (align_few_rows_kernel()) {                                                        \
+        X86_CASES(SUFFIX)                                                                         \
+        NEON_CASES(SUFFIX)                                                                        \
+        default: portable_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta); return;  \
+        }                                                                                         \
     }
-
-#if ALIGN_HAVE_X86
-#define AVX_CALL(SUFFIX) avx512_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta)
-#else
-#define AVX_CALL(SUFFIX) portable_nt_##SUFFIX(x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta)
-#endif
 
 ENTRY(align_few_rows_nt_f32, float, f32)
 ENTRY(align_few_rows_nt_bf16, uint16_t, bf16)

@@ -24,6 +24,11 @@ struct Align: ParsableCommand {
         MallocTuning.apply()   // before anything allocates much (see MallocTuning)
         ExitStatus.exitOnSignals()
         let ranks = ProcessGroup.startFromEnvironment()
+        if let problem = FewRowsGemm.environmentProblem {
+            // a kernel asked for by name that this machine cannot run: refused before any work
+            printError("align: " + problem)
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

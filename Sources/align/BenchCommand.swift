@@ -21,10 +21,11 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "The largest all-reduce of --job allreduce, in bytes.") var maxBytes = 1 << 28
-    @Option(help: "What to measure: kernels (sgemm, one block, cross-entropy), train-step (a full GPT-2 124M training step: forward, loss, backward, clipping, AdamW) or allreduce (all-reduce latency and bandwidth between the ranks of an mpirun launch).")
+    @Option(help: "What to measure: machine (the CPU, its vector kernels and the paths chosen: what every other figure depends on), kernels (sgemm, one block, cross-entropy), train-step (a full GPT-2 124M training step: forward, loss, backward, clipping, AdamW) or allreduce (all-reduce latency and bandwidth between the ranks of an mpirun launch).")
     var job: Job = .kernels
 
     enum Job: String, ExpressibleByArgument, CaseIterable {
+        case machine
         case kernels
         case trainStep = "train-step"
         case allreduce
@@ -42,6 +43,10 @@ struct BenchCommand: ParsableCommand {
         let bench = Benchmarks(batch: batch, seq: seq, width: width, heads: heads, vocab: vocab, repeats: repeats)
         let report: Benchmarks.Report
         switch job {
+        case .machine:
+            let summary = MachineInfo.summary
+            report = .init(text: summary.map { "\($0.0): \($0.1)" }.joined(separator: "\n"),
+                           json: Dictionary(uniqueKeysWithValues: summary))
         case .kernels: report = bench.run()
         case .trainStep: report = bench.trainStep()
         case .allreduce:

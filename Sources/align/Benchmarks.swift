@@ -31,9 +31,12 @@ struct Benchmarks {
         let rows = batch * seq, c = width
         var lines: [String] = []
         var json: [String: Any] = [:]
-        lines.append("OpenBLAS core \(BLASInfo.coreName); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        lines.append("CPU \(MachineInfo.cpuModel); OpenBLAS core \(BLASInfo.coreName); \(ProcessInfo.processInfo.activeProcessorCount) cores; "
+                     + "decode products: \(FewRowsGemm.path)")
         lines.append("shapes: B=\(batch) T=\(seq) C=\(width) heads=\(heads) vocab=\(vocab); median of \(repeats)")
         json["blas_core"] = BLASInfo.coreName
+        json["cpu"] = MachineInfo.cpuModel
+        json["decode_path"] = FewRowsGemm.path.description
 
         // 1. sgemm at the block's shapes, (rows, K)·(K, N): OpenBLAS with its own thread pool is
         //    the reference; the library's split (OpenBLAS single-threaded, one call per core) is

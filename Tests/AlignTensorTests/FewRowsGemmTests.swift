@@ -1,14 +1,16 @@
 import Foundation
 import XCTest
 @testable import AlignTensor
+import CKernels
 
 /// The few-row product kernel (decoding's x·Wᵀ): its values against a double-precision
-/// reference, the same bits whatever the batch around a row or the column split, the portable C
-/// implementation's bits equal to the AVX-512 one's, bfloat16 rounding by hand, and `linear`
-/// routing decode-shaped products to it.
+/// reference, the same bits whatever the batch around a row or the column split, every vector
+/// implementation this CPU runs (AVX-512, AVX2, NEON) giving the portable C implementation's
+/// bits, the path chosen from the environment, bfloat16 rounding by hand, and `linear` routing
+/// decode-shaped products to it.
 final class FewRowsGemmTests: XCTestCase {
     override func tearDown() {
-        FewRowsGemm.forcePortable(false)
+        FewRowsGemm.setKernel(nil)
         super.tearDown()
     }
 
@@ -129,20 +131,71 @@ final class FewRowsGemmTests: XCTestCase {
         for r in results { XCTAssertEqual(r.map(\.bitPattern), one.map(\.bitPattern)) }
     }
 
-    func testThePortableImplementationGivesTheAVX512Bits() throws {
-        try XCTSkipUnless(FewRowsGemm.usesAVX512, "this CPU has no AVX-512: only the portable implementation runs")
-        for (m, n, k) in [(1, 33, 1), (3, 17, 15), (5, 16, 16), (8, 40, 17), (2, 9, 33), (7, 21, 576)] {
-            let x = values(m * k, seed: 11), w = values(n * k, seed: 12), y0 = values(m * n, seed: 13)
+    func testEveryVectorImplementationGivesThePortableBits() throws {
+        let vector = FewRowsGemm.Kernel.allCases.filter { $0 != .portable && $0.isSupported }
+        try XCTSkipIf(vector.isEmpty, "this CPU runs no vector implementation: only the portable one")
+        // every row count (the AVX2 and NEON kernels take rows in passes of at most three) and
+        // every kind of tail: k below one chunk, one chunk, between one and two, whole steps, 576
+        var shapes: [(Int, Int, Int)] = [(1, 33, 1), (3, 17, 15), (5, 16, 16), (8, 40, 17), (2, 9, 33), (7, 21, 576)]
+        for m in 1...8 { for k in [1, 7, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100] { shapes.append((m, 5 + m, k)) } }
+        for (m, n, k) in shapes {
+            let x = values(m * k, seed: UInt64(11 + k)), w = values(n * k, seed: UInt64(12 + m)), y0 = values(m * n, seed: 13)
             let bf16 = toBFloat16(w)
-            let fast = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 0.75, beta: 0.5)
-            let fastHalf = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: bf16)
-            FewRowsGemm.forcePortable(true)
-            XCTAssertFalse(FewRowsGemm.usesAVX512)
+            XCTAssertTrue(FewRowsGemm.setKernel(.portable))
             let portable = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 0.75, beta: 0.5)
             let portableHalf = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: bf16)
-            FewRowsGemm.forcePortable(false)
-            XCTAssertEqual(fast.map(\.bitPattern), portable.map(\.bitPattern), "float32 m \(m) n \(n) k \(k)")
-            XCTAssertEqual(fastHalf.map(\.bitPattern), portableHalf.map(\.bitPattern), "bfloat16 m \(m) n \(n) k \(k)")
+            for kernel in vector {
+                XCTAssertTrue(FewRowsGemm.setKernel(kernel))
+                XCTAssertEqual(FewRowsGemm.kernel, kernel)
+                let fast = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 0.75, beta: 0.5)
+                let fastHalf = product(m: m, n: n, k: k, x: x, w: w, y0: y0, alpha: 1, beta: 0, bf16: bf16)
+                XCTAssertEqual(fast.map(\.bitPattern), portable.map(\.bitPattern), "\(kernel) float32 m \(m) n \(n) k \(k)")
+                XCTAssertEqual(fastHalf.map(\.bitPattern), portableHalf.map(\.bitPattern), "\(kernel) bfloat16 m \(m) n \(n) k \(k)")
+            }
+        }
+    }
+
+    func testNegativeZeroSumsKeepTheirSignInEveryImplementation() {
+        // every product -0: the sign of the zero depends on which additions run, so an
+        // implementation that added a chunk past k (or skipped one) would give +0
+        let m = 3, n = 4
+        for k in [5, 16, 20, 40] {
+            let x = [Float](repeating: -0.0, count: m * k), w = [Float](repeating: 1, count: n * k)
+            var results: [FewRowsGemm.Kernel: [UInt32]] = [:]
+            for kernel in FewRowsGemm.Kernel.allCases where kernel.isSupported {
+                FewRowsGemm.setKernel(kernel)
+                results[kernel] = product(m: m, n: n, k: k, x: x, w: w, y0: [Float](repeating: 0, count: m * n),
+                                          alpha: 1, beta: 0).map(\.bitPattern)
+            }
+            XCTAssertEqual(Set(results.values).count, 1, "k \(k): \(results)")
+        }
+    }
+
+    func testThePathFollowsTheEnvironmentAndRefusesKernelsThisCPUCannotRun() {
+        defer { FewRowsGemm.setKernel(nil) }
+        let automatic = FewRowsGemm.choosePath([:])
+        XCTAssertNil(automatic.problem)
+        // never the portable kernel by default where its fmaf is a library call (slower than OpenBLAS)
+        if FewRowsGemm.bestKernel == .portable {
+            XCTAssertEqual(automatic.path, align_few_rows_portable_is_fast() != 0 ? .kernel(.portable) : .openBLAS)
+        } else {
+            XCTAssertEqual(automatic.path, .kernel(FewRowsGemm.bestKernel))
+        }
+        XCTAssertEqual(FewRowsGemm.choosePath(["ALIGN_FEW_ROWS_KERNEL": "auto"]).path, automatic.path)
+        XCTAssertEqual(FewRowsGemm.choosePath(["ALIGN_FEW_ROWS_KERNEL": "openblas"]).path, .openBLAS)
+        XCTAssertEqual(FewRowsGemm.choosePath(["ALIGN_FEW_ROWS_GEMM": "0"]).path, .openBLAS)
+        let portable = FewRowsGemm.choosePath(["ALIGN_FEW_ROWS_KERNEL": "Portable"])
+        XCTAssertEqual(portable.path, .kernel(.portable))
+        XCTAssertEqual(FewRowsGemm.kernel, .portable)
+        let typo = FewRowsGemm.choosePath(["ALIGN_FEW_ROWS_KERNEL": "avx3"])
+        XCTAssertEqual(typo.path, automatic.path)
+        XCTAssertEqual(typo.problem, "ALIGN_FEW_ROWS_KERNEL='avx3' is not one of auto, avx512, avx2, neon, portable, openblas")
+        for kernel in FewRowsGemm.Kernel.allCases where !kernel.isSupported {
+            let refused = FewRowsGemm.choosePath(["ALIGN_FEW_ROWS_KERNEL": kernel.rawValue])
+            XCTAssertEqual(refused.path, automatic.path)
+            XCTAssertTrue(refused.problem?.hasPrefix("ALIGN_FEW_ROWS_KERNEL=\(kernel.rawValue): this CPU or build cannot run it") == true,
+                          "\(refused.problem ?? "no problem")")
+            XCTAssertFalse(FewRowsGemm.setKernel(kernel))
         }
     }
 

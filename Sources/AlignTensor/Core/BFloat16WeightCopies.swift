@@ -30,9 +30,12 @@ public final class BFloat16WeightCopies: @unchecked Sendable {
 
     public init() {}
 
-    /// Runs `body` with no-grad linear products reading these copies.
+    /// Runs `body` with no-grad linear products reading these copies; on the OpenBLAS path
+    /// (`FewRowsGemm.readsBFloat16` false: no few-row kernel on this CPU, or
+    /// `ALIGN_FEW_ROWS_KERNEL=openblas`) `body` reads the float32 weights.
     public func reading<T>(_ body: () throws -> T) rethrows -> T {
-        try BFloat16WeightCopies.$current.withValue(self, operation: body)
+        guard FewRowsGemm.readsBFloat16 else { return try body() }
+        return try BFloat16WeightCopies.$current.withValue(self, operation: body)
     }
 
     deinit {

@@ -7,25 +7,117 @@ import Foundation
 ///
 /// OpenBLAS's sgemm packs the whole weight matrix into a scratch buffer on every call; at 8
 /// rows that copy took two thirds of a decode step (a profile of batch-8 sampling on
-/// SmolLM2-135M: `sgemm_incopy` 49%, the kernel itself 23%). The C kernel (`CKernels`,
-/// AVX-512 when the CPU has it) streams each weight row once straight from the parameter and
-/// keeps all rows' accumulators in registers.
+/// SmolLM2-135M: `sgemm_incopy` 49%, the kernel itself 23%). The C kernel (`CKernels`) streams
+/// each weight row once straight from the parameter and keeps all rows' accumulators in
+/// registers, with an AVX-512, an AVX2+FMA or a NEON implementation chosen at run time.
 ///
-/// Each output is a dot product computed identically whatever the number of rows or the
-/// column split, so a row's logits do not depend on the batch it is decoded in. The weights may
-/// be float32 or a bfloat16 copy (half the bytes per decoded token; see `BFloat16Weights`).
-/// `ALIGN_FEW_ROWS_GEMM=0` in the environment sends the float32 products to OpenBLAS instead (for
-/// measuring the difference in one run); bfloat16 copies are always read by this kernel. On two
-/// workers the columns are split between the caller and CKernels' helper thread
-/// (`few_rows_pair.c`); on more, across `concurrentPerform`.
+/// Each output is a dot product computed identically whatever the number of rows, the column
+/// split or the implementation, so a row's logits do not depend on the batch it is decoded in
+/// nor on the CPU's vector width. The weights may be float32 or a bfloat16 copy (half the bytes
+/// per decoded token; see `BFloat16WeightCopies`). On two workers the columns are split between
+/// the caller and CKernels' helper thread (`few_rows_pair.c`); on more, across `concurrentPerform`.
+///
+/// Which path the products take (`path`) is chosen once per process: the best vector kernel of
+/// this CPU, or OpenBLAS where there is none and the portable C kernel would call the C
+/// library's `fmaf` for every multiply-add (a baseline x86-64 build on a CPU without AVX2: many
+/// times slower than OpenBLAS). `ALIGN_FEW_ROWS_KERNEL` forces one (`avx512`, `avx2`, `neon`,
+/// `portable`, `openblas`; `auto` is the default), so that one machine can measure every path it
+/// can run; `ALIGN_FEW_ROWS_GEMM=0` is the older spelling of `openblas`.
 public enum FewRowsGemm {
     public static let maxRows = Int(ALIGN_FEW_ROWS_MAX)
 
-    /// Whether `sgemm` routes few-row x·Wᵀ products here (read once from the environment).
-    public static let enabled: Bool = ProcessInfo.processInfo.environment["ALIGN_FEW_ROWS_GEMM"] != "0"
+    /// The implementations of the C kernel.
+    public enum Kernel: String, CaseIterable, Sendable {
+        case avx512, avx2, neon, portable
 
-    /// Whether the AVX-512 implementation runs (else the portable C one, same arithmetic).
-    public static var usesAVX512: Bool { align_few_rows_uses_avx512() != 0 }
+        var code: Int32 {
+            switch self {
+            case .portable: return ALIGN_KERNEL_PORTABLE
+            case .avx2: return ALIGN_KERNEL_AVX2
+            case .avx512: return ALIGN_KERNEL_AVX512
+            case .neon: return ALIGN_KERNEL_NEON
+            }
+        }
+
+        /// Whether this build and this CPU can run it.
+        public var isSupported: Bool { align_few_rows_kernel_supported(code) != 0 }
+    }
+
+    /// Where decode-shaped float32 products go: one of the kernels, or OpenBLAS.
+    public enum Path: Equatable, Sendable, CustomStringConvertible {
+        case kernel(Kernel)
+        case openBLAS
+
+        public var description: String {
+            switch self {
+            case .kernel(let k): return "few-row kernel (\(k.rawValue))"
+            case .openBLAS: return "OpenBLAS sgemm/sgemv"
+            }
+        }
+    }
+
+    /// The kernel the CPU would get by default: its widest vector kernel, else portable.
+    public static var bestKernel: Kernel {
+        Kernel.allCases.first { $0 != .portable && $0.isSupported } ?? .portable
+    }
+
+    /// The path chosen for this process (from `ALIGN_FEW_ROWS_KERNEL`, read once).
+    public static var path: Path { choice.path }
+
+    /// Why `ALIGN_FEW_ROWS_KERNEL` could not be followed, if it could not (the CLI refuses to
+    /// run then, exit 2; a library user gets the default path).
+    public static var environmentProblem: String? { choice.problem }
+
+    private static let choice = choosePath(ProcessInfo.processInfo.environment)
+
+    /// Whether `sgemm` routes few-row x·Wᵀ products here.
+    public static var enabled: Bool { path != .openBLAS }
+
+    /// Whether bfloat16 weight copies can be read (they need the kernel: OpenBLAS has no
+    /// bfloat16 product); on the OpenBLAS path decoding keeps the float32 weights.
+    public static var readsBFloat16: Bool { enabled }
+
+    /// The path `environment` asks for (a named kernel is also set in the C library).
+    static func choosePath(_ environment: [String: String]) -> (path: Path, problem: String?) {
+        let automatic: Path = bestKernel != .portable || align_few_rows_portable_is_fast() != 0
+            ? .kernel(bestKernel) : .openBLAS
+        let requested = environment["ALIGN_FEW_ROWS_KERNEL"]?.lowercased()
+        if requested == nil || requested == "" || requested == "auto" {
+            if environment["ALIGN_FEW_ROWS_GEMM"] == "0" { return (.openBLAS, nil) }
+            return (automatic, nil)
+        }
+        if requested == "openblas" { return (.openBLAS, nil) }
+        let names = (["auto"] + Kernel.allCases.map(\.rawValue) + ["openblas"]).joined(separator: ", ")
+        guard let kernel = Kernel(rawValue: requested!) else {
+            return (automatic, "ALIGN_FEW_ROWS_KERNEL='\(environment["ALIGN_FEW_ROWS_KERNEL"]!)' is not one of \(names)")
+        }
+        guard kernel.isSupported else {
+            return (automatic, "ALIGN_FEW_ROWS_KERNEL=\(kernel.rawValue): this CPU or build cannot run it "
+                        + "(it can run: \(Kernel.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")), openblas)")
+        }
+        align_few_rows_set_kernel(kernel.code)
+        return (.kernel(kernel), nil)
+    }
+
+    /// The kernel that runs the products sent here (bfloat16 ones always, float32 ones when
+    /// `enabled`).
+    public static var kernel: Kernel {
+        Kernel.allCases.first { $0.code == align_few_rows_kernel() } ?? .portable
+    }
+
+    /// Whether the AVX-512 implementation runs.
+    public static var usesAVX512: Bool { kernel == .avx512 }
+
+    /// Tests and benchmarks: run `kernel` from now on (nil: the process's choice again).
+    /// Returns false, changing nothing, when this CPU cannot run it.
+    @discardableResult
+    public static func setKernel(_ kernel: Kernel?) -> Bool {
+        guard let kernel else {
+            if case .kernel(let k) = path { align_few_rows_set_kernel(k.code) } else { align_few_rows_set_kernel(-1) }
+            return true
+        }
+        return align_few_rows_set_kernel(kernel.code) != 0
+    }
 
     /// The weight operand: float32, or bfloat16 bit patterns (the upper halves of float32s).
     public enum Weights {
@@ -65,10 +157,6 @@ public enum FewRowsGemm {
         }
     }
 
-    /// Tests: run the portable C implementation (true) or detect the CPU again (false).
-    public static func forcePortable(_ on: Bool) {
-        align_few_rows_force_portable(on ? 1 : 0)
-    }
 }
 
 /// bfloat16: the upper 16 bits of a float32 (8 exponent bits, 7 mantissa bits).

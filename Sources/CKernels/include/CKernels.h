@@ -36,10 +36,25 @@ void align_few_rows_nt_bf16_pair(const float *x, long ldx, const uint16_t *w, lo
 /// float32 -> bfloat16 with round-to-nearest-even (NaN stays NaN), count elements.
 void align_f32_to_bf16(const float *src, uint16_t *dst, long count);
 
-/// Which implementation runs: 1 for AVX-512, 0 for the portable one.
-int align_few_rows_uses_avx512(void);
+/// The implementations of the few-row products; every one gives the portable one's bits.
+#define ALIGN_KERNEL_PORTABLE 0   // plain C, one lane at a time (fmaf per multiply-add)
+#define ALIGN_KERNEL_AVX2 1       // x86-64 with AVX2 and FMA
+#define ALIGN_KERNEL_AVX512 2     // x86-64 with AVX-512 F/BW/VL
+#define ALIGN_KERNEL_NEON 3       // AArch64
 
-/// Tests: 1 runs the portable implementation from now on, 0 goes back to detecting the CPU.
-void align_few_rows_force_portable(int on);
+/// The implementation that runs: the best this CPU has, unless one was set.
+int align_few_rows_kernel(void);
+
+/// 1 when this build and CPU can run `kernel`, else 0.
+int align_few_rows_kernel_supported(int kernel);
+
+/// Runs `kernel` from now on (-1: the best again). Returns 0, changing nothing, when the CPU or
+/// the build cannot run it.
+int align_few_rows_set_kernel(int kernel);
+
+/// 1 when the portable implementation's fmaf compiles to one instruction (FP_FAST_FMAF, as on
+/// AArch64); 0 when each multiply-add calls the C library (a baseline x86-64 build), which makes
+/// it many times slower than OpenBLAS: callers then use OpenBLAS instead.
+int align_few_rows_portable_is_fast(void);
 
 #endif
