@@ -14,6 +14,9 @@
 // No contraction of a*b + c into one FMA behind our back: the FMAs are written out, so that
 // both implementations do the same roundings (alpha*dot + beta*y is two roundings, then one).
 #pragma STDC FP_CONTRACT OFF
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")   // GCC ignores the standard pragma (SwiftPM builds with clang)
+#endif
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -29,6 +32,12 @@
 #else
 #define ALIGN_HAVE_NEON 0
 #endif
+
+// rows of a pass for m = 1..8 rows in the AVX2 and NEON implementations (their registers hold
+// the accumulators of at most three rows): as even as possible, 8 = 3 + 3 + 2
+__attribute__((unused)) static const int pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = {
+    {0}, {1}, {2}, {3}, {2, 2}, {3, 2}, {3, 3}, {3, 2, 2}, {3, 3, 2},
+};
 
 static float tree16(const float *v) {
     float s[8];
@@ -234,11 +243,6 @@ AVX2 static inline float reduce16_avx2(__m256 lo, __m256 hi) {
             out[r] = reduce16_avx2(_mm256_add_ps(e0[r], o0[r]), _mm256_add_ps(e1[r], o1[r]));     \
     }
 
-// rows of a pass for m = 1..8 rows: at most three, as even as possible (8 = 3 + 3 + 2)
-static const int pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = {
-    {0}, {1}, {2}, {3}, {2, 2}, {3, 2}, {3, 3}, {3, 2, 2}, {3, 3, 2},
-};
-
 #define AVX2_FAMILY(WT, LOADW, SUFFIX)                                                             \
     AVX2_NT_ROWS(avx2_rows1_##SUFFIX, WT, LOADW, 1)                                                \
     AVX2_NT_ROWS(avx2_rows2_##SUFFIX, WT, LOADW, 2)                                                \
@@ -287,46 +291,48 @@ static inline float reduce16_neon(float32x4_t a, float32x4_t b, float32x4_t c, f
     return vget_lane_f32(u, 0) + vget_lane_f32(u, 1);
 }
 
-#define NEON_NT_ROWS(NAME, WT, LOADW, G)                                                            \
-    static void NAME(const float *x, long ldx, const WT *wj, float *out, long k) {                  \
-        float32x4_t acc[G][2][4];                                                                 \
-        for (int r = 0; r < G; r++)                                                               \
-            for (int p = 0; p < 2; p++)                                                           \
-                for (int q = 0; q < 4; q++) acc[r][p][q] = vdupq_n_f32(0);                        \
-        WT wt[16];                                                                                \
-        float xt[G][16];                                                                          \
-        for (long c = 0; c < k; c += 16) {                                                        \
-            int p = (int)((c / 16) & 1);                                                          \
-            const WT *wc = wj + c;                                                                \
-            const float *xc = x + c;                                                              \
-            long xs = ldx;                                                                        \
-            if (c + 16 > k) { /* the partial last chunk: lanes past k read 0 */                   \
-                long left = k - c;                                                                \
-                memset(wt, 0, sizeof wt);                                                         \
-                memset(xt, 0, sizeof xt);                                                         \
-                memcpy(wt, wc, (size_t)left * sizeof(WT));                                        \
-                for (int r = 0; r < G; r++) memcpy(xt[r], x + r * ldx + c, (size_t)left * sizeof(float)); \
-                wc = wt;                                                                          \
-                xc = &xt[0][0];                                                                   \
-                xs = 16;                                                                          \
-            }                                                                                     \
-            float32x4_t w0 = LOADW(wc), w1 = LOADW(wc + 4), w2 = LOADW(wc + 8), w3 = LOADW(wc + 12); \
-            for (int r = 0; r < G; r++) {                                                         \
-                const float *xr = xc + r * xs;                                                    \
-                acc[r][p][0] = vfmaq_f32(acc[r][p][0], vld1q_f32(xr), w0);                        \
-                acc[r][p][1] = vfmaq_f32(acc[r][p][1], vld1q_f32(xr + 4), w1);                    \
-                acc[r][p][2] = vfmaq_f32(acc[r][p][2], vld1q_f32(xr + 8), w2);                    \
-                acc[r][p][3] = vfmaq_f32(acc[r][p][3], vld1q_f32(xr + 12), w3);                   \
-            }                                                                                     \
+// One 16-element chunk of G rows into the accumulators ACC (even or odd): x rows at XC + r * XS.
+#define NEON_CHUNK(ACC, LOADW, WC, XC, XS, G)                                                       \
+    {                                                                                             \
+        float32x4_t w0 = LOADW(WC), w1 = LOADW((WC) + 4), w2 = LOADW((WC) + 8), w3 = LOADW((WC) + 12); \
+        for (int r = 0; r < G; r++) {                                                             \
+            const float *xr = (XC) + r * (XS);                                                    \
+            ACC[r][0] = vfmaq_f32(ACC[r][0], vld1q_f32(xr), w0);                                  \
+            ACC[r][1] = vfmaq_f32(ACC[r][1], vld1q_f32(xr + 4), w1);                              \
+            ACC[r][2] = vfmaq_f32(ACC[r][2], vld1q_f32(xr + 8), w2);                              \
+            ACC[r][3] = vfmaq_f32(ACC[r][3], vld1q_f32(xr + 12), w3);                             \
         }                                                                                         \
-        for (int r = 0; r < G; r++)                                                               \
-            out[r] = reduce16_neon(vaddq_f32(acc[r][0][0], acc[r][1][0]), vaddq_f32(acc[r][0][1], acc[r][1][1]), \
-                                   vaddq_f32(acc[r][0][2], acc[r][1][2]), vaddq_f32(acc[r][0][3], acc[r][1][3])); \
     }
 
-static const int neon_pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = {
-    {0}, {1}, {2}, {3}, {2, 2}, {3, 2}, {3, 3}, {3, 2, 2}, {3, 3, 2},
-};
+// G rows of x against one weight row, as the AVX2 implementation: 32-element steps (even chunk,
+// odd chunk); a partial last step is copied into zero-filled buffers and its odd chunk computed
+// only when it exists. The accumulator sets are indexed by constants so that they stay in
+// registers.
+#define NEON_NT_ROWS(NAME, WT, LOADW, G)                                                            \
+    static void NAME(const float *x, long ldx, const WT *wj, float *out, long k) {                  \
+        float32x4_t even[G][4], odd[G][4];                                                        \
+        for (int r = 0; r < G; r++)                                                               \
+            for (int q = 0; q < 4; q++) even[r][q] = odd[r][q] = vdupq_n_f32(0);                  \
+        long c = 0;                                                                               \
+        for (; c + 32 <= k; c += 32) {                                                            \
+            NEON_CHUNK(even, LOADW, wj + c, x + c, ldx, G)                                        \
+            NEON_CHUNK(odd, LOADW, wj + c + 16, x + c + 16, ldx, G)                               \
+        }                                                                                         \
+        if (c < k) { /* lanes past k read 0 */                                                    \
+            long left = k - c;                                                                    \
+            WT wt[32];                                                                            \
+            float xt[G][32];                                                                      \
+            memset(wt, 0, sizeof wt);                                                             \
+            memset(xt, 0, sizeof xt);                                                             \
+            memcpy(wt, wj + c, (size_t)left * sizeof(WT));                                        \
+            for (int r = 0; r < G; r++) memcpy(xt[r], x + r * ldx + c, (size_t)left * sizeof(float)); \
+            NEON_CHUNK(even, LOADW, wt, &xt[0][0], 32, G)                                         \
+            if (left > 16) NEON_CHUNK(odd, LOADW, wt + 16, &xt[0][0] + 16, 32, G)                 \
+        }                                                                                         \
+        for (int r = 0; r < G; r++)                                                               \
+            out[r] = reduce16_neon(vaddq_f32(even[r][0], odd[r][0]), vaddq_f32(even[r][1], odd[r][1]), \
+                                   vaddq_f32(even[r][2], odd[r][2]), vaddq_f32(even[r][3], odd[r][3])); \
+    }
 
 #define NEON_FAMILY(WT, LOADW, SUFFIX)                                                             \
     NEON_NT_ROWS(neon_rows1_##SUFFIX, WT, LOADW, 1)                                                \
@@ -338,8 +344,8 @@ static const int neon_pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = {
         for (long j = n0; j < n1; j++) {                                                          \
             const WT *wj = w + j * ldw;                                                           \
             int r0 = 0;                                                                           \
-            for (int p = 0; p < 4 && neon_pass_rows[m][p]; p++) {                                 \
-                int g = neon_pass_rows[m][p];                                                     \
+            for (int p = 0; p < 4 && pass_rows[m][p]; p++) {                                 \
+                int g = pass_rows[m][p];                                                     \
                 const float *xp = x + r0 * ldx;                                                   \
                 if (g == 3) neon_rows3_##SUFFIX(xp, ldx, wj, out + r0, k);                        \
                 else if (g == 2) neon_rows2_##SUFFIX(xp, ldx, wj, out + r0, k);                   \

@@ -22,6 +22,13 @@ public enum ValueSource {
 /// hands out `ppo_epochs × num_minibatches × grad_accum` micro-batches, one optimizer step per
 /// minibatch. Micro-batches are weighted by their response tokens, so a step's loss is the token
 /// mean over its minibatch.
+///
+/// No pass the result does not need: with `kl_coef` 0 there is no reference (PPORun), and GRPO or
+/// RLOO with one optimizer step per rollout (`ppo_epochs` 1 × `num_minibatches` 1, TRL's
+/// `num_iterations` 1) computes no logp_old pass either (`usesOwnLogProbsAsOld`): each loss runs
+/// on the parameters that sampled its rows, so logp_old is that forward's own log-probs, and the
+/// rollout statistics that need them (`objective/entropy`, `objective/kl`, samples.jsonl's `kl`)
+/// are finished from the losses' passes in `stepMetrics`: the same numbers as with the pass.
 public final class PPOObjective: TrainingObjective {
     public typealias MicroBatch = PPOMicroBatch
 
@@ -57,6 +64,27 @@ public final class PPOObjective: TrainingObjective {
     /// The rollout being trained on (tests read it).
     var currentRollout: Rollout? { rollout }
 
+    /// Whether logp_old is the loss forward's own log-probs instead of a no-grad pass made with
+    /// the rollout: GRPO or RLOO with one optimizer step per rollout (every micro-batch's loss
+    /// runs on the parameters that sampled it, so the two are the same numbers: ratio exactly
+    /// 1), when nothing needs logp_old before the losses run: RLOO's KL penalty enters its
+    /// rewards, and an adaptive KL coefficient is updated from the rollout's KL before the
+    /// losses read it, so both keep the pass.
+    let usesOwnLogProbsAsOld: Bool
+    /// Tests: false makes every rollout compute logp_old's pass, to compare the two ways.
+    package nonisolated(unsafe) static var skipsUnneededPasses = true
+    /// Statistics of the current rollout that its losses' passes finish (`usesOwnLogProbsAsOld`).
+    private var pending: PendingStatistics?
+
+    private struct PendingStatistics {
+        var rolloutIndex: Int
+        var samples: [RewardSample]
+        var outcomes: [RewardOutcome]
+        /// Per rollout row, from the loss that ran on it on this rank: Σ entropy and Σ KL to the
+        /// reference over its response tokens.
+        var rows: [Int: (entropy: Double, kl: Double)] = [:]
+    }
+
     public init(policy: any CausalLM, reference: ReferenceSource, values: ValueSource?, config: PPOConfig, reward: RewardFunction,
                 prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],
                 tokenizer: Tokenizer, stopTokens: [Int], padID: Int, batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool,
@@ -85,7 +113,12 @@ public final class PPOObjective: TrainingObjective {
         cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
         rng = root.fork()
         kl = KLController(initial: config.klCoef, target: config.klTarget, horizon: config.klHorizon)
+        let hasReference: Bool = { if case .none = reference { return false } else { return true } }()
+        usesOwnLogProbsAsOld = Self.skipsUnneededPasses && config.advantage != .gae && config.ppoEpochs == 1 && config.numMinibatches == 1
+            && (!hasReference || (config.advantage == .grpo && config.klTarget == nil))
     }
+
+    var hasReference: Bool { if case .none = reference { return false } else { return true } }
 
     var microBatchesPerRollout: Int { config.ppoEpochs * config.numMinibatches * gradAccum }
 
@@ -108,7 +141,8 @@ public final class PPOObjective: TrainingObjective {
     public func tokens(in b: PPOMicroBatch) -> Int { b.batch.rowLengths.reduce(0, +) }
     /// The current rollout's statistics, and `elapsed_seconds` since this process sampled its
     /// first rollout (wall time, for seconds per iteration).
-    public func stepMetrics() -> [String: Double] {
+    public func stepMetrics() throws -> [String: Double] {
+        try finishPendingStatistics()
         var m = rollout?.metrics ?? [:]
         if let t0 = firstRolloutStarted { m["elapsed_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
         return m
@@ -176,18 +210,26 @@ public final class PPOObjective: TrainingObjective {
         let R = rowPrompts.count
 
         // row order of each PPO epoch; logp_old, logp_ref, values and entropy on the first epoch's
-        // micro-batches, each computed by the rank that trains on it, then gathered
+        // micro-batches, each computed by the rank that trains on it, then gathered (without
+        // logp_old's pass only the reference's, if there is one)
         let order = (0..<config.ppoEpochs).map { _ in rng.permutation(R) }
+        let ownOld = usesOwnLogProbsAsOld
         var old = [[Float]](repeating: [], count: R), ref = old, vals = old, entropySums = [Double](repeating: 0, count: R)
         let computed = try ShardedRollout.gatherRows(communicator) {
             withNoGrad {
                 var out: [ShardedRollout.RowResult] = []
                 for (k, start) in stride(from: 0, to: R, by: batchSize).enumerated()
-                where ShardedRollout.owner(ofMicroBatch: k, gradAccum: gradAccum, communicator: communicator) == communicator.rank {
+                where ShardedRollout.owner(ofMicroBatch: k, gradAccum: gradAccum, communicator: communicator) == communicator.rank
+                    && (!ownOld || hasReference) {
                     let rows = Array(order[0][start..<start + batchSize])
                     let b = PPOMicroBatch.batch(prompts: rowPrompts, responses: responses, rows: rows, padID: padID)
-                    let f = policyForward(b)
                     let lengths = rows.map { responses[$0].count }
+                    if ownOld {
+                        let r = [[Float]].unflatten(referenceLogProbs(b), lengths: lengths)
+                        for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [[], [], r[j]], numbers: [0])) }
+                        continue
+                    }
+                    let f = policyForward(b)
                     let lp = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
                     let ent = [[Float]].unflatten(f.entropy.scalars, lengths: lengths)
                     let v = f.values.map { [[Float]].unflatten($0.scalars, lengths: lengths) }
@@ -219,10 +261,11 @@ public final class PPOObjective: TrainingObjective {
         }
         let scores = outcomes.map(\.score)
 
-        // per-token KL to the reference and the shaping / group advantages
-        let hasReference: Bool = { if case .none = reference { return false } else { return true } }()
-        let kls: [[Float]] = hasReference ? (0..<R).map { PPOLosses.kl(old[$0], reference: ref[$0], estimator: config.klEstimator) }
-                                          : Array(repeating: [], count: R)
+        // per-token KL to the reference (zeros without one; not yet known without logp_old's
+        // pass: GRPO's advantages do not need it) and the shaping / group advantages
+        let knowsKL = hasReference && !ownOld
+        let kls: [[Float]] = knowsKL ? (0..<R).map { PPOLosses.kl(old[$0], reference: ref[$0], estimator: config.klEstimator) }
+                                     : (0..<R).map { [Float](repeating: 0, count: responses[$0].count) }
         let klSums = kls.map { $0.reduce(0.0) { $0 + Double($1) } }
         let beta = kl.value
         var advantages: [[Float]] = [], returns: [[Float]] = []
@@ -251,19 +294,19 @@ public final class PPOObjective: TrainingObjective {
             let a = Advantages.rloo(rewards: rewardsWithKL, groupSize: G, normalize: config.normalizeAdvantages)
             advantages = (0..<R).map { Array(repeating: Float(a[$0]), count: responses[$0].count) }
         }
-        if hasReference { kl.update(kl: klSums.reduce(0, +) / Double(R), samples: R) }
+        if knowsKL { kl.update(kl: klSums.reduce(0, +) / Double(R), samples: R) }
 
         // statistics
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
         var m: [String: Double] = [:]
         m["objective/scores"] = mean(scores)
         m["objective/raw_scores"] = mean(outcomes.map(\.raw))
-        if hasReference {
+        if knowsKL {
             m["objective/kl"] = mean(klSums)
             m["objective/non_score_reward"] = mean(nonScore)
             m["objective/rlhf_reward"] = mean(zip(scores, nonScore).map(+))
         }
-        m["objective/entropy"] = mean(entropySums)
+        if !ownOld { m["objective/entropy"] = mean(entropySums) }
         m["kl_coef"] = beta
         m["response_length"] = mean(responses.map { Double($0.count) })
         m["completions/mean_length"] = m["response_length"]
@@ -285,18 +328,52 @@ public final class PPOObjective: TrainingObjective {
         m["generation_seconds"] = generationSeconds
         m["generated_tokens_per_second"] = generationSeconds > 0 ? Double(responses.reduce(0) { $0 + $1.count }) / generationSeconds : 0
 
-        try logSamples(samples: samples, outcomes: outcomes, klSums: hasReference ? klSums : nil)
+        if ownOld {
+            pending = PendingStatistics(rolloutIndex: rollouts, samples: samples, outcomes: outcomes)
+        } else {
+            pending = nil
+            try logSamples(samples: samples, outcomes: outcomes, klSums: knowsKL ? klSums : nil, rollout: rollouts)
+        }
         rollouts += 1
-        return Rollout(prompts: rowPrompts, responses: responses, oldLogProbs: old,
-                       referenceLogProbs: config.advantage == .grpo && beta > 0 ? ref : [], oldValues: config.usesValues ? vals : [],
+        return Rollout(prompts: rowPrompts, responses: responses, oldLogProbs: ownOld ? [] : old,
+                       referenceLogProbs: config.advantage == .grpo && (beta > 0 || (ownOld && hasReference)) ? ref : [],
+                       oldValues: config.usesValues ? vals : [],
                        advantages: advantages, returns: returns, order: order, cursor: 0, metrics: m)
     }
 
-    func logSamples(samples: [RewardSample], outcomes: [RewardOutcome], klSums: [Double]?) throws {
+    /// The statistics of a rollout without logp_old's pass, from the passes of its losses (every
+    /// rank's rows gathered, summed in row order as `makeRollout` sums them), and its samples.
+    private func finishPendingStatistics() throws {
+        guard let p = pending, var r = rollout, r.cursor >= microBatchesPerRollout else { return }
+        pending = nil
+        let gathered = try ShardedRollout.gatherRows(communicator) {
+            p.rows.keys.sorted().map { .init(row: $0, arrays: [], numbers: [p.rows[$0]!.entropy, p.rows[$0]!.kl]) }
+        }
+        let R = r.responses.count
+        // rows whose micro-batch had no loss (no response token) keep 0, as their sums are
+        var entropySums = [Double](repeating: 0, count: R), klSums = entropySums
+        for g in gathered {
+            entropySums[g.row] = g.numbers[0]
+            klSums[g.row] = g.numbers[1]
+        }
+        func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
+        r.metrics["objective/entropy"] = mean(entropySums)
+        if hasReference {
+            // GRPO: the KL is in the loss, not the rewards (no non-score reward)
+            let scores = p.outcomes.map(\.score)
+            r.metrics["objective/kl"] = mean(klSums)
+            r.metrics["objective/non_score_reward"] = 0
+            r.metrics["objective/rlhf_reward"] = mean(zip(scores, [Double](repeating: 0, count: R)).map(+))
+        }
+        rollout = r
+        try logSamples(samples: p.samples, outcomes: p.outcomes, klSums: hasReference ? klSums : nil, rollout: p.rolloutIndex)
+    }
+
+    func logSamples(samples: [RewardSample], outcomes: [RewardOutcome], klSums: [Double]?, rollout index: Int) throws {
         guard let url = samplesURL, config.samplesPerRollout > 0 else { return }
         var text = ""
         for i in 0..<min(config.samplesPerRollout, samples.count) {
-            var row: [String: Any] = ["rollout": rollouts, "prompt": samples[i].record.userText, "response": samples[i].response,
+            var row: [String: Any] = ["rollout": index, "prompt": samples[i].record.userText, "response": samples[i].response,
                                       "score": outcomes[i].score, "ended_with_eos": samples[i].endedWithEOS]
             if let klSums { row["kl"] = klSums[i] }
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -313,6 +390,9 @@ public final class PPOObjective: TrainingObjective {
 
     public func loss(_ b: PPOMicroBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         let f = policyForward(b.batch)
+        // without logp_old's pass (usesOwnLogProbsAsOld) this forward's own log-probs, the same numbers
+        let oldLogProbs = usesOwnLogProbsAsOld ? f.logProbs.scalars : b.oldLogProbs
+        if usesOwnLogProbsAsOld { recordRowStatistics(b, logProbs: oldLogProbs, entropy: f.entropy.scalars) }
         let clipHigh = config.clipRangeHigh.map(Float.init)
         // GRPO's aggregation of per-token losses (nil: the token mean)
         let grpoWeights = config.advantage == .grpo && config.lossType != .dapo
@@ -324,14 +404,14 @@ public final class PPOObjective: TrainingObjective {
             let rows = b.batch.rowLossTokens
             var old: [Float] = [], adv: [Float] = [], i = 0
             for n in rows {
-                old.append(b.oldLogProbs[i..<i + n].reduce(0, +))
+                old.append(oldLogProbs[i..<i + n].reduce(0, +))
                 adv.append(n > 0 ? b.advantages[i] : 0)
                 i += n
             }
             p = PPOLosses.policy(newLogProbs: rowSums(f.logProbs, targets: b.batch.targets, batch: b.batch.batch, length: b.batch.length),
                                  oldLogProbs: old, advantages: adv, clip: Float(config.clipRange), clipHigh: clipHigh)
         } else {
-            p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange),
+            p = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: oldLogProbs, advantages: b.advantages, clip: Float(config.clipRange),
                                  clipHigh: clipHigh, weights: grpoWeights)
         }
         var loss = p.loss
@@ -349,7 +429,7 @@ public final class PPOObjective: TrainingObjective {
             m["val/clipfrac_avg"] = vl.clipFraction
         }
         if config.advantage == .grpo, kl.value > 0, !b.referenceLogProbs.isEmpty {
-            let perToken = PPOLosses.grpoKL(newLogProbs: f.logProbs, oldLogProbs: b.oldLogProbs, reference: b.referenceLogProbs,
+            let perToken = PPOLosses.grpoKL(newLogProbs: f.logProbs, oldLogProbs: oldLogProbs, reference: b.referenceLogProbs,
                                             biasCorrected: config.klBiasCorrection)
             let k3 = grpoWeights.map { (perToken * Tensor($0, shape: [$0.count])).sum() } ?? perToken.sum() * (1 / n)
             m["kl"] = perToken.scalars.reduce(0.0) { $0 + Double($1) } / Double(n)   // the token mean, whatever the aggregation
@@ -357,6 +437,19 @@ public final class PPOObjective: TrainingObjective {
         }
         if config.entropyCoef > 0 { loss = loss - entropyMean * Float(config.entropyCoef) }
         return (loss, m)
+    }
+
+    /// Σ entropy and Σ KL to the reference of each row of `b` (a loss without logp_old's pass),
+    /// computed as `makeRollout` computes them from its pass.
+    private func recordRowStatistics(_ b: PPOMicroBatch, logProbs: [Float], entropy: [Float]) {
+        guard pending != nil else { return }
+        let lengths = b.batch.rowLossTokens
+        let lp = [[Float]].unflatten(logProbs, lengths: lengths), ent = [[Float]].unflatten(entropy, lengths: lengths)
+        let ref = b.referenceLogProbs.isEmpty ? nil : [[Float]].unflatten(b.referenceLogProbs, lengths: lengths)
+        for (j, row) in b.rows.enumerated() {
+            let kl = ref.map { PPOLosses.kl(lp[j], reference: $0[j], estimator: config.klEstimator).reduce(0.0) { $0 + Double($1) } } ?? 0
+            pending!.rows[row] = (ent[j].reduce(0.0) { $0 + Double($1) }, kl)
+        }
     }
 
     // MARK: - Evaluation
@@ -392,6 +485,7 @@ public final class PPOObjective: TrainingObjective {
         rollout = s.rollout
         rollouts = s.rollouts
         reward.moments = s.moments
+        pending = nil   // a checkpoint is taken between steps, when no rollout's statistics wait
     }
 
     public var plottedMetrics: [String] { ["objective/scores", "objective/kl", "kl_coef"] }

@@ -26,12 +26,13 @@ public enum PPORun {
                                     trainer: "ppo", files: files)
         defer { reward.close() }
 
-        // the reference: the policy without its adapters (LoRA), model.reference, or a frozen copy
+        // the reference: the policy without its adapters (LoRA), model.reference, or a frozen copy;
+        // none with kl_coef 0 (a coefficient of 0 stays 0, adaptive or not: no reference pass)
         let reference: ReferenceSource
-        if ppo.advantage == .grpo && ppo.klCoef == 0 && config.model.reference == nil {
+        if ppo.klCoef == 0 {
             reference = .none
         } else {
-            reference = try .frozen(for: run, orElse: " (or use advantage \"grpo\" with kl_coef 0)")
+            reference = try .frozen(for: run, orElse: " (or set kl_coef 0)")
         }
 
         // values: a head on the policy's backbone, or a separate critic from a reward model

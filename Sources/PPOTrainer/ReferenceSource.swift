@@ -8,7 +8,7 @@ public enum ReferenceSource {
     case model(any CausalLM)
     /// The policy with its LoRA adapters switched off (no second copy).
     case policyWithoutLoRA
-    /// None (grpo with kl_coef 0): no KL is computed.
+    /// None (kl_coef 0): no reference pass, no KL computed or logged.
     case none
 }
 

@@ -8,7 +8,8 @@ struct Rollout: Codable, Equatable {
     var prompts: [[Int]]
     var responses: [[Int]]
     /// Per row and response token: logp_old (the training forward under no-grad, at the
-    /// sampling temperature), logp_ref, the values (gae) and the targets of the update.
+    /// sampling temperature; empty, no row at all, when the loss uses its own forward's
+    /// log-probs), logp_ref, the values (gae) and the targets of the update.
     var oldLogProbs: [[Float]]
     var referenceLogProbs: [[Float]]
     var oldValues: [[Float]]
@@ -34,17 +35,20 @@ struct Rollout: Codable, Equatable {
 /// the response tokens) and the per-token constants in the batch's scored order.
 public struct PPOMicroBatch {
     public let batch: Batch
+    /// The rollout rows it holds, in batch order.
+    public let rows: [Int]
     public let oldLogProbs: [Float]
     public let referenceLogProbs: [Float]
     public let oldValues: [Float]
     public let advantages: [Float]
     public let returns: [Float]
 
-    /// Rows `rows` of a rollout, prompt + response, the response tokens scored.
+    /// Rows `rows` of a rollout, prompt + response, the response tokens scored. logp_old is
+    /// empty when the rollout made no pass for it (`PPOObjective.usesOwnLogProbsAsOld`).
     static func make(_ r: Rollout, rows: [Int], padID: Int) -> PPOMicroBatch {
         let batch = Self.batch(prompts: r.prompts, responses: r.responses, rows: rows, padID: padID)
         func flat(_ a: [[Float]]) -> [Float] { a.isEmpty ? [] : rows.flatMap { a[$0] } }
-        return PPOMicroBatch(batch: batch, oldLogProbs: flat(r.oldLogProbs), referenceLogProbs: flat(r.referenceLogProbs),
+        return PPOMicroBatch(batch: batch, rows: rows, oldLogProbs: flat(r.oldLogProbs), referenceLogProbs: flat(r.referenceLogProbs),
                              oldValues: flat(r.oldValues), advantages: flat(r.advantages), returns: flat(r.returns))
     }
 

@@ -245,7 +245,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             var metrics = totals.metrics
             var failure = totals.failure
             var failedValue = totals.failedValue
-            for (k, v) in objective.stepMetrics() { metrics[k] = v }
+            for (k, v) in try objective.stepMetrics() { metrics[k] = v }
             var norm: Float = .nan
             // clipping: the optimizer multiplies each gradient value by this as it reads it (the
             // same numbers as scaling the gradients first, without copying them)

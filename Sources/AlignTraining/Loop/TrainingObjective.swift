@@ -43,8 +43,9 @@ public protocol TrainingObjective: AnyObject {
 
     /// Metrics of the step as a whole that are not means over its micro-batches (rollout
     /// statistics of an online trainer): merged into the step's logged metrics. Called once
-    /// per optimizer step, after the step's batches were drawn.
-    func stepMetrics() -> [String: Double]
+    /// per optimizer step on every rank, after the step's losses were computed (an objective may
+    /// finish statistics there that its losses fed, with collectives over the ranks).
+    func stepMetrics() throws -> [String: Double]
 
     /// A reason to treat the step as failed although its loss is finite (a reward or KL spike
     /// past a configured threshold), or nil. With `recovery` the loop rolls back as for a
