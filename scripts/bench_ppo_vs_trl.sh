@@ -32,6 +32,7 @@ PROMPTS=configs/quickstart/data/prefs_train.jsonl
 source scripts/steps.sh
 source scripts/python-env.sh
 align_build_release
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" bench --job machine | sed 's/^/machine: /'
 GGUF=$(bash scripts/fetch-smollm2.sh) || { echo "error: step 'bash scripts/fetch-smollm2.sh' failed (message above)" >&2; exit 2; }
 align_venv trl-ppo
 PPO_PY=$PY

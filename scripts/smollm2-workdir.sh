@@ -10,3 +10,5 @@ GGUF=$(bash scripts/fetch-smollm2.sh) \
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 align_step "align convert --from $GGUF --to $WORK/smollm2" "$ALIGN" convert --from "$GGUF" --to "$WORK/smollm2" >/dev/null
+# the machine every figure below was measured on: CPU, vector kernels, the default decode path
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$ALIGN" bench --job machine | sed 's/^/machine: /'
