@@ -214,12 +214,18 @@ AVX2 static inline float reduce16_avx2(__m256 lo, __m256 hi) {
                 _mm_prefetch((const char *)(wj + c + PREFETCH_AHEAD), _MM_HINT_NTA);              \
                 _mm_prefetch((const char *)(wj + c + PREFETCH_AHEAD + 16), _MM_HINT_NTA);         \
             }                                                                                     \
+            /* the even chunk, then the odd one: two weight registers live beside the 12 */       \
+            /* accumulators of three rows (with four, clang spilled an accumulator) */            \
             __m256 w0 = LOADW(wj + c), w1 = LOADW(wj + c + 8);                                    \
-            __m256 w2 = LOADW(wj + c + 16), w3 = LOADW(wj + c + 24);                              \
             for (int r = 0; r < G; r++) {                                                         \
                 const float *xr = x + r * ldx + c;                                                \
                 e0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr), w0, e0[r]);                          \
                 e1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 8), w1, e1[r]);                      \
+            }                                                                                     \
+            __asm__ volatile("" ::: "memory"); /* keeps the compiler from hoisting w2, w3 */     \
+            __m256 w2 = LOADW(wj + c + 16), w3 = LOADW(wj + c + 24);                              \
+            for (int r = 0; r < G; r++) {                                                         \
+                const float *xr = x + r * ldx + c;                                                \
                 o0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 16), w2, o0[r]);                     \
                 o1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 24), w3, o1[r]);                     \
             }                                                                                     \
