@@ -28,6 +28,16 @@ public final class Linear: Module {
         return y + lora.delta(x, rng: &lora.dropoutRNG)
     }
 
+    /// `layers` applied to one input, as `layers.map { $0(x) }` gives them: under no-grad, with
+    /// no adapter switched on, (out, in) weights as one job of the few-row kernel
+    /// (`Tensor.linears`: a decode step's q/k/v or gate/up; the same bits).
+    public static func applied(_ layers: [Linear], to x: Tensor) -> [Tensor] {
+        guard !GradMode.isEnabled, layers.allSatisfy({ $0.layout == .outIn && !($0.lora?.enabled ?? false) }) else {
+            return layers.map { $0(x) }
+        }
+        return Tensor.linears(x, layers.map { ($0.weight, $0.bias) })
+    }
+
     public func namedParameters() -> [(String, Tensor)] {
         var p = [("weight", weight)]
         if let bias { p.append(("bias", bias)) }

@@ -28,9 +28,10 @@ public final class LlamaAttention: Module {
     /// x: (B, T, hidden); positions: B·T; keyMask: (B, S) with S = cached + T. Returns (B, T, hidden).
     public func callAsFunction(_ x: Tensor, positions: [Int], rope: RoPETable, keyMask: Tensor? = nil,
                                cache: KVCache? = nil, layer: Int = 0) -> Tensor {
-        let q = qProj(x).rope(heads: heads, headDim: headDim, positions: positions, table: rope)
-        let k = kProj(x).rope(heads: kvHeads, headDim: headDim, positions: positions, table: rope)
-        let v = vProj(x)
+        let qkv = Linear.applied([qProj, kProj, vProj], to: x)
+        let q = qkv[0].rope(heads: heads, headDim: headDim, positions: positions, table: rope)
+        let k = qkv[1].rope(heads: kvHeads, headDim: headDim, positions: positions, table: rope)
+        let v = qkv[2]
         if let cache {
             return oProj(cache.attention(layer: layer, queries: q, keys: k, values: v, heads: heads, kvHeads: kvHeads,
                                          keyMask: keyMask))
@@ -60,7 +61,8 @@ public final class LlamaMLP: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        downProj(Tensor.swiglu(gate: gateProj(x), up: upProj(x)))
+        let gateUp = Linear.applied([gateProj, upProj], to: x)
+        return downProj(Tensor.swiglu(gate: gateUp[0], up: gateUp[1]))
     }
 
     public func children() -> [(String, Module)] {

@@ -9,7 +9,8 @@
 // nothing comes (between decode steps, during the prompt pass, after generation).
 //
 // One job at a time: a caller that finds the helper taken by another thread computes its whole
-// product itself. Each output column is computed by the same instructions whichever thread takes
+// product itself. Besides products, any function over a range of independent items can be split
+// this way (align_pair_run: a decode step's attention heads, several products sharing an input). Each output column is computed by the same instructions whichever thread takes
 // it, so the split never changes a bit.
 #include "CKernels.h"
 #include <pthread.h>
@@ -34,10 +35,14 @@ typedef struct {
     long n0, n1, k;
     float alpha, beta;
     int bf16;
+    void (*fn)(void *, long, long);   // a function job (align_pair_run) instead of a product
+    void *ctx;
 } job_t;
 
 static void run_job(const job_t *j) {
-    if (j->bf16) {
+    if (j->fn) {
+        j->fn(j->ctx, j->n0, j->n1);
+    } else if (j->bf16) {
         align_few_rows_nt_bf16(j->x, j->ldx, (const uint16_t *)j->w, j->ldw, j->y, j->ldy, j->m, j->n0, j->n1, j->k,
                                j->alpha, j->beta);
     } else {
@@ -134,12 +139,22 @@ static void pair(job_t whole) {
 
 void align_few_rows_nt_f32_pair(const float *x, long ldx, const float *w, long ldw, float *y, long ldy, int m, long n0,
                                 long n1, long k, float alpha, float beta) {
-    job_t j = {x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta, 0};
+    job_t j = {x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta, 0, 0, 0};
     pair(j);
 }
 
 void align_few_rows_nt_bf16_pair(const float *x, long ldx, const uint16_t *w, long ldw, float *y, long ldy, int m,
                                  long n0, long n1, long k, float alpha, float beta) {
-    job_t j = {x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta, 1};
+    job_t j = {x, ldx, w, ldw, y, ldy, m, n0, n1, k, alpha, beta, 1, 0, 0};
+    pair(j);
+}
+
+void align_pair_run(void (*fn)(void *ctx, long lo, long hi), void *ctx, long lo, long hi) {
+    if (hi <= lo) return;
+    job_t j = {0};
+    j.n0 = lo;
+    j.n1 = hi;
+    j.fn = fn;
+    j.ctx = ctx;
     pair(j);
 }

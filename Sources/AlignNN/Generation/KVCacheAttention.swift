@@ -31,7 +31,7 @@ extension KVCache {
     /// One query per row (B, 1, heads·D) against the layer's S cached keys, read in place from
     /// the (B, capacity, w) buffers. Per (row, head): scores = scale·q·kⱼ for unmasked j,
     /// softmax, out = Σ pⱼ vⱼ. A row whose keys are all masked outputs 0 (as `Tensor.attention`).
-    /// Parallel over (row, head) pairs, each summed in a fixed order (deterministic).
+    /// Parallel over (row, head) pairs (`PairSplit`), each summed in a fixed order (deterministic).
     func decodeAttention(layer: Int, queries q: Tensor, heads: Int, kvHeads: Int, keyMask: Tensor?,
                          scale: Float?) -> Tensor {
         let B = batch, S = lengths[layer], w = widths[layer], cap = capacity
@@ -82,7 +82,9 @@ extension KVCache {
         if tasks == 1 || tasks * S * D < 1 << 15 {
             for t in 0..<tasks { body(t) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: tasks, execute: body)
+            // the (row, head) pairs halved between this thread and the helper that the step's
+            // products keep awake: a pool hand-off per layer cost more than the heads' work
+            PairSplit.run(0..<tasks) { r in for t in r { body(t) } }
         }
         return Tensor(shape: [B, 1, hd], storage: out)
     }

@@ -99,6 +99,18 @@ public enum FewRowsGemm {
         return (.kernel(kernel), nil)
     }
 
+    /// Output columns `columns` of y = alpha·x·wᵀ + beta·y on the calling thread (pointers at
+    /// column 0): the same bits as those columns of any other call.
+    static func columns(_ columns: Range<Int>, m: Int, k: Int, alpha: Float, x: UnsafePointer<Float>, ldx: Int,
+                        w: Weights, ldw: Int, beta: Float, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch w {
+        case .float32(let p):
+            align_few_rows_nt_f32(x, ldx, p, ldw, y, ldy, Int32(m), columns.lowerBound, columns.upperBound, k, alpha, beta)
+        case .bfloat16(let p):
+            align_few_rows_nt_bf16(x, ldx, p, ldw, y, ldy, Int32(m), columns.lowerBound, columns.upperBound, k, alpha, beta)
+        }
+    }
+
     /// The kernel that runs the products sent here (bfloat16 ones always, float32 ones when
     /// `enabled`).
     public static var kernel: Kernel {

@@ -89,6 +89,49 @@ extension Tensor {
         case inOut
     }
 
+    /// Several linear layers of one input x (..., IN), each weight (OUT_i, IN): a decode step's
+    /// q, k and v projections, or gate and up. Outside no-grad, or with more rows than the few-row
+    /// kernel takes, each is `linear`; otherwise all products are one job over their joined output
+    /// columns, split between the caller and the helper thread (`PairSplit`) instead of one
+    /// hand-off per product. The same bits as `linear` on each: every output column is computed
+    /// by the same instructions whichever job or thread it falls in.
+    public static func linears(_ x: Tensor, _ layers: [(weight: Tensor, bias: Tensor?)]) -> [Tensor] {
+        let inF = x.shape[x.rank - 1]
+        let rows = x.count / Swift.max(inF, 1)
+        let copies = FewRowsGemm.readsBFloat16 ? BFloat16WeightCopies.current : nil
+        guard !GradMode.isEnabled, rows >= 1, rows <= FewRowsGemm.maxRows, copies != nil || FewRowsGemm.enabled,
+              layers.allSatisfy({ $0.weight.rank == 2 && $0.weight.shape[1] == inF && ($0.bias.map { $0.shape == [$0.shape[0]] } ?? true) })
+        else {
+            return layers.map { linear(x, weight: $0.weight, bias: $0.bias) }
+        }
+        // per product: its weights (a bfloat16 copy inside the copies' scope), output, bias
+        var products: [(w: FewRowsGemm.Weights, n: Int, out: Storage, beta: Float)] = []
+        for (weight, bias) in layers {
+            let outF = weight.shape[0]
+            precondition(bias == nil || bias!.shape == [outF], "linears: bias \(bias!.shape) for weight \(weight.shape)")
+            let out = Storage(uninitializedCount: rows * outF)
+            if let bias { for r in 0..<rows { (out.pointer + r * outF).update(from: bias.pointer, count: outF) } }
+            let w: FewRowsGemm.Weights = copies.map { .bfloat16($0.copy(of: weight, transposed: false)) } ?? .float32(weight.pointer)
+            products.append((w, outF, out, bias == nil ? 0 : 1))
+        }
+        let total = products.reduce(0) { $0 + $1.n }
+        // x (rows, IN); product i's columns are [base_i, base_i + n_i) of the joined range
+        func run(_ joined: Range<Int>) {
+            var base = 0
+            for p in products {
+                let lo = Swift.max(joined.lowerBound, base), hi = Swift.min(joined.upperBound, base + p.n)
+                if lo < hi {
+                    FewRowsGemm.columns((lo - base)..<(hi - base), m: rows, k: inF, alpha: 1, x: x.pointer, ldx: inF,
+                                        w: p.w, ldw: inF, beta: p.beta, y: p.out.pointer, ldy: p.n)
+                }
+                base += p.n
+            }
+        }
+        if rows * total * inF < 1 << 18 { run(0..<total) } else { PairSplit.run(0..<total, run) }
+        let prefix = Array(x.shape.dropLast())
+        return products.map { Tensor(shape: prefix + [$0.n], storage: $0.out) }   // no-grad: no node
+    }
+
     /// y = x · W (+ bias) for a weight stored in `layout`, with the bias folded into the GEMM.
     /// x: (..., IN), weight: (OUT, IN) or (IN, OUT), bias: (OUT). Result: (..., OUT).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, layout: WeightLayout = .outIn) -> Tensor {

@@ -33,6 +33,13 @@ void align_few_rows_nt_f32_pair(const float *x, long ldx, const float *w, long l
 void align_few_rows_nt_bf16_pair(const float *x, long ldx, const uint16_t *w, long ldw, float *y, long ldy,
                                  int m, long n0, long n1, long k, float alpha, float beta);
 
+/// fn(ctx, lo, mid) on the calling thread and fn(ctx, mid, hi) on the same helper thread as the
+/// _pair products, mid the middle of [lo, hi); returns when both are done. For work over
+/// independent items that is too short for a thread pool's wake-up (a decode step's attention
+/// heads, the products that share one input). A caller that finds the helper busy (another
+/// thread's job, or a call from inside fn) runs fn(ctx, lo, hi) itself.
+void align_pair_run(void (*fn)(void *ctx, long lo, long hi), void *ctx, long lo, long hi);
+
 /// float32 -> bfloat16 with round-to-nearest-even (NaN stays NaN), count elements.
 void align_f32_to_bf16(const float *src, uint16_t *dst, long count);
 
