@@ -212,6 +212,26 @@ public final class KVCache {
         lengths[layer] = S + T
     }
 
+    /// A cache of `rows.count` rows, row i a copy of row `rows[i]` of this one (every layer, every
+    /// position filled so far, the same capacity): a prompt that several rows share is run once
+    /// and its keys and values copied to each.
+    public func gathering(rows: [Int]) -> KVCache {
+        precondition(!rows.isEmpty && rows.allSatisfy { $0 >= 0 && $0 < batch }, "KVCache.gathering: rows \(rows) of \(batch)")
+        let c = KVCache(layers: layers, batch: rows.count, capacity: capacity)
+        for l in 0..<layers {
+            c.widths[l] = widths[l]
+            c.lengths[l] = lengths[l]
+            let per = capacity * widths[l], filled = lengths[l] * widths[l]
+            for which in 0..<2 {
+                guard let old = which == 0 ? keyBuffers[l] : valueBuffers[l] else { continue }
+                let new = Storage(uninitializedCount: rows.count * per)
+                for (i, r) in rows.enumerated() { (new.pointer + i * per).update(from: old.pointer + r * per, count: filled) }
+                if which == 0 { c.keyBuffers[l] = new } else { c.valueBuffers[l] = new }
+            }
+        }
+        return c
+    }
+
     /// Reallocates a layer's buffers with room for `newCapacity` positions, keeping its tokens.
     private func grow(layer l: Int, to newCapacity: Int) {
         let w = widths[l], S = lengths[l]

@@ -124,6 +124,29 @@ final class GenerationTests: XCTestCase {
         }
     }
 
+    /// Rows with the same prompt share one prompt pass (their cache rows copied): each row still
+    /// samples from its own stream what it samples alone, and the rows of a group differ.
+    func testRowsSharingAPromptSampleWhatEachSamplesAlone() throws {
+        try forEachModel { name, model in
+            let config = GenerationConfig(maxNewTokens: 10, sampling: SamplingConfig(temperature: 1.2), stopTokenIDs: [])
+            // groups of one prompt (a GRPO rollout), interleaved with another, and a padded mix
+            let rows = [prompts[0], prompts[0], prompts[1], prompts[0], prompts[1], prompts[2]]
+            var rng = RandomGenerator(seed: 5)
+            var streams = rows.indices.map { _ in rng.fork() }
+            let original = streams
+            let shared = try generateWith(model, prompts: rows, config: config, streams: &streams)
+            for (b, prompt) in rows.enumerated() {
+                var one = [original[b]]
+                let alone = try generateWith(model, prompts: [prompt], config: config, streams: &one).sequences[0]
+                XCTAssertEqual(shared.sequences[b].tokens, alone.tokens, "\(name) row \(b)")
+                XCTAssertEqual(shared.sequences[b].promptTokens, prompt.count)
+                XCTAssertLessThanOrEqual(maxAbsDiff(shared.sequences[b].logProbs, alone.logProbs), 1e-4, "\(name) row \(b)")
+                XCTAssertEqual(one[0], streams[b], "\(name) row \(b): the stream advanced as alone")
+            }
+            XCTAssertGreaterThan(Set([0, 1, 3].map { shared.sequences[$0].tokens }).count, 1, "\(name): a group's rows differ")
+        }
+    }
+
     func testBFloat16DecodeStepsMoveTheLogProbsByRoundingOnlyAndThePromptPassStaysFloat32() throws {
         // the prompt pass (and so the first token) reads float32; every decode step reads
         // bfloat16 copies, at 3 rows and at 12 (more than the kernel's 8 rows at a time); the

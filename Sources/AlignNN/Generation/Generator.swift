@@ -6,7 +6,8 @@ import Foundation
 ///
 /// - Prompts of different lengths run as one batch, LEFT-padded with the pad token, masked out
 ///   of attention, with HF's position ids (`positionIDs(fromKeyMask:)`: cumsum(mask) − 1), so
-///   each row computes what it would alone.
+///   each row computes what it would alone. Identical prompts are run once and their cache rows
+///   copied (a GRPO group, best-of-N's candidates).
 /// - One forward pass over the prompts fills a KV cache (reserved for prompt + max_new_tokens
 ///   positions), then one forward pass per step feeds each row's last token. Only the last
 ///   position's hidden states go through the LM head: (B, 1, V) logits per step, never (B, T, V).
@@ -141,33 +142,52 @@ public struct Generator<Model: CausalLM> {
             onStep?(GenerationStep(step: step, tokens: chosen))
         }
 
-        // Prompt pass: left-padded ids, a key mask only when lengths differ.
+        // Prompt pass: left-padded ids, a key mask only when lengths differ. Rows with the same
+        // prompt (GRPO's group, best-of-N's candidates) run it once: the distinct prompts are
+        // prefilled, then their keys, values and first logits are copied to every row of theirs.
         let padded = lengths.contains { $0 != P }
-        var ids: [Int] = []
-        ids.reserveCapacity(B * P)
+        var distinct: [[Int]] = [], source: [Int] = [], seen: [[Int]: Int] = [:]
         for p in plan.prompts {
+            if let i = seen[p] { source.append(i) } else { seen[p] = distinct.count; source.append(distinct.count); distinct.append(p) }
+        }
+        let U = distinct.count
+        var ids: [Int] = []
+        ids.reserveCapacity(U * P)
+        for p in distinct {
             ids += repeatElement(plan.pad, count: P - p.count)
             ids += p
         }
-        func keyMask(columns S: Int) -> Tensor? {
+        // (rows, S) mask of real tokens for rows of the given prompt lengths
+        func keyMask(columns S: Int, lengths: [Int]) -> Tensor? {
             guard padded else { return nil }
-            let m = Storage(uninitializedCount: B * S)
-            for b in 0..<B {
-                let pads = P - lengths[b]
+            let m = Storage(uninitializedCount: lengths.count * S)
+            for (b, n) in lengths.enumerated() {
+                let pads = P - n
                 (m.pointer + b * S).initialize(repeating: 0, count: pads)
                 (m.pointer + b * S + pads).initialize(repeating: 1, count: S - pads)
             }
-            return Tensor(shape: [B, S], storage: m)
+            return Tensor(shape: [lengths.count, S], storage: m)
         }
-        let cache = model.makeCache(batch: B)
+        func keyMask(columns S: Int) -> Tensor? { keyMask(columns: S, lengths: lengths) }
+        let prefillCache = model.makeCache(batch: U)
         // tokens fed at most: the padded prompts, then every chosen token but the last
-        cache.reserveCapacity(P + plan.budgets.max()! - 1)
+        prefillCache.reserveCapacity(P + plan.budgets.max()! - 1)
 
         let start = DispatchTime.now().uptimeNanoseconds
-        let mask = keyMask(columns: P)
-        let hidden = model.hiddenStates(ids: ids, batch: B, length: P, positions: mask.map { positionIDs(fromKeyMask: $0) },
-                                        keyMask: mask, cache: cache)
-        choose(model.logits(fromHidden: P == 1 ? hidden : hidden.slice(axis: 1, (P - 1)..<P)), step: 0)
+        let mask = keyMask(columns: P, lengths: distinct.map(\.count))
+        let hidden = model.hiddenStates(ids: ids, batch: U, length: P, positions: mask.map { positionIDs(fromKeyMask: $0) },
+                                        keyMask: mask, cache: prefillCache)
+        let firstLogits = model.logits(fromHidden: P == 1 ? hidden : hidden.slice(axis: 1, (P - 1)..<P))   // (U, 1, V)
+        let cache: KVCache
+        if U == B {
+            cache = prefillCache
+            choose(firstLogits, step: 0)
+        } else {
+            cache = prefillCache.gathering(rows: source)
+            let rows = Storage(uninitializedCount: B * V)
+            for b in 0..<B { (rows.pointer + b * V).update(from: firstLogits.pointer + source[b] * V, count: V) }
+            choose(Tensor(shape: [B, 1, V], storage: rows), step: 0)
+        }
         let prefillEnd = DispatchTime.now().uptimeNanoseconds
 
         // One token per step: each active row's last token at its next position; finished rows
