@@ -39,6 +39,28 @@ __attribute__((unused)) static const int pass_rows[ALIGN_FEW_ROWS_MAX + 1][4] = 
     {0}, {1}, {2}, {3}, {2, 2}, {3, 2}, {3, 3}, {3, 2, 2}, {3, 3, 2},
 };
 
+// The pass structure of the AVX2 and NEON implementations, whose registers hold the accumulators of
+// at most three rows: for each weight row, passes of pass_rows[m] rows through ROWS1..ROWS3
+// (which take the flag: software prefetching in the first pass of a product of several rows).
+#define PASSES_NT(ATTR, NAME, WT, ROWS1, ROWS2, ROWS3)                                              \
+    ATTR static void NAME(const float *x, long ldx, const WT *w, long ldw, float *y, long ldy, int m, \
+                          long n0, long n1, long k, float alpha, float beta) {                    \
+        float out[ALIGN_FEW_ROWS_MAX];                                                            \
+        for (long j = n0; j < n1; j++) {                                                          \
+            const WT *wj = w + j * ldw;                                                           \
+            int r0 = 0;                                                                           \
+            for (int p = 0; p < 4 && pass_rows[m][p]; p++) {                                      \
+                int g = pass_rows[m][p], pf = p == 0 && m > 1;                                    \
+                const float *xp = x + r0 * ldx;                                                   \
+                if (g == 3) ROWS3(xp, ldx, wj, out + r0, k, pf);                                  \
+                else if (g == 2) ROWS2(xp, ldx, wj, out + r0, k, pf);                             \
+                else ROWS1(xp, ldx, wj, out + r0, k, pf);                                         \
+                r0 += g;                                                                          \
+            }                                                                                     \
+            for (int r = 0; r < m; r++) y[r * ldy + j] = finish(out[r], alpha, beta, y + r * ldy + j); \
+        }                                                                                         \
+    }
+
 static float tree16(const float *v) {
     float s[8];
     for (int i = 0; i < 8; i++) s[i] = v[i] + v[i + 8];
@@ -259,25 +281,7 @@ AVX2 static inline float reduce16_avx2(__m256 lo, __m256 hi) {
     AVX2_NT_ROWS(avx2_rows1_##SUFFIX, WT, LOADW, 1)                                                \
     AVX2_NT_ROWS(avx2_rows2_##SUFFIX, WT, LOADW, 2)                                                \
     AVX2_NT_ROWS(avx2_rows3_##SUFFIX, WT, LOADW, 3)                                                \
-    AVX2 static void avx2_nt_##SUFFIX(const float *x, long ldx, const WT *w, long ldw, float *y,  \
-                                      long ldy, int m, long n0, long n1, long k, float alpha,     \
-                                      float beta) {                                               \
-        float out[ALIGN_FEW_ROWS_MAX];                                                            \
-        for (long j = n0; j < n1; j++) {                                                          \
-            const WT *wj = w + j * ldw;                                                           \
-            int r0 = 0;                                                                           \
-            for (int p = 0; p < 4 && pass_rows[m][p]; p++) {                                      \
-                int g = pass_rows[m][p];                                                          \
-                const float *xp = x + r0 * ldx;                                                   \
-                int pf = p == 0 && m > 1; /* see above */                                         \
-                if (g == 3) avx2_rows3_##SUFFIX(xp, ldx, wj, out + r0, k, pf);                    \
-                else if (g == 2) avx2_rows2_##SUFFIX(xp, ldx, wj, out + r0, k, pf);               \
-                else avx2_rows1_##SUFFIX(xp, ldx, wj, out + r0, k, pf);                           \
-                r0 += g;                                                                          \
-            }                                                                                     \
-            for (int r = 0; r < m; r++) y[r * ldy + j] = finish(out[r], alpha, beta, y + r * ldy + j); \
-        }                                                                                         \
-    }
+    PASSES_NT(AVX2, avx2_nt_##SUFFIX, WT, avx2_rows1_##SUFFIX, avx2_rows2_##SUFFIX, avx2_rows3_##SUFFIX)
 
 AVX2_FAMILY(float, load8_f32, f32)
 AVX2_FAMILY(uint16_t, load8_bf16, bf16)
@@ -322,7 +326,8 @@ static inline float reduce16_neon(float32x4_t a, float32x4_t b, float32x4_t c, f
 // only when it exists. The accumulator sets are indexed by constants so that they stay in
 // registers.
 #define NEON_NT_ROWS(NAME, WT, LOADW, G)                                                            \
-    static void NAME(const float *x, long ldx, const WT *wj, float *out, long k) {                  \
+    static void NAME(const float *x, long ldx, const WT *wj, float *out, long k, int prefetch) {     \
+        (void)prefetch; /* the hardware prefetcher alone (no measurement on ARM yet) */            \
         float32x4_t even[G][4], odd[G][4];                                                        \
         for (int r = 0; r < G; r++)                                                               \
             for (int q = 0; q < 4; q++) even[r][q] = odd[r][q] = vdupq_n_f32(0);                  \
@@ -351,23 +356,7 @@ static inline float reduce16_neon(float32x4_t a, float32x4_t b, float32x4_t c, f
     NEON_NT_ROWS(neon_rows1_##SUFFIX, WT, LOADW, 1)                                                \
     NEON_NT_ROWS(neon_rows2_##SUFFIX, WT, LOADW, 2)                                                \
     NEON_NT_ROWS(neon_rows3_##SUFFIX, WT, LOADW, 3)                                                \
-    static void neon_nt_##SUFFIX(const float *x, long ldx, const WT *w, long ldw, float *y, long ldy, \
-                                 int m, long n0, long n1, long k, float alpha, float beta) {      \
-        float out[ALIGN_FEW_ROWS_MAX];                                                            \
-        for (long j = n0; j < n1; j++) {                                                          \
-            const WT *wj = w + j * ldw;                                                           \
-            int r0 = 0;                                                                           \
-            for (int p = 0; p < 4 && pass_rows[m][p]; p++) {                                 \
-                int g = pass_rows[m][p];                                                     \
-                const float *xp = x + r0 * ldx;                                                   \
-                if (g == 3) neon_rows3_##SUFFIX(xp, ldx, wj, out + r0, k);                        \
-                else if (g == 2) neon_rows2_##SUFFIX(xp, ldx, wj, out + r0, k);                   \
-                else neon_rows1_##SUFFIX(xp, ldx, wj, out + r0, k);                               \
-                r0 += g;                                                                          \
-            }                                                                                     \
-            for (int r = 0; r < m; r++) y[r * ldy + j] = finish(out[r], alpha, beta, y + r * ldy + j); \
-        }                                                                                         \
-    }
+    PASSES_NT(, neon_nt_##SUFFIX, WT, neon_rows1_##SUFFIX, neon_rows2_##SUFFIX, neon_rows3_##SUFFIX)
 
 NEON_FAMILY(float, load4_f32, f32)
 NEON_FAMILY(uint16_t, load4_bf16, bf16)

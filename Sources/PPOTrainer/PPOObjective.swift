@@ -113,12 +113,11 @@ public final class PPOObjective: TrainingObjective {
         cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
         rng = root.fork()
         kl = KLController(initial: config.klCoef, target: config.klTarget, horizon: config.klHorizon)
-        let hasReference: Bool = { if case .none = reference { return false } else { return true } }()
         usesOwnLogProbsAsOld = Self.skipsUnneededPasses && config.advantage != .gae && config.ppoEpochs == 1 && config.numMinibatches == 1
-            && (!hasReference || (config.advantage == .grpo && config.klTarget == nil))
+            && (!reference.exists || (config.advantage == .grpo && config.klTarget == nil))
     }
 
-    var hasReference: Bool { if case .none = reference { return false } else { return true } }
+    var hasReference: Bool { reference.exists }
 
     var microBatchesPerRollout: Int { config.ppoEpochs * config.numMinibatches * gradAccum }
 

@@ -13,6 +13,9 @@ public enum ReferenceSource {
 }
 
 extension ReferenceSource {
+    /// Whether there is a reference at all (not `.none`).
+    public var exists: Bool { if case .none = self { return false } else { return true } }
+
     /// The frozen reference of an online run: the policy with its adapters switched off (LoRA
     /// without `model.reference`: no second copy), else `model.reference`, else a frozen copy of
     /// the starting weights. Its vocabulary must be the policy's.

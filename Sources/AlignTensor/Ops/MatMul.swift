@@ -100,7 +100,7 @@ extension Tensor {
         let rows = x.count / Swift.max(inF, 1)
         let copies = FewRowsGemm.readsBFloat16 ? BFloat16WeightCopies.current : nil
         guard !GradMode.isEnabled, rows >= 1, rows <= FewRowsGemm.maxRows, copies != nil || FewRowsGemm.enabled,
-              layers.allSatisfy({ $0.weight.rank == 2 && $0.weight.shape[1] == inF && ($0.bias.map { $0.shape == [$0.shape[0]] } ?? true) })
+              layers.allSatisfy({ $0.weight.rank == 2 && $0.weight.shape[1] == inF })
         else {
             return layers.map { linear(x, weight: $0.weight, bias: $0.bias) }
         }
