@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AlignNN", targets: ["AlignNN"]),
         .library(name: "AlignData", targets: ["AlignData"]),
         .library(name: "AlignTraining", targets: ["AlignTraining"]),
+        .library(name: "IFEval", targets: ["IFEval"]),
         .library(name: "SFTTrainer", targets: ["SFTTrainer"]),
         .library(name: "RewardTrainer", targets: ["RewardTrainer"]),
         .library(name: "DPOTrainer", targets: ["DPOTrainer"]),
@@ -35,7 +36,9 @@ let package = Package(
         .target(name: "AlignTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "AlignNN", dependencies: ["AlignTensor"]),
         .target(name: "AlignData", dependencies: ["AlignTensor"]),
-        .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData", "CMPI"]),
+        // IFEval's verifiable instructions and their checks (text only; used by eval and rewards)
+        .target(name: "IFEval"),
+        .target(name: "AlignTraining", dependencies: ["AlignTensor", "AlignNN", "AlignData", "IFEval", "CMPI"]),
         .target(name: "SFTTrainer", dependencies: ["AlignTraining"]),
         .target(name: "RewardTrainer", dependencies: ["AlignTraining"]),
         .target(name: "DPOTrainer", dependencies: ["AlignTraining"]),
@@ -91,6 +94,11 @@ let package = Package(
         .testTarget(
             name: "AlignCLITests",
             dependencies: ["align"]
+        ),
+        .testTarget(
+            name: "IFEvalTests",
+            dependencies: ["IFEval"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "AlignDataTests",

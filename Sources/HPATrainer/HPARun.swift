@@ -14,7 +14,7 @@ public enum HPARun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let hpa = config.trainerConfig(HPAConfig.self)
         try config.checkOutputDirectory()
-        let files = try OnlinePrompts.read(config, trainer: "hpa")   // file errors before the model is loaded
+        let files = try OnlinePrompts.read(config, trainer: "hpa", reward: hpa.reward)   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
         let policy = run.model
         let promptsPerStep = config.batchSize * config.gradAccum

@@ -13,7 +13,7 @@ public enum BoNRun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let bon = config.trainerConfig(BoNConfig.self)
         try config.checkOutputDirectory()
-        let files = try OnlinePrompts.read(config, trainer: "bon")   // file errors before the model is loaded
+        let files = try OnlinePrompts.read(config, trainer: "bon", reward: bon.reward)   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "bon", maxNewTokens: bon.maxNewTokens, minimumPrompts: 1)
         let reward = try RewardFunction(bon.reward, policyVocabulary: run.model.config.vocabSize, batchSize: config.batchSize)

@@ -15,7 +15,8 @@ package struct OnlinePrompts {
     /// Reads the files named by `data.train` / `data.eval` (no model needed).
     package typealias Files = (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String)
 
-    package static func read(_ config: RunConfig, trainer: String) throws -> Files {
+    /// With `reward`, its rules check the records they read (`RuleReward.checkRecords`).
+    package static func read(_ config: RunConfig, trainer: String, reward: RewardSettings? = nil) throws -> Files {
         let data = config.data
         guard data.train.count == 1 else {
             throw ModelConfigError("data.train: align \(trainer) reads one prompt file; mixtures of \(data.train.count) files are not supported")
@@ -24,6 +25,10 @@ package struct OnlinePrompts {
         let train = try PromptDataset.read(URL(fileURLWithPath: trainPath))
         var eval: [PromptRecord] = []
         if let path = data.eval { eval = try PromptDataset.read(URL(fileURLWithPath: path)) }
+        if let reward {
+            try RuleReward.checkRecords(reward.rules, train, path: trainPath)
+            if let path = data.eval { try RuleReward.checkRecords(reward.rules, eval, path: path) }
+        }
         return (train, eval, trainPath, data.eval ?? trainPath)
     }
 

@@ -15,7 +15,7 @@ public enum PPORun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let ppo = config.trainerConfig(PPOConfig.self)
         try config.checkOutputDirectory()
-        let files = try OnlinePrompts.read(config, trainer: "ppo")   // file errors before the model is loaded
+        let files = try OnlinePrompts.read(config, trainer: "ppo", reward: ppo.reward)   // file errors before the model is loaded
         let run = try TrainerRun(config: config, callback: callback)
         let policy = run.model
         let promptsPerRollout = config.batchSize * config.gradAccum * ppo.numMinibatches / ppo.numGenerations

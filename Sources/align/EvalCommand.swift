@@ -14,6 +14,8 @@ import Foundation
 /// - `--task perplexity`: exp(mean NLL) over the loss tokens of SFT-format data.
 /// - `--task preference`: accuracy and margins of the policy's rewards on held-out preference
 ///   pairs: DPO's implicit rewards β·(logπ − logπ_ref) with `--reference`, else logπ.
+/// - `--task ifeval`: greedy answers to IFEval-format prompts scored by IFEval's checks, strict
+///   and loose, prompt- and instruction-level, per instruction id (`IFEvalTask.swift`).
 /// - `--task samples`: sampled answers to `{"prompt"}` lines: token entropy, distinct-1/2, and
 ///   with `--reference` the KL to it, with `--reward-model` too the win rate against its samples.
 struct EvalCommand: ParsableCommand {
@@ -22,12 +24,12 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a model: alignment accuracy of greedy answers, multiple-choice accuracy and calibration, perplexity, preference accuracy, or sampled answers' entropy, diversity, KL and win rate.")
 
     enum Task: String, ExpressibleByArgument, CaseIterable {
-        case contains, choice, perplexity, preference, samples
+        case contains, choice, perplexity, preference, samples, ifeval
     }
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "JSONL input: {\"prompt\", \"answer\"} (contains), {\"question\", \"choices\", \"answer\"} (choice), or SFT data: text, prompt/completion or messages (perplexity).") var input: String
-    @Option(help: "What to measure: contains, choice, perplexity, preference or samples.") var task: Task = .contains
+    @Option(help: "JSONL input: {\"prompt\", \"answer\"} (contains), {\"question\", \"choices\", \"answer\"} (choice), SFT data: text, prompt/completion or messages (perplexity), IFEval records {\"key\", \"prompt\", \"instruction_id_list\", \"kwargs\"} (ifeval).") var input: String
+    @Option(help: "What to measure: contains, choice, perplexity, preference, samples or ifeval.") var task: Task = .contains
     @Option(help: "preference, samples: the reference model (implicit rewards; KL to it, and the other side of the win rate).") var reference: String?
     @Option(parsing: .unconditional, help: "preference: β of the implicit reward with --reference.") var beta: Double = 0.1
     @Option(help: "samples: a reward model (align rm) judging policy against reference samples.") var rewardModel: String?
@@ -36,7 +38,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "samples: nucleus (top-p) threshold.") var topP: Float = 1
     @Option(parsing: .unconditional, help: "samples: seed of the first round of samples (round k uses seed + k).") var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Apply the model's chat template to each prompt (default on).") var chat = true
-    @Option(parsing: .unconditional, help: "Maximum tokens per answer (contains).") var maxNewTokens = 32
+    @Option(parsing: .unconditional, help: "Maximum tokens per answer (default: 32 for contains and samples, 512 for ifeval).") var maxNewTokens: Int?
     @Option(parsing: .unconditional, help: "Sequences per batch.") var batchSize = 16
     @Option(parsing: .unconditional, help: "Longest sequence for perplexity (longer ones are truncated from the left; default: the model's context).") var maxSeqLen: Int?
     @Option(parsing: .unconditional, help: "Show this many examples.") var show = 5
@@ -44,7 +46,7 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("--input \(input): no such file") }
-        guard maxNewTokens >= 1, batchSize >= 1 else { throw ValidationError("--max-new-tokens and --batch-size must be ≥ 1") }
+        guard (maxNewTokens ?? 1) >= 1, batchSize >= 1 else { throw ValidationError("--max-new-tokens and --batch-size must be ≥ 1") }
         guard show >= 0 else { throw ValidationError("--show \(show): must be ≥ 0") }
         if task == .preference, !(beta > 0) {
             throw ValidationError("--beta \(beta): must be > 0 (the implicit reward β·(logπ − logπ_ref) is meaningless at β ≤ 0)")
@@ -71,6 +73,7 @@ struct EvalCommand: ParsableCommand {
         case .perplexity: try runPerplexity()
         case .preference: try runPreference()
         case .samples: try runSamples()
+        case .ifeval: try runIFEval()
         }
     }
 
@@ -156,7 +159,7 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--reference \(reference!): a vocabulary of \(r.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
         }
         let ids = try promptIDs(prompts, tokenizer: tokenizer, chat: chat)
-        let config = GenerationConfig(maxNewTokens: maxNewTokens, sampling: SamplingConfig(temperature: temperature, topP: topP),
+        let config = GenerationConfig(maxNewTokens: maxNewTokens ?? 32, sampling: SamplingConfig(temperature: temperature, topP: topP),
                                       stopTokenIDs: stopTokenIDs(policy, tokenizer), seed: seed, padTokenID: tokenizer.padTokenID)
         let samples = try SampleStatistics.sample(policy, prompts: ids, count: samplesPerPrompt, config: config, tokenizer: tokenizer, batchSize: batchSize)
         var referenceSamples: [SampleStatistics.Sample]?
@@ -208,7 +211,7 @@ struct EvalCommand: ParsableCommand {
         }
         let (loaded, tokenizer) = try model.load()
         let answers = try greedyAnswers(model: loaded.model, tokenizer: tokenizer, prompts: items.map(\.prompt), chat: chat,
-                                        maxNewTokens: maxNewTokens, batchSize: batchSize)
+                                        maxNewTokens: maxNewTokens ?? 32, batchSize: batchSize)
         let correct = zip(items, answers).map { $1.lowercased().contains($0.answer.lowercased()) }
         let accuracy = Double(correct.filter { $0 }.count) / Double(items.count)
         if json {
@@ -225,15 +228,7 @@ struct EvalCommand: ParsableCommand {
 
 /// Greedy answers to `prompts` (chat-templated when `chat`), decoded without special tokens.
 func greedyAnswers(model: any CausalLM, tokenizer: Tokenizer, prompts: [String], chat: Bool, maxNewTokens: Int, batchSize: Int) throws -> [String] {
-    let config = GenerationConfig(maxNewTokens: maxNewTokens, stopTokenIDs: stopTokenIDs(model, tokenizer), padTokenID: tokenizer.padTokenID)
-    var out: [String] = []
-    var i = 0
-    while i < prompts.count {
-        let chunk = Array(prompts[i..<min(i + batchSize, prompts.count)])
-        i += chunk.count
-        let ids = try promptIDs(chunk, tokenizer: tokenizer, chat: chat)
-        let result = try generate(model: model, prompts: ids, config: config)
-        out += result.sequences.map { tokenizer.decode($0.tokens, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines) }
-    }
-    return out
+    try greedyGenerations(model: model, tokenizer: tokenizer, prompts: prompts, chat: chat, maxNewTokens: maxNewTokens,
+                          batchSize: batchSize, label: "answers")
+        .map { tokenizer.decode($0.tokens, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines) }
 }

@@ -5,14 +5,19 @@ import Foundation
 /// running normalisation. A trainer mounts it as a field of its own section (`ppo.reward`).
 public struct RewardSettings: Equatable, Sendable {
     public struct Rule: Equatable, Sendable {
-        public enum Kind: String, Sendable, CaseIterable { case contains, notContains = "not_contains", regex, length, match }
+        public enum Kind: String, Sendable, CaseIterable { case contains, notContains = "not_contains", regex, length, match, ifeval }
         public enum Unit: String, Sendable, CaseIterable { case words, tokens }
         public enum MatchMode: String, Sendable, CaseIterable { case exact, contains }
+        /// ifeval: the fraction of the record's instructions followed, or 1 only when all are.
+        public enum IFEvalMode: String, Sendable, CaseIterable { case fraction, all }
         public var kind: Kind
         public var text: String?
         public var pattern: String?
         public var field: String?
         public var mode: MatchMode
+        public var ifevalMode: IFEvalMode
+        /// ifeval: judge by IFEval's loose verdicts instead of the strict ones.
+        public var loose: Bool
         public var min: Int?
         public var max: Int?
         public var unit: Unit
@@ -26,7 +31,10 @@ public struct RewardSettings: Equatable, Sendable {
             text = s.optionalString("text")
             pattern = s.optionalString("pattern")
             field = s.optionalString("field")
-            mode = s.choice("mode")
+            let modeText = s.optionalString("mode")
+            mode = modeText.flatMap(MatchMode.init(rawValue:)) ?? .contains
+            ifevalMode = modeText.flatMap(IFEvalMode.init(rawValue:)) ?? .fraction
+            loose = s.bool("loose")
             min = s.optionalInt("min")
             max = s.optionalInt("max")
             unit = s.choice("unit")
@@ -36,6 +44,7 @@ public struct RewardSettings: Equatable, Sendable {
         }
 
         public init(kind: Kind, text: String? = nil, pattern: String? = nil, field: String? = nil, mode: MatchMode = .contains,
+                    ifevalMode: IFEvalMode = .fraction, loose: Bool = false,
                     min: Int? = nil, max: Int? = nil, unit: Unit = .words, caseSensitive: Bool = false, weight: Double = 1,
                     name: String? = nil) {
             self.kind = kind
@@ -43,6 +52,8 @@ public struct RewardSettings: Equatable, Sendable {
             self.pattern = pattern
             self.field = field
             self.mode = mode
+            self.ifevalMode = ifevalMode
+            self.loose = loose
             self.min = min
             self.max = max
             self.unit = unit
@@ -92,12 +103,14 @@ public struct RewardSettings: Equatable, Sendable {
         doc: "A rule a user writes without code; it scores 1 when it holds and 0 when not, times `weight`.",
         fields: [
             ConfigField("type", .choice(Rule.Kind.allCases.map(\.rawValue)), default: .required, aliases: ["kind"],
-                        doc: "contains / not_contains (`text`), regex (`pattern`, matched anywhere), length (`min`/`max` in `unit`), match (the response against the prompt record's `field`)."),
+                        doc: "contains / not_contains (`text`), regex (`pattern`, matched anywhere), length (`min`/`max` in `unit`), match (the response against the prompt record's `field`), ifeval (IFEval's checks of the prompt record's `instruction_id_list` and `kwargs`)."),
             ConfigField("text", .string, default: nil, doc: "contains / not_contains: the text looked for."),
             ConfigField("pattern", .string, default: nil, aliases: ["regex"], doc: "regex: an ICU regular expression."),
             ConfigField("field", .string, default: nil, doc: "match: the prompt record's field holding the expected answer (e.g. `answer`)."),
-            ConfigField("mode", .choice(Rule.MatchMode.allCases.map(\.rawValue)), default: "contains",
-                        doc: "match: `exact` (whole response, trimmed) or `contains`."),
+            ConfigField("mode", .choice(Rule.MatchMode.allCases.map(\.rawValue) + Rule.IFEvalMode.allCases.map(\.rawValue)), default: nil,
+                        defaultText: "`contains` (match), `fraction` (ifeval)",
+                        doc: "match: `exact` (whole response, trimmed) or `contains`. ifeval: `fraction` (of the record's instructions followed) or `all` (1 only when every one is)."),
+            ConfigField("loose", .bool, default: false, doc: "ifeval: use IFEval's loose verdicts (the response also without its first/last line or `*`)."),
             ConfigField("min", .int, default: nil, range: .atLeast(0), doc: "length: fewest words/tokens allowed."),
             ConfigField("max", .int, default: nil, range: .atLeast(0), doc: "length: most words/tokens allowed."),
             ConfigField("unit", .choice(Rule.Unit.allCases.map(\.rawValue)), default: "words", doc: "length: count words or tokens."),
@@ -151,6 +164,13 @@ public struct RewardSettings: Equatable, Sendable {
                         if let lo, let hi, lo > hi { ctx.fail("\(r).min", "min \(lo) is above max \(hi)") }
                     case "match":
                         if (ctx.string("\(r).field") ?? "").isEmpty { ctx.fail("\(r).field", "a match rule needs the prompt record's \"field\" (e.g. \"answer\")") }
+                        if let m = ctx.string("\(r).mode"), Rule.MatchMode(rawValue: m) == nil {
+                            ctx.fail("\(r).mode", "a match rule's mode is exact or contains, not \(m)")
+                        }
+                    case "ifeval":
+                        if let m = ctx.string("\(r).mode"), Rule.IFEvalMode(rawValue: m) == nil {
+                            ctx.fail("\(r).mode", "an ifeval rule's mode is fraction or all, not \(m)")
+                        }
                     default: break
                     }
                 }

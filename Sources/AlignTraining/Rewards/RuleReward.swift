@@ -1,5 +1,6 @@
 import AlignData
 import Foundation
+import IFEval
 
 /// The rules of the `reward` section: each scores 1 when it holds and 0 when not (before its
 /// weight). Pure functions of a sample.
@@ -27,7 +28,33 @@ public enum RuleReward {
             case .exact: return a.compare(e, options: options) == .orderedSame ? 1 : 0
             case .contains: return a.range(of: e, options: options) != nil ? 1 : 0
             }
+        case .ifeval:
+            // the records were checked before the run (`checkRecords`); one that fails here scores 0
+            guard let record = try? ifevalRecord(sample.record) else { return 0 }
+            let verdicts = IFEvalScoring.verdicts(response, record.instructions)
+            return IFEvalScoring.score(verdicts, loose: rule.loose, allOrNothing: rule.ifevalMode == .all)
         }
+    }
+
+    /// The IFEval instructions of a prompt record (`instruction_id_list` and `kwargs`, IFEval's
+    /// and Tulu 3's RLVR format).
+    public static func ifevalRecord(_ record: PromptRecord) throws -> IFEvalRecord {
+        try IFEvalRecord(json: Data(record.json.utf8), requirePrompt: false)
+    }
+
+    /// Refuses, before a run writes anything, prompt records that a rule cannot score: for an
+    /// `ifeval` rule, every record must carry valid IFEval instructions. Errors name the file and
+    /// line (up to 20, one per line).
+    public static func checkRecords(_ rules: [RewardSettings.Rule], _ records: [PromptRecord], path: String) throws {
+        guard rules.contains(where: { $0.kind == .ifeval }) else { return }
+        var problems: [String] = []
+        for r in records {
+            do { _ = try ifevalRecord(r) } catch let e as IFEvalRecord.ReadError {
+                problems.append("\(path):\(r.line): \(e.message) (an ifeval reward rule reads each prompt's instruction_id_list and kwargs)")
+                if problems.count >= 20 { break }
+            }
+        }
+        guard problems.isEmpty else { throw AlignDataError(.invalidArgument, path: "", problems.joined(separator: "\n")) }
     }
 
     /// Whitespace-separated words.
