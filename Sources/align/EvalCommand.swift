@@ -161,7 +161,9 @@ struct EvalCommand: ParsableCommand {
         let ids = try promptIDs(prompts, tokenizer: tokenizer, chat: chat)
         let config = GenerationConfig(maxNewTokens: maxNewTokens ?? 32, sampling: SamplingConfig(temperature: temperature, topP: topP),
                                       stopTokenIDs: stopTokenIDs(policy, tokenizer), seed: seed, padTokenID: tokenizer.padTokenID)
-        let samples = try SampleStatistics.sample(policy, prompts: ids, count: samplesPerPrompt, config: config, tokenizer: tokenizer, batchSize: batchSize)
+        let bar = EvalProgress("samples", total: ids.count * samplesPerPrompt)
+        let samples = try SampleStatistics.sample(policy, prompts: ids, count: samplesPerPrompt, config: config, tokenizer: tokenizer,
+                                                  batchSize: batchSize) { done, _ in bar.update(done) }
         var referenceSamples: [SampleStatistics.Sample]?
         var judge: (([SampleStatistics.Sample]) throws -> [Double])?
         if let rewardModel, let referenceModel {
@@ -169,8 +171,9 @@ struct EvalCommand: ParsableCommand {
             guard rm.model.backbone.config.vocabSize == policy.config.vocabSize else {
                 throw ValidationError("--reward-model \(rewardModel): a vocabulary of \(rm.model.backbone.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
             }
+            let referenceBar = EvalProgress("reference samples", total: ids.count * samplesPerPrompt)
             referenceSamples = try SampleStatistics.sample(referenceModel, prompts: ids, count: samplesPerPrompt, config: config,
-                                                           tokenizer: tokenizer, batchSize: batchSize)
+                                                           tokenizer: tokenizer, batchSize: batchSize) { done, _ in referenceBar.update(done) }
             // a reply that ended with a stop token is scored with what the chat template renders
             // after it (ChatTemplate.turnSuffixIDs), as the reward model was trained
             let stops = stopTokenIDs(policy, tokenizer)

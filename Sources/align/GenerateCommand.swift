@@ -55,7 +55,17 @@ struct GenerateCommand: ParsableCommand {
         let streaming = prompts.count == 1 && !json
         var streamed: [Int] = []
         var printed = ""
+        // many prompts: progress on standard error as rows finish (the answers print at the end)
+        let progress = prompts.count > 1 ? EvalProgress("generate", total: prompts.count) : nil
+        var finished = 0
         let result = try generate(model: loaded.model, prompts: ids, config: config) { step in
+            if let progress {
+                let ended = step.tokens.filter { $0.finishReason != nil }.count
+                if ended > 0 {
+                    finished += ended
+                    progress.update(finished, detail: "step \(step.step)")
+                }
+            }
             guard streaming, let token = step.tokens.first else { return }
             streamed.append(token.token.id)
             let text = tokenizer.decode(streamed, skipSpecialTokens: true)

@@ -170,6 +170,28 @@ final class CLIReliabilityTests: XCTestCase {
         }
     }
 
+    /// `align eval --task ifeval` reads and checks every record (ids, kwargs and their types)
+    /// before it loads the model, and names each bad line.
+    func testIFEvalRecordsAreCheckedBeforeTheModelLoads() throws {
+        try """
+        {"key": 1, "prompt": "a", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}
+        {"key": 2, "prompt": "b", "instruction_id_list": ["length_constraints:number_words"], "kwargs": [{"num_words": "ten", "relation": "at least"}]}
+        {"key": 3, "prompt": "c", "instruction_id_list": ["detectable_format:title", "startend:quotation"], "kwargs": [{}]}
+        not json
+        """.write(to: dir.appendingPathComponent("ifeval.jsonl"), atomically: true, encoding: .utf8)
+        var command = try Align.parseAsRoot(["eval", "--task", "ifeval", "--model", path("model"), "--input", path("ifeval.jsonl")])
+        XCTAssertThrowsError(try command.run()) { error in
+            XCTAssertEqual(ExitStatus.code(for: error), ExitStatus.refused)
+            let message = ExitStatus.describe(error) ?? Align.message(for: error)
+            XCTAssertEqual(message.split(separator: "\n").map(String.init), [
+                "\(path("ifeval.jsonl")):2: instruction 0 (length_constraints:number_words): kwargs[0].num_words: must be an integer, got a string",
+                "\(path("ifeval.jsonl")):3: \"kwargs\" has 1 entries for 2 instructions (one object per instruction)",
+                "\(path("ifeval.jsonl")):4: not an IFEval record (an object with \"prompt\", \"instruction_id_list\" and \"kwargs\"): The given data was not valid JSON.",
+            ], message)
+        }
+        assertRefused(["eval", "--task", "ifeval", "--model", path("model"), "--input", path("ifeval.jsonl"), "--max-new-tokens", "0"], "--max-new-tokens and --batch-size must be ≥ 1")
+    }
+
     func testEveryBadJSONLLineIsReported() throws {
         try "{\"prompt\": \"a\"}\nnot json\n{\"prompt\": 3}\n\n{\"prompt\": \"  \"}\n".write(to: dir.appendingPathComponent("p.jsonl"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try JSONLines.read(path("p.jsonl")) { obj -> String in

@@ -32,8 +32,9 @@ public enum SampleStatistics {
 
     /// `count` samples per prompt from `model`: round k draws from a generator seeded with
     /// `config.seed + k` (the same streams for any model and any batch size).
+    /// `progress(done, total)` after each batch, in samples.
     public static func sample(_ model: any CausalLM, prompts: [[Int]], count: Int, config: GenerationConfig,
-                              tokenizer: Tokenizer, batchSize: Int) throws -> [Sample] {
+                              tokenizer: Tokenizer, batchSize: Int, progress: ((Int, Int) -> Void)? = nil) throws -> [Sample] {
         var out: [Sample] = []
         for round in 0..<count {
             // one generator per round, forked once per prompt in order: a sample depends on the
@@ -47,6 +48,7 @@ public enum SampleStatistics {
                 for (p, s) in zip(chunk, result.sequences) {
                     out.append(Sample(prompt: p, tokens: s.tokens, text: tokenizer.decode(s.tokens, skipSpecialTokens: true)))
                 }
+                progress?(out.count, prompts.count * count)
             }
         }
         return out
