@@ -23,19 +23,24 @@ public struct PythonRegex: @unchecked Sendable {
     static let boundary = #"(?:(?<=[\p{L}\p{N}_])(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}_])(?=[\p{L}\p{N}_]))"#
     static let notBoundary = #"(?:(?<=[\p{L}\p{N}_])(?=[\p{L}\p{N}_])|(?<![\p{L}\p{N}_])(?![\p{L}\p{N}_]))"#
 
+    /// `ignoreCase` is Python's `re.IGNORECASE` on str: a letter matches the characters whose
+    /// simple lowercase mapping is its own (İ matches i), or is in one of `sre`'s equivalence
+    /// groups with it (i and ı, s and ſ, …); ICU's full case folding (ß = SS) is not used for
+    /// literal text.
     public init(_ pattern: String, ignoreCase: Bool = false, multiline: Bool = false) throws {
         var options: NSRegularExpression.Options = [.useUnixLineSeparators]
-        if ignoreCase { options.insert(.caseInsensitive) }
         if multiline { options.insert(.anchorsMatchLines) }
         do {
-            expression = try NSRegularExpression(pattern: Self.translate(pattern), options: options)
+            expression = try NSRegularExpression(pattern: Self.translate(pattern, ignoreCase: ignoreCase), options: options)
         } catch {
             throw PatternError(pattern: pattern, reason: "ICU refused it")
         }
     }
 
-    /// The pattern in ICU's syntax with Python's classes.
-    static func translate(_ pattern: String) -> String {
+    /// The pattern in ICU's syntax with Python's classes (and, with `ignoreCase`, each cased
+    /// literal as the class of what Python's `re` lets it match; a bracketed class runs in
+    /// ICU's `(?i:…)`).
+    static func translate(_ pattern: String, ignoreCase: Bool = false) -> String {
         var out = ""
         var inClass = false
         var it = Array(pattern.unicodeScalars)[...]
@@ -54,13 +59,19 @@ public struct PythonRegex: @unchecked Sendable {
                 continue
             }
             if inClass {
-                if c == "]" { inClass = false }
-                out.unicodeScalars.append(c)
+                if c == "]" {
+                    inClass = false
+                    out += ignoreCase ? "])" : "]"
+                } else if c == "[" || c == "&" {
+                    out += "\\" + String(c)   // literal in Python's classes, set syntax in ICU's
+                } else {
+                    out.unicodeScalars.append(c)
+                }
                 continue
             }
             if c == "[" {
                 inClass = true
-                out += "["
+                out += ignoreCase ? "(?i:[" : "["
                 // a leading ^ and a leading ] are part of the class
                 if it.first == "^" { out += "^"; it.removeFirst() }
                 if it.first == "]" { out += #"\]"#; it.removeFirst() }
@@ -78,9 +89,63 @@ public struct PythonRegex: @unchecked Sendable {
                 out += #"\k<"# + name + ">"
                 continue
             }
+            if c == "(", it.first == "?" {
+                // a group's flags or name are not literal text: copy them as they are
+                out += "(?"
+                it.removeFirst()
+                while let n = it.popFirst() {
+                    out.unicodeScalars.append(n)
+                    if ":)>=!".unicodeScalars.contains(n) { break }
+                }
+                continue
+            }
+            if ignoreCase {
+                let group = caseClass(c)
+                if group.count > 1 {
+                    out += "[" + group.map { String(format: "\\x{%X}", $0.value) }.joined() + "]"
+                    continue
+                }
+            }
             out.unicodeScalars.append(c)
         }
         return out
+    }
+
+    /// Python `sre`'s lowercase of a code point: Unicode's simple mapping (İ → i, where the full
+    /// mapping is i + U+0307).
+    static func simpleLower(_ s: Unicode.Scalar) -> Unicode.Scalar {
+        if s.value == 0x130 { return "i" }
+        let m = s.properties.lowercaseMapping.unicodeScalars
+        return m.count == 1 ? m.first! : s
+    }
+
+    /// `sre_compile`'s groups of lowercase letters that match each other under IGNORECASE.
+    static let equivalences: [[UInt32]] = [
+        [0x69, 0x131], [0x73, 0x17F], [0xB5, 0x3BC], [0x345, 0x3B9, 0x1FBE], [0x390, 0x1FD3], [0x3B0, 0x1FE3],
+        [0x3B2, 0x3D0], [0x3B5, 0x3F5], [0x3B8, 0x3D1], [0x3BA, 0x3F0], [0x3C0, 0x3D6], [0x3C1, 0x3F1],
+        [0x3C2, 0x3C3], [0x3C6, 0x3D5], [0x1E61, 0x1E9B], [0xFB05, 0xFB06],
+    ]
+
+    /// For each lowercase code point, the code points whose simple lowercase it is.
+    static let lowercaseInverse: [UInt32: [UInt32]] = {
+        var map: [UInt32: [UInt32]] = [:]
+        for v in UInt32(0)...0x1FFFF {
+            guard let s = Unicode.Scalar(v), s.properties.changesWhenLowercased else { continue }
+            map[simpleLower(s).value, default: []].append(v)
+        }
+        return map
+    }()
+
+    /// What a literal `c` matches under Python's IGNORECASE.
+    static func caseClass(_ c: Unicode.Scalar) -> [Unicode.Scalar] {
+        let lo = simpleLower(c).value
+        let group = equivalences.first { $0.contains(lo) } ?? [lo]
+        var set = Set<UInt32>()
+        for l in group {
+            set.insert(l)
+            set.formUnion(lowercaseInverse[l] ?? [])
+        }
+        return set.sorted().compactMap(Unicode.Scalar.init)
     }
 
     private func ns(_ s: String) -> (NSString, NSRange) {

@@ -207,5 +207,11 @@ final class IFEvalInstructionTests: XCTestCase {
         XCTAssertEqual(try PythonRegex(#"^.*$"#, multiline: true).findAll("ab\rcd\nef"), ["ab\rcd", "ef"])
         XCTAssertEqual(try PythonRegex(#"\bcat\b"#).count("cat,cat_ cat"), 2)
         XCTAssertEqual(try PythonRegex(#"(?P<x>a)(?P=x)"#).count("aa a"), 1)
+        // IGNORECASE as Python's re: simple lowercase (İ is i) and sre's equivalences (ı with i), not ICU's full folding (ß is not ss)
+        XCTAssertTrue(try PythonRegex("istanbul", ignoreCase: true).search("\u{130}stanbul"))
+        XCTAssertTrue(try PythonRegex("\u{131}s\u{131}k", ignoreCase: true).search("ISIK"))
+        XCTAssertFalse(try PythonRegex("stra\u{DF}e", ignoreCase: true).search("STRASSE"))
+        XCTAssertTrue(try PythonRegex("k", ignoreCase: true).search("\u{212A}"))
+        XCTAssertTrue(try PythonRegex("(?i)[a-c]x(?:y)", ignoreCase: true).search("BXY"))
     }
 }
