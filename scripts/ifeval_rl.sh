@@ -10,8 +10,10 @@
 # few iterations during training and its plot (align plot).
 #
 #   bash scripts/ifeval_rl.sh [--quick] [--methods "grpo ppo"] [--seeds "0 1 2"] [--iterations N]
-#                             [--heldout N] [--curve] [--out DIR]
+#                             [--heldout N] [--curve] [--before FILE] [--out DIR]
 #
+# --before FILE: the start model's evaluation from an earlier run of this script on the same
+# held-out prompts (its before.json), instead of evaluating the start model again.
 # Methods: grpo (configs/ifeval/grpo.json: 4 prompts × 4 samples per iteration, group
 # advantages, no KL), ppo (configs/ifeval/ppo.json: 16 prompts × 1 sample, GAE with a value head,
 # KL 0.05 to the start); the same 16 sampled responses per iteration, so equal iterations are
@@ -25,8 +27,8 @@
 # kl-<method>-seed<k>.json, times.tsv, table.md and with --curve curve.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-QUICK=0; METHODS="grpo"; SEEDS="0"; ITER=26; HELDOUT=150; OUT=runs/ifeval; MAXTOK=512; CURVE=0
-usage() { echo "usage: bash scripts/ifeval_rl.sh [--quick] [--methods \"grpo ppo\"] [--seeds \"0 1 2\"] [--iterations N] [--heldout N] [--curve] [--out DIR]" >&2; exit 2; }
+QUICK=0; METHODS="grpo"; SEEDS="0"; ITER=26; HELDOUT=150; OUT=runs/ifeval; MAXTOK=512; CURVE=0; BEFORE=
+usage() { echo "usage: bash scripts/ifeval_rl.sh [--quick] [--methods \"grpo ppo\"] [--seeds \"0 1 2\"] [--iterations N] [--heldout N] [--curve] [--before FILE] [--out DIR]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --iterations) [ $# -ge 2 ] || usage; ITER=$2; shift ;;
     --heldout) [ $# -ge 2 ] || usage; HELDOUT=$2; shift ;;
     --out) [ $# -ge 2 ] || usage; OUT=$2; shift ;;
+    --before) [ $# -ge 2 ] || usage; BEFORE=$2; shift ;;
     *) usage ;;
   esac
   shift
@@ -43,6 +46,18 @@ done
 EXTRA=()
 if [ "$QUICK" = 1 ]; then ITER=2; HELDOUT=16; MAXTOK=128; EXTRA=(--set ppo.max_new_tokens=64); fi
 case "$ITER$HELDOUT" in *[!0-9]*|"") echo "error: --iterations and --heldout take whole numbers" >&2; exit 2 ;; esac
+if [ -n "$BEFORE" ]; then
+  [ -f "$BEFORE" ] || { echo "error: --before $BEFORE: no such file" >&2; exit 2; }
+  python3 - "$BEFORE" "$HELDOUT" "$MAXTOK" <<'PY' || exit 2
+import json, sys
+b = json.load(open(sys.argv[1]))
+want = (int(sys.argv[2]), int(sys.argv[3]))
+if (b.get("prompts"), b.get("max_new_tokens")) != want:
+    sys.exit(f"error: --before {sys.argv[1]}: {b.get('prompts')} prompts at {b.get('max_new_tokens')} tokens, this run evaluates {want[0]} at {want[1]}")
+PY
+  BEFORE=$(cd "$(dirname "$BEFORE")" && pwd)/$(basename "$BEFORE")
+  case "$BEFORE" in "$(realpath -m "$OUT")"/*) echo "error: --before $BEFORE is inside --out $OUT, which this run removes first" >&2; exit 2 ;; esac
+fi
 for m in $METHODS; do
   [ -f "configs/ifeval/$m.json" ] || { echo "error: --methods: no configs/ifeval/$m.json (methods: grpo ppo)" >&2; exit 2; }
 done
@@ -69,7 +84,7 @@ timed() {
 }
 
 echo "== held-out before training ($HELDOUT prompts)" >&2
-timed eval-before sh -c "\"$ALIGN\" eval --model \"$MODEL\" --task ifeval --input \"$OUT/heldout.jsonl\" --max-new-tokens $MAXTOK --batch-size 8 --json > \"$OUT/before.json\""
+if [ -n "$BEFORE" ]; then cp "$BEFORE" "$OUT/before.json"; else timed eval-before sh -c "\"$ALIGN\" eval --model \"$MODEL\" --task ifeval --input \"$OUT/heldout.jsonl\" --max-new-tokens $MAXTOK --batch-size 8 --json > \"$OUT/before.json\""; fi
 RUNS=()
 for method in $METHODS; do
   for seed in $SEEDS; do
