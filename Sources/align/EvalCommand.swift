@@ -39,7 +39,10 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "samples: seed of the first round of samples (round k uses seed + k).") var seed: UInt64 = 0
     @Flag(inversion: .prefixedNo, help: "Apply the model's chat template to each prompt (default on).") var chat = true
     @Option(parsing: .unconditional, help: "Maximum tokens per answer (default: 32 for contains and samples, 512 for ifeval).") var maxNewTokens: Int?
-    @Option(parsing: .unconditional, help: "Sequences per batch.") var batchSize = 16
+    @Option(name: .customLong("batch-size"), parsing: .unconditional,
+            help: "Sequences per batch (default: 8 for ifeval, whose decode steps run the few-row kernel up to 8 rows; 16 otherwise).")
+    var batchSizeOption: Int?
+    var batchSize: Int { batchSizeOption ?? (task == .ifeval ? 8 : 16) }
     @Option(parsing: .unconditional, help: "Longest sequence for perplexity (longer ones are truncated from the left; default: the model's context).") var maxSeqLen: Int?
     @Option(parsing: .unconditional, help: "Show this many examples.") var show = 5
     @Flag(help: "Print one JSON object with the results.") var json = false
