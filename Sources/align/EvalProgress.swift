@@ -24,8 +24,7 @@ final class EvalProgress {
         let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
         let tail = "\(done)/\(total)\(detail.isEmpty ? "" : "  " + detail)  elapsed \(ProgressRenderer.duration(elapsed))  ETA \(ProgressRenderer.duration(eta))"
         if interactive {
-            let width = 24, filled = Int(frac * Double(width))
-            write("\r\u{1B}[2K\(label) [\(String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled))] \(tail)")
+            write("\r\u{1B}[2K\(label) [\(ProgressRenderer.bar(frac))] \(tail)")
             shown = true
             if done >= total { write("\n"); shown = false }
         } else if frac - lastReported >= every || done >= total {

@@ -28,9 +28,11 @@ extension EvalCommand {
         var summary = IFEvalSummary()
         var quality = AnswerQuality.Rates()
         var rows: [[String: Any]] = []
+        var shown: [(record: IFEvalRecord, answer: String, verdicts: [IFEvalVerdict])] = []
         for (record, seq) in zip(records, sequences) {
             let answer = tokenizer.decode(seq.tokens, skipSpecialTokens: true)
             let verdicts = IFEvalScoring.verdicts(answer, record.instructions)
+            if shown.count < show { shown.append((record, answer, verdicts)) }
             summary.add(verdicts)
             let flags = AnswerQuality.flags(answer, truncated: seq.finishReason != .stopToken)
             quality.add(flags, tokens: seq.tokens.count)
@@ -57,12 +59,10 @@ extension EvalCommand {
                            "seconds": seconds, "tokens_per_second": Double(generatedTokens) / max(seconds, 1e-9), "answers": rows])
             return
         }
-        for (record, seq) in zip(records, sequences).prefix(show) {
-            let answer = tokenizer.decode(seq.tokens, skipSpecialTokens: true)
-            let verdicts = IFEvalScoring.verdicts(answer, record.instructions)
+        for (record, answer, verdicts) in shown {
             let marks = verdicts.map { "\($0.strict ? "✓" : "✗") \($0.id.rawValue)" }.joined(separator: ", ")
-            let shown = answer.count > 160 ? String(answer.prefix(160)) + "…" : answer
-            print("  [\(marks)] \(record.prompt.prefix(80).replacingOccurrences(of: "\n", with: " ")) → \(shown.replacingOccurrences(of: "\n", with: "⏎"))")
+            let text = answer.count > 160 ? String(answer.prefix(160)) + "…" : answer
+            print("  [\(marks)] \(record.prompt.prefix(80).replacingOccurrences(of: "\n", with: " ")) → \(text.replacingOccurrences(of: "\n", with: "⏎"))")
         }
         print("instruction                                     n   strict  loose")
         for id in IFEvalInstruction.ID.allCases {

@@ -23,10 +23,7 @@ final class ProgressRenderer {
                 let frac = Double(step) / Double(max(total, 1))
                 let elapsed = Date().timeIntervalSince(started)
                 let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
-                let width = 24
-                let filled = Int(frac * Double(width))
-                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                write("\r\u{1B}[2K[\(bar)] \(step)/\(total)  \(core)  ETA \(Self.duration(eta))")
+                write("\r\u{1B}[2K[\(Self.bar(frac))] \(step)/\(total)  \(core)  ETA \(Self.duration(eta))")
                 barShown = true
             } else {
                 line("step \(step)/\(total)  epoch \(String(format: "%.2f", m["epoch"] ?? 0))  \(core)\(extras.isEmpty ? "" : "  " + extras)")
@@ -50,6 +47,12 @@ final class ProgressRenderer {
     func finish() { if barShown { write("\n"); barShown = false } }
 
     private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+    /// A 24-character bar filled to `fraction`.
+    static func bar(_ fraction: Double) -> String {
+        let width = 24, filled = max(0, min(width, Int(fraction * Double(width))))
+        return String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+    }
 
     static func duration(_ s: Double) -> String {
         let t = Int(s.rounded())

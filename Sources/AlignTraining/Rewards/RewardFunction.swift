@@ -2,6 +2,7 @@ import AlignData
 import AlignNN
 import AlignTensor
 import Foundation
+import IFEval
 
 /// Running mean and variance of every score seen (Welford, merged batch by batch), for
 /// `reward.normalize`; part of a checkpoint.
@@ -138,9 +139,16 @@ public final class RewardFunction {
                 raw[i] += settings.modelWeight * Double(s.reward)
             }
         }
+        // the ifeval rules read each distinct prompt record once (a group's samples share it)
+        var ifeval: [String: IFEvalRecord] = [:]
+        if settings.rules.contains(where: { $0.kind == .ifeval }) {
+            for s in samples where ifeval[s.record.json] == nil {
+                ifeval[s.record.json] = try? RuleReward.ifevalRecord(s.record)
+            }
+        }
         for rule in settings.rules {
             for (i, s) in samples.enumerated() {
-                let v = RuleReward.score(rule, s)
+                let v = RuleReward.score(rule, s, ifeval: ifeval[s.record.json])
                 sources[i][rule.name] = v
                 raw[i] += rule.weight * v
             }

@@ -5,7 +5,9 @@ import IFEval
 /// The rules of the `reward` section: each scores 1 when it holds and 0 when not (before its
 /// weight). Pure functions of a sample.
 public enum RuleReward {
-    public static func score(_ rule: RewardSettings.Rule, _ sample: RewardSample) -> Double {
+    /// `ifeval`: the sample's record already read (`ifevalRecord`), so the samples of one prompt
+    /// share one parse of its instructions; read here when nil.
+    public static func score(_ rule: RewardSettings.Rule, _ sample: RewardSample, ifeval parsed: IFEvalRecord? = nil) -> Double {
         let response = sample.response
         let options: String.CompareOptions = rule.caseSensitive ? [] : [.caseInsensitive]
         switch rule.kind {
@@ -30,7 +32,7 @@ public enum RuleReward {
             }
         case .ifeval:
             // the records were checked before the run (`checkRecords`); one that fails here scores 0
-            guard let record = try? ifevalRecord(sample.record) else { return 0 }
+            guard let record = parsed ?? (try? ifevalRecord(sample.record)) else { return 0 }
             let verdicts = IFEvalScoring.verdicts(response, record.instructions)
             return IFEvalScoring.score(verdicts, loose: rule.loose, allOrNothing: rule.ifevalMode == .all)
         }
