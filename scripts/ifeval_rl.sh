@@ -10,8 +10,11 @@
 # few iterations during training and its plot (align plot).
 #
 #   bash scripts/ifeval_rl.sh [--quick] [--methods "grpo ppo"] [--seeds "0 1 2"] [--iterations N]
-#                             [--heldout N] [--curve] [--before FILE] [--out DIR]
+#                             [--split dev|test] [--heldout N] [--curve] [--before FILE] [--out DIR]
 #
+# --split: which half of configs/ifeval/heldout.jsonl is evaluated: dev (lines 1-150), on which
+# recipes (configs/ifeval/*.json) are chosen, or test (lines 151-300, the default), which is only
+# reported. The --curve prompts (32) always come from dev.
 # --before FILE: the start model's evaluation from an earlier run of this script on the same
 # held-out prompts (its before.json), instead of evaluating the start model again.
 # Methods: grpo (configs/ifeval/grpo.json: 4 prompts × 4 samples per iteration, group
@@ -21,14 +24,14 @@
 # and the start stays one switch away.
 # --quick: a CI-sized run (16 held-out prompts, 2 iterations, 64-token training answers,
 # 128-token evaluation answers) that checks the pipeline, not the method.
-# Defaults: grpo, seed 0, 26 iterations, the first 150 held-out prompts (of 300), evaluation
+# Defaults: grpo, seed 0, 26 iterations, the 150 test prompts, evaluation
 # answers up to 512 tokens (align eval --task ifeval's default). Writes DIR (default
 # runs/ifeval; removed first): before.json, <method>-seed<k>/ (the run and after.json),
 # kl-<method>-seed<k>.json, times.tsv, table.md and with --curve curve.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-QUICK=0; METHODS="grpo"; SEEDS="0"; ITER=26; HELDOUT=150; OUT=runs/ifeval; MAXTOK=512; CURVE=0; BEFORE=
-usage() { echo "usage: bash scripts/ifeval_rl.sh [--quick] [--methods \"grpo ppo\"] [--seeds \"0 1 2\"] [--iterations N] [--heldout N] [--curve] [--before FILE] [--out DIR]" >&2; exit 2; }
+QUICK=0; METHODS="grpo"; SEEDS="0"; ITER=26; HELDOUT=150; OUT=runs/ifeval; MAXTOK=512; CURVE=0; BEFORE=; SPLIT=test
+usage() { echo "usage: bash scripts/ifeval_rl.sh [--quick] [--methods \"grpo ppo\"] [--seeds \"0 1 2\"] [--iterations N] [--split dev|test] [--heldout N] [--curve] [--before FILE] [--out DIR]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     --seeds) [ $# -ge 2 ] || usage; SEEDS=$2; shift ;;
     --iterations) [ $# -ge 2 ] || usage; ITER=$2; shift ;;
     --heldout) [ $# -ge 2 ] || usage; HELDOUT=$2; shift ;;
+    --split) [ $# -ge 2 ] || usage; SPLIT=$2; shift ;;
     --out) [ $# -ge 2 ] || usage; OUT=$2; shift ;;
     --before) [ $# -ge 2 ] || usage; BEFORE=$2; shift ;;
     *) usage ;;
@@ -46,14 +50,20 @@ done
 EXTRA=()
 if [ "$QUICK" = 1 ]; then ITER=2; HELDOUT=16; MAXTOK=128; EXTRA=(--set ppo.max_new_tokens=64); fi
 case "$ITER$HELDOUT" in *[!0-9]*|"") echo "error: --iterations and --heldout take whole numbers" >&2; exit 2 ;; esac
+case "$SPLIT" in dev) FIRST=1 ;; test) FIRST=151 ;; *) echo "error: --split takes dev or test" >&2; exit 2 ;; esac
+[ "$HELDOUT" -ge 1 ] && [ "$HELDOUT" -le 150 ] || { echo "error: --heldout takes 1 to 150 (the prompts of one split)" >&2; exit 2; }
 if [ -n "$BEFORE" ]; then
   [ -f "$BEFORE" ] || { echo "error: --before $BEFORE: no such file" >&2; exit 2; }
-  python3 - "$BEFORE" "$HELDOUT" "$MAXTOK" <<'PY' || exit 2
+  python3 - "$BEFORE" "$HELDOUT" "$MAXTOK" "$FIRST" <<'PY' || exit 2
 import json, sys
 b = json.load(open(sys.argv[1]))
-want = (int(sys.argv[2]), int(sys.argv[3]))
-if (b.get("prompts"), b.get("max_new_tokens")) != want:
-    sys.exit(f"error: --before {sys.argv[1]}: {b.get('prompts')} prompts at {b.get('max_new_tokens')} tokens, this run evaluates {want[0]} at {want[1]}")
+n, first = int(sys.argv[2]), int(sys.argv[4])
+lines = open("configs/ifeval/heldout.jsonl").read().splitlines()[first - 1:first - 1 + n]
+want = [str(json.loads(l)["key"]) for l in lines]
+have = [str(a.get("key")) for a in b.get("answers", [])]
+if b.get("max_new_tokens") != int(sys.argv[3]) or have != want:
+    sys.exit(f"error: --before {sys.argv[1]}: {len(have)} answers at {b.get('max_new_tokens')} tokens, not this run's "
+             f"{n} prompts (keys {want[0]}..{want[-1]}) at {sys.argv[3]}")
 PY
   BEFORE=$(cd "$(dirname "$BEFORE")" && pwd)/$(basename "$BEFORE")
   case "$BEFORE" in "$(realpath -m "$OUT")"/*) echo "error: --before $BEFORE is inside --out $OUT, which this run removes first" >&2; exit 2 ;; esac
@@ -64,7 +74,7 @@ done
 source scripts/smollm2-workdir.sh
 MODEL=$WORK/smollm2
 rm -rf "$OUT"; mkdir -p "$OUT"
-head -n "$HELDOUT" configs/ifeval/heldout.jsonl > "$OUT/heldout.jsonl"
+sed -n "$FIRST,$((FIRST + HELDOUT - 1))p" configs/ifeval/heldout.jsonl > "$OUT/heldout.jsonl"
 head -n 32 configs/ifeval/heldout.jsonl | sed -n '1~2p' > "$OUT/kl_prompts.jsonl"
 if [ "$CURVE" = 1 ]; then
   head -n 32 configs/ifeval/heldout.jsonl > "$OUT/curve_prompts.jsonl"

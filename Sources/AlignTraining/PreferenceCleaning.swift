@@ -6,8 +6,8 @@ import Foundation
 /// Preference-data cleaning (seed 000's `PreferenceDataCleaner`, ALGORITHMS.md HPA: `align
 /// clean`). A pair is dropped by the first rule it fails, in this order:
 /// 1. `margin`: the reward model's r(chosen) − r(rejected) < `minMargin` (0.5): likely noise;
-/// 2. `similar`: chosen and rejected too alike, cosine similarity of their embeddings (the
-///    mean-pooled final hidden states of the policy over the response tokens) > `maxSimilarity` (0.9);
+/// 2. `similar`: chosen and rejected too alike, cosine similarity of their embeddings
+///    (`ResponseEmbedding` under the policy) > `maxSimilarity` (0.9);
 /// 3. `learned`: |logπ(y_w) − logπ(y_l)| > `maxLogProbGap` (2.0) under the policy: already
 ///    told apart, nothing left to learn.
 /// A rule whose measurement is not given is not applied.
@@ -33,16 +33,12 @@ public enum PreferenceCleaning {
         }
     }
 
-    /// Per pair, cosine similarity of the chosen and rejected responses' embeddings: the model's
-    /// final hidden states averaged over the response tokens (prompt in context).
+    /// Per pair, cosine similarity of the chosen and rejected responses' embeddings
+    /// (`ResponseEmbedding`: the mean final hidden state over the positions predicting the
+    /// response, prompt in context); 0 when either is all zeros (an empty response).
     public static func similarities(_ pairs: [PreferenceExample], model: any CausalLM) -> [Double] {
         func embedding(_ prompt: [Int], _ response: [Int]) -> [Double] {
-            let ids = prompt + response
-            let hidden = withNoGrad { model.hiddenStates(ids: ids, batch: 1, length: ids.count, positions: nil, keyMask: nil, cache: nil) }.scalars
-            let C = hidden.count / ids.count
-            var mean = [Double](repeating: 0, count: C)
-            for t in prompt.count..<ids.count { for c in 0..<C { mean[c] += Double(hidden[t * C + c]) } }
-            return mean.map { $0 / Double(max(response.count, 1)) }
+            model.responseEmbedding(prompt: prompt, response: response).map(Double.init)
         }
         return pairs.map { p in
             let a = embedding(p.prompt, p.chosen), b = embedding(p.prompt, p.rejected)

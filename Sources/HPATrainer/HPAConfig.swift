@@ -7,7 +7,8 @@ import Foundation
 /// rewards (`r − α_σ·σ + α_div·div`), keeps the ones above `mean + filter_std·std`, and takes one
 /// step on `ppo_weight·L_ppo + dpo_weight·L_dpo + kl_weight·L_kl`: PPO-clip on the kept samples,
 /// a DPO-family loss (`dpo`) on `batch_size` offline pairs per micro-batch, and the hierarchical
-/// KL (token KL and semantic KL on the kept samples, weighted by a schedule over progress).
+/// KL (a per-token KL estimate and the semantic distance on the kept samples, weighted by a
+/// schedule over progress).
 public struct HPAConfig: TrainerSectionConfig {
     public let iterations: Int
     public let ppoEpochs: Int
@@ -28,6 +29,7 @@ public struct HPAConfig: TrainerSectionConfig {
     public let klWeight: Double
     public let clipRange: Double
     public let schedule: KLSchedule
+    public let tokenKL: HPALosses.TokenKLEstimator
     public let preferences: String?
     public let preferencesEval: String?
     public let dpo: DPOConfig
@@ -58,6 +60,7 @@ public struct HPAConfig: TrainerSectionConfig {
         clipRange = s.float("cliprange")
         schedule = KLSchedule(tokenStart: s.float("token_kl_start"), tokenEnd: s.float("token_kl_end"),
                               semanticStart: s.float("semantic_kl_start"), semanticEnd: s.float("semantic_kl_end"))
+        tokenKL = s.choice("token_kl")
         preferences = s.optionalString("preferences")
         preferencesEval = s.optionalString("preferences_eval")
         dpo = DPOConfig(s.section("dpo"))
@@ -106,6 +109,8 @@ public struct HPAConfig: TrainerSectionConfig {
             ConfigField("dpo_weight", .float, default: 0.4, range: .atLeast(0), doc: "w_dpo: weight of the DPO-family loss on the offline pairs."),
             ConfigField("kl_weight", .float, default: 0.2, range: .atLeast(0), doc: "w_kl: weight of the hierarchical KL on the kept samples."),
             ConfigField("cliprange", .float, default: 0.2, range: .greaterThan(0), aliases: ["clip_range", "epsilon"], doc: "PPO ratio clip ε."),
+            ConfigField("token_kl", .choice(HPALosses.TokenKLEstimator.allCases.map(\.rawValue)), default: "k3", aliases: ["token_kl_estimator"],
+                        doc: "The token KL term's per-token estimate: k3, e^{logπ_ref − logπθ} − (logπ_ref − logπθ) − 1 (zero gradient where πθ = π_ref: it holds the policy near the reference), or k1_seed, seed 000's literal logπθ − logπ_ref (as a loss it lowers the kept samples' probability even at πθ = π_ref: for reproducing the seed only)."),
             ConfigField("token_kl_start", .float, default: 1.0, range: .atLeast(0), doc: "λ_tok at progress 0 (linear to token_kl_end; seed: 1 − 0.8p)."),
             ConfigField("token_kl_end", .float, default: 0.2, range: .atLeast(0), doc: "λ_tok at progress 1."),
             ConfigField("semantic_kl_start", .float, default: 0.2, range: .atLeast(0), doc: "λ_sem at progress 0 (linear to semantic_kl_end; seed: 0.2 + 0.8p)."),
@@ -116,7 +121,7 @@ public struct HPAConfig: TrainerSectionConfig {
                         doc: "Held-out pairs for `eval/dpo_*` (else data.eval_fraction of the pairs, else none)."),
             ConfigField("dpo", .section(dpoSection), default: .sectionDefaults, doc: "The DPO-family loss (see `dpo`)."),
             ConfigField("max_kl", .float, default: nil, range: .greaterThan(0),
-                        doc: "A rollout whose mean KL per kept sequence exceeds this is an anomaly: with `recovery` the run rolls back, else it stops."),
+                        doc: "A rollout whose KL to the reference per token (`objective/kl_per_token`, over every candidate) exceeds this is an anomaly: with `recovery` the run rolls back, else it stops."),
             ConfigField("max_reward_zscore", .float, default: nil, range: .greaterThan(0),
                         doc: "A rollout whose mean reward lies more than this many standard deviations from the previous `window` rollouts' (3 at least) is an anomaly, as max_kl."),
             ConfigField("window", .int, default: 10, range: .atLeast(1),

@@ -1,8 +1,9 @@
 import AlignTensor
 import Foundation
+import PPOTrainer
 
 /// HPA's pieces as pure functions (ALGORITHMS.md "HPA"): the shaped reward, dynamic sampling,
-/// the hierarchical KL and the windowed early-stop score. The PPO-clip term is
+/// the hierarchical KL (token KL estimate and semantic distance) and the windowed early-stop score. The PPO-clip term is
 /// `PPOLosses.policy`, the offline term any of `DPOLosses`.
 public enum HPALosses {
     /// r = score − α_σ·σ + α_div·div (step 2).
@@ -37,34 +38,34 @@ public enum HPALosses {
         return (mean, v.squareRoot())
     }
 
-    /// Σ over the scored tokens of (logπθ − logπ_ref): the token KL's numerator (step 5; the
-    /// caller divides by the step's kept tokens). `logProbs` (N) records the graph.
-    public static func tokenKLSum(logProbs: Tensor, reference: [Float]) -> Tensor {
+    /// How the token KL term estimates KL(πθ ‖ π_ref) from the sampled tokens (`hpa.token_kl`).
+    public enum TokenKLEstimator: String, CaseIterable, Sendable {
+        /// e^{logπ_ref − logπθ} − (logπ_ref − logπθ) − 1 per token (TRL GRPO's `beta` term):
+        /// ≥ 0, and its gradient is zero where πθ = π_ref, so as a loss it holds the policy
+        /// near the reference.
+        case k3
+        /// logπθ − logπ_ref per token, seed 000's literal term. As a loss its gradient is
+        /// ∇logπθ of the sampled tokens even at πθ = π_ref: it lowers the probability of the
+        /// kept (high-reward) samples, pushing the policy instead of holding it. Only for
+        /// reproducing the seed.
+        case k1Seed = "k1_seed"
+    }
+
+    /// Σ over the scored tokens of the per-token KL estimate (step 5; the caller divides by the
+    /// step's kept tokens). `logProbs` (N) records the graph; `reference` (N) is constant.
+    public static func tokenKLSum(logProbs: Tensor, reference: [Float], estimator: TokenKLEstimator) -> Tensor {
         precondition(logProbs.count == reference.count, "HPALosses.tokenKLSum: \(logProbs.count) log-probs, \(reference.count) reference")
-        return (logProbs - Tensor(reference, shape: [reference.count])).sum()
-    }
-
-    /// The (R, N) matrix whose product with (N, C) per-token rows gives each row's mean over its
-    /// `lengths[r]` consecutive tokens (a row of length 0 pools to zeros).
-    public static func poolingMatrix(lengths: [Int]) -> Tensor {
-        let n = lengths.reduce(0, +)
-        var m = [Float](repeating: 0, count: lengths.count * n)
-        var start = 0
-        for (r, len) in lengths.enumerated() {
-            for j in start..<start + len { m[r * n + j] = 1 / Float(len) }
-            start += len
+        switch estimator {
+        case .k3: return PPOLosses.k3(newLogProbs: logProbs, reference: reference).sum()
+        case .k1Seed: return (logProbs - Tensor(reference, shape: [reference.count])).sum()
         }
-        return Tensor(m, shape: [lengths.count, n])
     }
 
-    /// Mean-pooled hidden states: (N, C) scored rows → (R, C), each response's mean.
-    public static func meanPool(_ hidden: Tensor, lengths: [Int]) -> Tensor {
-        Tensor.matmul(poolingMatrix(lengths: lengths), hidden)
-    }
-
-    /// Σ over rows of MSE(pooled_θ[r], pooled_ref[r]) (mean over the C features): the semantic
-    /// KL's numerator (the caller divides by the step's kept rows). `pooled` (R, C) records the
-    /// graph; `reference` is (R·C) row-major, constant.
+    /// Σ over rows of MSE(e_θ[r], e_ref[r]) (mean over the C features) between the policy's and
+    /// the reference's response embeddings (`ResponseEmbedding`): the semantic term's numerator
+    /// (the caller divides by the step's kept rows). Seed 000 calls it a semantic KL; it is a
+    /// squared distance between mean hidden states, not a divergence of distributions. `pooled`
+    /// (R, C) records the graph; `reference` is (R·C) row-major, constant.
     public static func semanticKLSum(pooled: Tensor, reference: [Float]) -> Tensor {
         precondition(pooled.shape.count == 2 && pooled.count == reference.count,
                      "HPALosses.semanticKLSum: pooled \(pooled.shape), \(reference.count) reference values")

@@ -11,8 +11,11 @@ import PPOTrainer
 ///
 /// When the first micro-batch of a step needs a new rollout, `nextBatch` samples
 /// `num_candidates` responses to each of the step's `batch_size × grad_accum` prompts, scores
-/// them (`reward`), shapes the scores (uncertainty penalty, diversity bonus against the bank),
-/// whitens the shaped rewards into advantages, filters, and computes logp_old and the
+/// them (`reward`), runs the policy and the reference over every candidate (each one's KL to the
+/// reference for `objective/kl`, `max_kl` and the window; the reference's embeddings for the
+/// diversity bonus), shapes the scores (uncertainty penalty on the score's scale, diversity
+/// bonus against the bank), whitens the shaped rewards over all candidates into advantages
+/// (so, filtered, the kept ones are positive), filters, and computes logp_old and the
 /// reference's log-probs and pooled states for the kept candidates on exactly the micro-batches
 /// the loss will see (so the first step's ratio is exactly 1 and, from an unchanged policy, both
 /// KL terms exactly 0). The rollout then serves `ppo_epochs` steps; each micro-batch also draws
@@ -44,7 +47,8 @@ public final class HPAObjective: TrainingObjective {
     private var bank: DiversityBank
     private var rollout: HPARollout?
     private var rollouts = 0
-    /// Per rollout: mean reward and mean KL per kept sequence (the window score and spike check).
+    /// Per rollout: mean reward and KL per token over every candidate (the window score and the
+    /// spike check).
     private var history: [HistoryEntry] = []
     /// The rollout being trained on (tests read it).
     var currentRollout: HPARollout? { rollout }
@@ -104,8 +108,8 @@ public final class HPAObjective: TrainingObjective {
     public func stepMetrics() -> [String: Double] { rollout?.metrics ?? [:] }
 
     public func anomaly(in metrics: [String: Double]) -> String? {
-        if let limit = config.maxKL, let k = metrics["objective/kl"], k > limit {
-            return String(format: "KL spike (objective/kl %.4g > hpa.max_kl %.4g)", k, limit)
+        if let limit = config.maxKL, let k = metrics["objective/kl_per_token"], k > limit {
+            return String(format: "KL spike (objective/kl_per_token %.4g > hpa.max_kl %.4g)", k, limit)
         }
         if let limit = config.maxRewardZScore, let z = metrics["reward_zscore"], abs(z) > limit {
             return String(format: "reward spike (reward_mean %.4g is %.3g standard deviations from the last rollouts' > hpa.max_reward_zscore %.4g)",
@@ -166,25 +170,41 @@ public final class HPAObjective: TrainingObjective {
             "the response to the prompt at line \(self.prompts[promptIndex[i]].line) (rollout \(self.rollouts), candidate \(i))"
         }
         let scores = outcomes.map(\.score)
-        let uncertainty = outcomes.map { ($0.modelStd ?? 0) * config.reward.modelWeight }
+        // σ is on the reward model's raw scale; the score may be normalised: σ goes with it
+        let uncertainty = outcomes.map { ($0.modelStd ?? 0) * config.reward.modelWeight * $0.scale }
+        // the policy and the reference over every candidate, in batches of batch_size rows (batch
+        // c on rank c mod size): their log-probs give each candidate's KL (exactly 0 while the
+        // policy is the reference, whatever the sampling weights), the reference's pooled states
+        // the diversity bonus
+        var embeddings = [[Float]](repeating: [], count: R), policyAll = embeddings, referenceAll = embeddings
+        let computedAll = try ShardedRollout.gatherRows(communicator) {
+            var out: [ShardedRollout.RowResult] = []
+            for (c, start) in stride(from: 0, to: R, by: batchSize).enumerated() where c % communicator.size == rank {
+                let rows = Array(start..<min(start + batchSize, R))
+                let b = Batch.promptResponse(rows.map { (rowPrompts[$0], responses[$0]) }, padID: padID)
+                let f = referenceForward(b)
+                let lengths = rows.map { responses[$0].count }
+                let pooled = [[Float]].unflatten(ResponseEmbedding.meanPool(f.hidden, lengths: lengths).scalars,
+                                                 lengths: Array(repeating: f.hidden.shape[1], count: rows.count))
+                let logProbs = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
+                let own = withNoGrad { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature) }
+                let ownRows = [[Float]].unflatten(own.logProbs.scalars, lengths: lengths)
+                for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [pooled[j], logProbs[j], ownRows[j]])) }
+            }
+            return out
+        }
+        for c in computedAll {
+            embeddings[c.row] = c.arrays[0]
+            referenceAll[c.row] = c.arrays[1]
+            policyAll[c.row] = c.arrays[2]
+        }
+        // per candidate Σ_t (logπ − logπ_ref) at the sampling temperature (k1: unbiased for the
+        // sampled tokens)
+        let klSums = (0..<R).map { i in zip(policyAll[i], referenceAll[i]).reduce(0.0) { $0 + Double($1.0 - $1.1) } }
+        let totalTokens = responses.reduce(0) { $0 + $1.count }
+        let klPerToken = totalTokens > 0 ? klSums.reduce(0, +) / Double(totalTokens) : 0
         var diversity = [Double](repeating: 0, count: R)
         if config.diversityCoef > 0 {
-            // the reference's pooled states in batches of batch_size rows, batch c on rank c mod N
-            var embeddings = [[Float]](repeating: [], count: R)
-            let computed = try ShardedRollout.gatherRows(communicator) {
-                var out: [ShardedRollout.RowResult] = []
-                for (c, start) in stride(from: 0, to: R, by: batchSize).enumerated() where c % communicator.size == rank {
-                    let rows = Array(start..<min(start + batchSize, R))
-                    let b = Batch.promptResponse(rows.map { (rowPrompts[$0], responses[$0]) }, padID: padID)
-                    let f = referenceForward(b)
-                    let lengths = rows.map { responses[$0].count }
-                    let pooled = [[Float]].unflatten(HPALosses.meanPool(f.hidden, lengths: lengths).scalars,
-                                                     lengths: Array(repeating: f.hidden.shape[1], count: rows.count))
-                    for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [pooled[j]])) }
-                }
-                return out
-            }
-            for c in computed { embeddings[c.row] = c.arrays[0] }
             diversity = embeddings.map { bank.diversity($0) }
             bank.append(embeddings)
         }
@@ -210,7 +230,7 @@ public final class HPAObjective: TrainingObjective {
                 let ref = referenceForward(b)
                 let c = ref.hidden.shape[1]
                 let oldRows = [[Float]].unflatten(old, lengths: lengths), refRows = [[Float]].unflatten(ref.logProbs.scalars, lengths: lengths)
-                let pooled = [[Float]].unflatten(HPALosses.meanPool(ref.hidden, lengths: lengths).scalars, lengths: Array(repeating: c, count: rows.count))
+                let pooled = [[Float]].unflatten(ResponseEmbedding.meanPool(ref.hidden, lengths: lengths).scalars, lengths: Array(repeating: c, count: rows.count))
                 for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [oldRows[j], refRows[j], pooled[j]])) }
             }
             return out
@@ -223,7 +243,6 @@ public final class HPAObjective: TrainingObjective {
 
         // statistics
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
-        let klSums = (0..<kept.count).map { i in zip(r.oldLogProbs[i], r.referenceLogProbs[i]).reduce(0.0) { $0 + Double($1.0 - $1.1) } }
         var m: [String: Double] = [:]
         m["reward_mean"] = mean(scores)
         m["reward_std"] = HPALosses.meanAndStd(scores).std
@@ -233,14 +252,16 @@ public final class HPAObjective: TrainingObjective {
         m["shaped_reward_mean"] = mean(shaped)
         m["kept_reward_mean"] = mean(kept.map { scores[$0] })
         m["kept_fraction"] = Double(kept.count) / Double(R)
+        // over every candidate, not only the kept ones (those are the highest rewards)
         m["objective/kl"] = mean(klSums)
+        m["objective/kl_per_token"] = klPerToken
         m["response_length"] = mean(responses.map { Double($0.count) })
         m["val/num_eos_tokens"] = Double(sequences.filter { $0.finishReason == .stopToken }.count)
         m["episode"] = Double((rollouts + 1) * R)
         for name in reward.sourceNames { m["rewards/\(name)/mean"] = mean(outcomes.compactMap { $0.sources[name] }) }
         let recent = history.suffix(config.window)
         if let z = HPALosses.zScore(m["reward_mean"]!, history: recent.map(\.reward)) { m["reward_zscore"] = z }
-        history.append(HistoryEntry(reward: m["reward_mean"]!, kl: m["objective/kl"]!))
+        history.append(HistoryEntry(reward: m["reward_mean"]!, kl: klPerToken))
         m["reward_window_score"] = windowScore()
         m["rollout_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         m["generation_seconds"] = sampled.seconds
@@ -286,8 +307,9 @@ public final class HPAObjective: TrainingObjective {
             let share = n / Float(max(b.stepTokens, 1)) * scale   // token mean over the step's kept tokens
             let pol = PPOLosses.policy(newLogProbs: f.logProbs, oldLogProbs: o.oldLogProbs, advantages: o.advantages, clip: Float(config.clipRange))
             ppoTerm = pol.loss * share
-            tokenKL = HPALosses.tokenKLSum(logProbs: f.logProbs, reference: o.referenceLogProbs) * (scale / Float(max(b.stepTokens, 1)))
-            semanticKL = HPALosses.semanticKLSum(pooled: HPALosses.meanPool(f.hidden, lengths: o.lengths), reference: o.referencePooled)
+            tokenKL = HPALosses.tokenKLSum(logProbs: f.logProbs, reference: o.referenceLogProbs, estimator: config.tokenKL)
+                * (scale / Float(max(b.stepTokens, 1)))
+            semanticKL = HPALosses.semanticKLSum(pooled: ResponseEmbedding.meanPool(f.hidden, lengths: o.lengths), reference: o.referencePooled)
                 * (scale / Float(max(b.stepRows, 1)))
             let s = Double(share)
             m["policy/approxkl_avg"] = pol.approxKL * s

@@ -1,3 +1,4 @@
+import AlignNN
 import AlignTensor
 import Foundation
 import XCTest
@@ -56,17 +57,21 @@ final class HPAMathTests: XCTestCase {
 
     func testTokenKLAndSemanticKLValues() {
         let lp = Tensor([-1, -2, -0.5], shape: [3])
-        XCTAssertEqual(HPALosses.tokenKLSum(logProbs: lp, reference: [-1.5, -2, -1]).item, 0.5 + 0 + 0.5, accuracy: 1e-6)
+        XCTAssertEqual(HPALosses.tokenKLSum(logProbs: lp, reference: [-1.5, -2, -1], estimator: .k1Seed).item, 0.5 + 0 + 0.5, accuracy: 1e-6)
+        // k3 per token with logr = ref − θ: e^{logr} − logr − 1; logr = −0.5, 0, −0.5
+        let k3: Double = 2 * (exp(-0.5) + 0.5 - 1)
+        XCTAssertEqual(Double(HPALosses.tokenKLSum(logProbs: lp, reference: [-1.5, -2, -1], estimator: .k3).item), k3, accuracy: 1e-6)
+        XCTAssertEqual(HPALosses.tokenKLSum(logProbs: lp, reference: [-1, -2, -0.5], estimator: .k3).item, 0, "k3 is zero at πθ = π_ref")
         // two rows of 2 and 1 tokens, C = 2: pooled rows [2, 3] and [5, 6]
         let hidden = Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])
-        let pooled = HPALosses.meanPool(hidden, lengths: [2, 1])
+        let pooled = ResponseEmbedding.meanPool(hidden, lengths: [2, 1])
         XCTAssertEqual(pooled.shape, [2, 2])
         XCTAssertEqual(pooled.scalars, [2, 3, 5, 6])
         // MSE per row over C: ((2−1)² + (3−3)²)/2 = 0.5 and ((5−5)² + (6−4)²)/2 = 2
         XCTAssertEqual(HPALosses.semanticKLSum(pooled: pooled, reference: [1, 3, 5, 4]).item, 2.5, accuracy: 1e-6)
         XCTAssertEqual(HPALosses.semanticKLSum(pooled: pooled, reference: pooled.scalars).item, 0)
         // a row without tokens pools to zeros
-        XCTAssertEqual(HPALosses.meanPool(hidden, lengths: [3, 0]).scalars, [3, 4, 0, 0])
+        XCTAssertEqual(ResponseEmbedding.meanPool(hidden, lengths: [3, 0]).scalars, [3, 4, 0, 0])
     }
 
     func testMixedLossIsTheWeightedSum() {
@@ -88,17 +93,40 @@ final class HPAMathTests: XCTestCase {
         let reference = (0..<lengths.count * c).map { _ in rng.normal() }
         let refLogProbs = (0..<n).map { _ in -1 - abs(rng.normal()) }
         let hidden = Tensor((0..<n * c).map { _ in rng.normal() }, shape: [n, c], requiresGrad: true)
-        gradientCheck(hidden) { HPALosses.semanticKLSum(pooled: HPALosses.meanPool($0, lengths: lengths), reference: reference) }
+        gradientCheck(hidden) { HPALosses.semanticKLSum(pooled: ResponseEmbedding.meanPool($0, lengths: lengths), reference: reference) }
         let logProbs = Tensor((0..<n).map { _ in -1 - abs(rng.normal()) }, shape: [n], requiresGrad: true)
-        gradientCheck(logProbs) { HPALosses.tokenKLSum(logProbs: $0, reference: refLogProbs) }
+        for estimator in HPALosses.TokenKLEstimator.allCases {
+            gradientCheck(logProbs) { HPALosses.tokenKLSum(logProbs: $0, reference: refLogProbs, estimator: estimator) }
+        }
         // the whole mixed loss of one micro-batch as a function of the policy's log-probs (PPO and token KL)
         let old = logProbs.scalars.map { $0 + 0.01 }
         let adv = (0..<n).map { _ in rng.normal() }
         gradientCheck(logProbs) { lp in
             HPALosses.mixed(ppo: PPOLosses.policy(newLogProbs: lp, oldLogProbs: old, advantages: adv, clip: 0.2).loss, dpo: nil,
-                            tokenKL: HPALosses.tokenKLSum(logProbs: lp, reference: refLogProbs) * (1 / Float(n)), semanticKL: Tensor(scalar: 0),
+                            tokenKL: HPALosses.tokenKLSum(logProbs: lp, reference: refLogProbs, estimator: .k3) * (1 / Float(n)), semanticKL: Tensor(scalar: 0),
                             lambdaToken: 0.7, lambdaSemantic: 0.5, ppoWeight: 0.4, dpoWeight: 0.4, klWeight: 0.2)
         }
+    }
+
+    /// The token KL as a constraint: where the policy equals the reference, k3's gradient is zero
+    /// (it holds the policy there), while the seed's literal k1 has gradient 1 on every sampled
+    /// token's log-prob, so minimising it lowers those samples' probability (it pushes).
+    func testK3HoldsThePolicyAtTheReferenceAndTheSeedsK1Pushes() {
+        var rng = RandomGenerator(seed: 11)
+        let values = (0..<7).map { _ in -0.2 - abs(rng.normal()) }
+        let atReference = Tensor(values, shape: [values.count], requiresGrad: true)
+        let k3 = HPALosses.tokenKLSum(logProbs: atReference, reference: values, estimator: .k3)
+        XCTAssertEqual(k3.item, 0)
+        guard let g3 = k3.backward()[atReference] else { return XCTFail("no gradient reached the log-probs") }
+        XCTAssertEqual(g3.scalars, [Float](repeating: 0, count: values.count))
+        let k1 = HPALosses.tokenKLSum(logProbs: atReference, reference: values, estimator: .k1Seed)
+        XCTAssertEqual(k1.item, 0)
+        guard let g1 = k1.backward()[atReference] else { return XCTFail("no gradient reached the log-probs") }
+        XCTAssertEqual(g1.scalars, [Float](repeating: 1, count: values.count))
+        // away from the reference k3's gradient pulls back toward it: d/dθ = 1 − e^{ref − θ}
+        let above = Tensor(values.map { $0 + 0.3 }, shape: [values.count], requiresGrad: true)
+        guard let ga = HPALosses.tokenKLSum(logProbs: above, reference: values, estimator: .k3).backward()[above] else { return XCTFail("no gradient") }
+        for g in ga.scalars { XCTAssertEqual(g, 1 - Float(exp(-0.3)), accuracy: 1e-6) }
     }
 
     func testWindowScoreAndZScoreByHand() {

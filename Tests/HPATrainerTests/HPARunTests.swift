@@ -50,7 +50,7 @@ final class HPARunTests: XCTestCase {
         for (i, m) in steps.enumerated() {
             for key in ["ppo_loss", "dpo_loss", "kl_loss", "token_kl", "semantic_kl", "lambda_token", "lambda_semantic", "reward_mean", "reward_std",
                         "uncertainty_mean", "diversity_mean", "kept_fraction", "rewards/chosen", "rewards/rejected", "rewards/accuracies",
-                        "rewards/margins", "objective/kl", "policy/clipfrac_avg", "response_length", "rollout_seconds",
+                        "rewards/margins", "objective/kl", "objective/kl_per_token", "policy/clipfrac_avg", "response_length", "rollout_seconds",
                         "rewards/rule0_contains/mean", "rewards/rule1_length/mean", "reward_window_score", "loss", "grad_norm"] {
                 XCTAssertNotNil(m[key], "step \(i + 1): \(key)")
             }
@@ -67,6 +67,8 @@ final class HPARunTests: XCTestCase {
         XCTAssertEqual(steps[0]["token_kl"], 0)
         XCTAssertEqual(steps[0]["semantic_kl"], 0)
         XCTAssertEqual(steps[0]["objective/kl"], 0)
+        XCTAssertEqual(steps[0]["objective/kl_per_token"], 0)
+        XCTAssertNotEqual(steps[2]["objective/kl_per_token"], 0)
         XCTAssertEqual(steps[0]["diversity_mean"], 0, "the bank is empty at the first rollout")
         XCTAssertGreaterThan(steps[1]["diversity_mean"]!, 0)
         XCTAssertNotEqual(steps[2]["token_kl"], 0)
@@ -159,8 +161,8 @@ final class HPARunTests: XCTestCase {
 
     func testAKLSpikeIsAnAnomalyThatRecoveryRollsBack() throws {
         XCTAssertThrowsError(try run(["output_dir=\(dir.path)/spike", "hpa.max_kl=1e-9", "eval_every=null"])) { error in
-            XCTAssertTrue("\(error)".contains("KL spike (objective/kl"), "\(error)")
-            // the first rollout's KL is exactly 0; a later one's (a k1 estimate over the kept samples) is positive or negative
+            XCTAssertTrue("\(error)".contains("KL spike (objective/kl_per_token"), "\(error)")
+            // the first rollout's KL is exactly 0; a later one's (a k1 estimate over every candidate) is positive or negative
             XCTAssertFalse("\(error)".contains("at step 1;"), "\(error)")
         }
         var messages: [String] = []

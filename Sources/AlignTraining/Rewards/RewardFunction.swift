@@ -33,8 +33,13 @@ public struct RewardOutcome: Sendable, Equatable {
     public var raw: Double
     /// Each source's unweighted value: `model`, `program`, and the rules by name.
     public var sources: [String: Double]
-    /// The reward model ensemble's standard deviation over heads (0 for one head), if any.
+    /// The reward model ensemble's standard deviation over heads (0 for one head), if any, on
+    /// the model's raw scale.
     public var modelStd: Double?
+    /// What a difference of 1 in `raw` is in `score`: 1/σ of the running normalisation when
+    /// `normalize` is on, else 1 (clipping bounds scores, it does not rescale them). A spread on
+    /// the raw scale times this is on the score's scale.
+    public var scale: Double = 1
 }
 
 /// The `reward` section made real: a weighted sum of a reward model, rules and an external
@@ -170,12 +175,14 @@ public final class RewardFunction {
             for (i, s) in samples.enumerated() where !s.endedWithEOS { scores[i] -= penalty }
         }
         if let c = settings.clip { scores = scores.map { Swift.min(Swift.max($0, -c), c) } }
+        var scale = 1.0
         if settings.normalize {
             moments.update(scores)
             let (mean, sd) = (moments.mean, Swift.max(moments.std, 1e-8))
             scores = scores.map { ($0 - mean) / sd }
+            scale = 1 / sd
         }
-        return samples.indices.map { RewardOutcome(score: scores[$0], raw: m.raw[$0], sources: m.sources[$0], modelStd: m.modelStd[$0]) }
+        return samples.indices.map { RewardOutcome(score: scores[$0], raw: m.raw[$0], sources: m.sources[$0], modelStd: m.modelStd[$0], scale: scale) }
     }
 
     public func close() { program?.close() }
