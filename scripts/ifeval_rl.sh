@@ -19,8 +19,11 @@
 # held-out prompts (its before.json), instead of evaluating the start model again.
 # Methods: grpo (configs/ifeval/grpo.json: 4 prompts × 4 samples per iteration, group
 # advantages, no KL), ppo (configs/ifeval/ppo.json: 16 prompts × 1 sample, GAE with a value head,
-# KL 0.05 to the start); the same 16 sampled responses per iteration, so equal iterations are
-# equal budgets. Both LoRA rank 16 on every projection: a step costs less than a full fine-tune's
+# KL 0.05 to the start), bon (configs/ifeval/bon.json, align bon: 4 rounds of N prompts × 4
+# samples, the best of each prompt's 4 kept for SFT), hpa (configs/ifeval/hpa.json, align hpa:
+# 4 prompts × 4 candidates per iteration, shaped and filtered, no offline pairs); every method
+# samples 16 × N responses for --iterations N, so equal iterations are equal budgets. All use
+# LoRA rank 16 on every projection: a step costs less than a full fine-tune's
 # and the start stays one switch away.
 # --quick: a CI-sized run (16 held-out prompts, 2 iterations, 64-token training answers,
 # 128-token evaluation answers) that checks the pipeline, not the method.
@@ -48,7 +51,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 EXTRA=()
-if [ "$QUICK" = 1 ]; then ITER=2; HELDOUT=16; MAXTOK=128; EXTRA=(--set ppo.max_new_tokens=64); fi
+if [ "$QUICK" = 1 ]; then ITER=2; HELDOUT=16; MAXTOK=128; fi
 case "$ITER$HELDOUT" in *[!0-9]*|"") echo "error: --iterations and --heldout take whole numbers" >&2; exit 2 ;; esac
 case "$SPLIT" in dev) FIRST=1 ;; test) FIRST=151 ;; *) echo "error: --split takes dev or test" >&2; exit 2 ;; esac
 [ "$HELDOUT" -ge 1 ] && [ "$HELDOUT" -le 150 ] || { echo "error: --heldout takes 1 to 150 (the prompts of one split)" >&2; exit 2; }
@@ -69,7 +72,7 @@ PY
   case "$BEFORE" in "$(realpath -m "$OUT")"/*) echo "error: --before $BEFORE is inside --out $OUT, which this run removes first" >&2; exit 2 ;; esac
 fi
 for m in $METHODS; do
-  [ -f "configs/ifeval/$m.json" ] || { echo "error: --methods: no configs/ifeval/$m.json (methods: grpo ppo)" >&2; exit 2; }
+  [ -f "configs/ifeval/$m.json" ] || { echo "error: --methods: no configs/ifeval/$m.json (methods: grpo ppo bon hpa)" >&2; exit 2; }
 done
 source scripts/smollm2-workdir.sh
 MODEL=$WORK/smollm2
@@ -101,8 +104,21 @@ for method in $METHODS; do
     RUN=$OUT/$method-seed$seed
     RUNS+=("$RUN")
     echo "== $method seed $seed ($ITER iterations)" >&2
-    timed "$method-seed$seed" "$ALIGN" ppo --config "configs/ifeval/$method.json" --set model.path="$MODEL" --set output_dir="$RUN" \
-      --set ppo.iterations="$ITER" --set seed="$seed" "${EXTRA[@]}"
+    # the command and its budget key: ITER × 16 sampled responses for every method
+    case "$method" in
+      bon) CMD=bon; BUDGET=(--set bon.prompts_per_round="$ITER") ;;   # 4 rounds × ITER prompts × 4 samples
+      hpa) CMD=hpa; BUDGET=(--set hpa.iterations="$ITER") ;;          # ITER × 4 prompts × 4 candidates
+      *) CMD=ppo; BUDGET=(--set ppo.iterations="$ITER") ;;            # ITER × 16 samples
+    esac
+    QUICKSET=()
+    # align bon evaluates after each round's SFT steps (steps_per_round 8, 1 with --quick)
+    if [ "$CMD" = bon ] && [ "$CURVE" = 1 ]; then QUICKSET+=(--set eval_every=$([ "$QUICK" = 1 ] && echo 1 || echo 8)); fi
+    if [ "$QUICK" = 1 ]; then
+      QUICKSET+=(--set "$CMD.max_new_tokens=64")
+      [ "$CMD" = bon ] && QUICKSET+=(--set bon.steps_per_round=1)
+    fi
+    timed "$method-seed$seed" "$ALIGN" "$CMD" --config "configs/ifeval/$method.json" --set model.path="$MODEL" --set output_dir="$RUN" \
+      "${BUDGET[@]}" --set seed="$seed" "${EXTRA[@]}" "${QUICKSET[@]}"
     echo "== held-out after $method seed $seed" >&2
     timed "eval-after-$method-seed$seed" sh -c "\"$ALIGN\" eval --model \"$RUN/final\" --task ifeval --input \"$OUT/heldout.jsonl\" --max-new-tokens $MAXTOK --batch-size 8 --json > \"$RUN/after.json\""
     timed "kl-$method-seed$seed" sh -c "\"$ALIGN\" eval --model \"$RUN/final\" --task samples --reference \"$MODEL\" --input \"$OUT/kl_prompts.jsonl\" --samples-per-prompt 2 --max-new-tokens 128 --batch-size 8 --json > \"$OUT/kl-$method-seed$seed.json\""
