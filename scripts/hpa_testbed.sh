@@ -4,7 +4,7 @@
 # the online methods the same sampled tokens: 4 prompts × 4 candidates × up to 48 tokens a step),
 # trains over several seeds: DPO on the noisy pairs, PPO (GRPO advantages) against the proxy reward
 # model, HPA, and four HPA ablations (no uncertainty penalty, no diversity bonus, no DPO term, token
-# KL only), plus an oracle reference that is no competitor: PPO with the gold judge itself as its
+# KL only), plus on request (--methods) hpa-k1-seed (HPA with seed 000's literal k1 token KL), plus an oracle reference that is no competitor: PPO with the gold judge itself as its
 # reward (ppo-gold: the judge as align's reward.program). Every final model's greedy answers to the
 # held-out prompts are scored by the gold judge (scripts/hpa_gold_judge.py), its sampled KL to the
 # SFT model is measured, and scripts/hpa_testbed_table.py writes the table (RUNS/table.md).
@@ -128,6 +128,7 @@ run_method() {  # method seed
     hpa-no-diversity) "$ALIGN" "${hpa[@]}" --set hpa.diversity_coef=0 ;;
     hpa-no-dpo) "$ALIGN" "${hpa[@]}" --set hpa.dpo_weight=0 ;;
     hpa-token-kl) "$ALIGN" "${hpa[@]}" --set hpa.semantic_kl_start=0 --set hpa.semantic_kl_end=0 --set hpa.token_kl_end=1 ;;
+    hpa-k1-seed) "$ALIGN" "${hpa[@]}" --set hpa.token_kl=k1_seed ;;
     ppo-gold) "$ALIGN" "${ppo[@]}" --set "ppo.reward={\"program\": [\"python3\", \"$PWD/scripts/hpa_gold_judge.py\"]}" ;;
     *) echo "unknown method $m" >&2; return 2 ;;
   esac

@@ -19,11 +19,11 @@ from hpa_gold_judge import Judge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ORDER = ["sft", "dpo", "ppo", "hpa", "hpa-no-uncertainty", "hpa-no-diversity", "hpa-no-dpo", "hpa-token-kl", "ppo-gold"]
+ORDER = ["sft", "dpo", "ppo", "hpa", "hpa-no-uncertainty", "hpa-no-diversity", "hpa-no-dpo", "hpa-token-kl", "hpa-k1-seed", "ppo-gold"]
 NAMES = {"sft": "SFT only", "dpo": "DPO", "ppo": "PPO (GRPO adv.)", "hpa": "HPA",
          "hpa-no-uncertainty": "HPA − uncertainty penalty", "hpa-no-diversity": "HPA − diversity bonus",
          "hpa-no-dpo": "HPA − DPO term", "hpa-token-kl": "HPA, token KL only",
-         "ppo-gold": "(oracle) PPO on the gold reward"}
+         "hpa-k1-seed": "HPA, seed's k1 token KL", "ppo-gold": "(oracle) PPO on the gold reward"}
 
 
 def ms(xs, digits=3):
