@@ -14,7 +14,9 @@ let package = Package(
         .library(name: "SFTTrainer", targets: ["SFTTrainer"]),
         .library(name: "RewardTrainer", targets: ["RewardTrainer"]),
         .library(name: "DPOTrainer", targets: ["DPOTrainer"]),
+        .library(name: "AlignOnline", targets: ["AlignOnline"]),
         .library(name: "PPOTrainer", targets: ["PPOTrainer"]),
+        .library(name: "BoNTrainer", targets: ["BoNTrainer"]),
         .library(name: "HPATrainer", targets: ["HPATrainer"]),
     ],
     dependencies: [
@@ -42,12 +44,17 @@ let package = Package(
         .target(name: "SFTTrainer", dependencies: ["AlignTraining"]),
         .target(name: "RewardTrainer", dependencies: ["AlignTraining"]),
         .target(name: "DPOTrainer", dependencies: ["AlignTraining"]),
-        .target(name: "PPOTrainer", dependencies: ["AlignTraining"]),
-        .target(name: "HPATrainer", dependencies: ["AlignTraining", "PPOTrainer", "DPOTrainer"]),
+        // the layer under the online trainers: prompts, sampling, rewards, the reference, the
+        // sharded rollout, the clip loss and advantages
+        .target(name: "AlignOnline", dependencies: ["AlignTraining"]),
+        .target(name: "PPOTrainer", dependencies: ["AlignOnline"]),
+        .target(name: "BoNTrainer", dependencies: ["AlignOnline", "SFTTrainer"]),
+        .target(name: "HPATrainer", dependencies: ["AlignOnline", "DPOTrainer"]),
         .executableTarget(
             name: "align",
             dependencies: [
-                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer", "PPOTrainer", "HPATrainer",
+                "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer", "AlignOnline", "PPOTrainer", "BoNTrainer",
+                "HPATrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,7 +91,7 @@ let package = Package(
         .target(name: "AlignTestSupport", dependencies: ["AlignTraining"], path: "Tests/Support"),
         .testTarget(
             name: "PPOTrainerTests",
-            dependencies: ["PPOTrainer", "AlignTestSupport"],
+            dependencies: ["AlignOnline", "PPOTrainer", "BoNTrainer", "AlignTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

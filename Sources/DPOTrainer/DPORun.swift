@@ -68,7 +68,7 @@ public enum DPORun {
                 // has been trained (or restored from a checkpoint) yet, and LoRA adapters start at zero
                 let startingPolicy: Bool
                 if case .path = run.config.model.source { startingPolicy = dpo.precomputeRefLogProbs && run.config.model.reference == nil } else { startingPolicy = false }
-                let reference = startingPolicy ? run.model : try referenceModelFor(run)
+                let reference = startingPolicy ? run.model : try ReferenceModel.ofRun(run, hint: ", or use loss \"simpo\"")
                 if dpo.precomputeRefLogProbs {
                     let started = Date()
                     let comm = run.communicator
@@ -93,23 +93,5 @@ public enum DPORun {
             }
         }
         return (trainRef, evalRef, referenceModel)
-    }
-
-    /// The frozen reference: `model.reference`, else the starting weights. Its vocabulary must
-    /// be the policy's.
-    static func referenceModelFor(_ run: TrainerRun) throws -> any CausalLM {
-        let path: String
-        if let r = run.config.model.reference {
-            path = r
-        } else if case .path(let p) = run.config.model.source {
-            path = p
-        } else {
-            throw ModelConfigError("a freshly initialised model has no reference: set model.reference, or use loss \"simpo\"")
-        }
-        let reference = try ModelStore.load(path).model
-        guard reference.config.vocabSize == run.model.config.vocabSize else {
-            throw ModelConfigError("model.reference \(path) has a vocabulary of \(reference.config.vocabSize) tokens, the policy \(run.model.config.vocabSize); they must match")
-        }
-        return reference
     }
 }

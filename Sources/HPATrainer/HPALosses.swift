@@ -1,6 +1,6 @@
 import AlignTensor
 import Foundation
-import PPOTrainer
+import AlignOnline
 
 /// HPA's pieces as pure functions (ALGORITHMS.md "HPA"): the shaped reward, dynamic sampling,
 /// the hierarchical KL (token KL estimate and semantic distance) and the windowed early-stop score. The PPO-clip term is

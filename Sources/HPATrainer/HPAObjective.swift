@@ -5,7 +5,7 @@ import AlignTraining
 import DPOTrainer
 import Dispatch
 import Foundation
-import PPOTrainer
+import AlignOnline
 
 /// HPA in the shared loop (ALGORITHMS.md "HPA", seed 000).
 ///

@@ -1,7 +1,7 @@
 import AlignData
 import AlignTraining
 import Foundation
-import PPOTrainer
+import AlignOnline
 
 /// One HPA rollout after shaping and filtering: the kept candidates and the per-token constants
 /// their losses need. Part of a checkpoint, so a run stopped between the rollout's steps resumes

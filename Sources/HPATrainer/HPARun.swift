@@ -4,7 +4,7 @@ import AlignTensor
 import AlignTraining
 import DPOTrainer
 import Foundation
-import PPOTrainer
+import AlignOnline
 
 /// `align hpa --config run.json`: prompts (`data.train`), offline pairs (`hpa.preferences`) and
 /// the reward, all checked before anything is written, then `HPAObjective` in the shared loop →

@@ -1,4 +1,5 @@
 import AlignNN
+import AlignOnline
 import AlignTraining
 import Foundation
 

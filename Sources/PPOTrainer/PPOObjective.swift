@@ -1,6 +1,7 @@
 import AlignData
 import AlignNN
 import AlignTensor
+import AlignOnline
 import AlignTraining
 import Dispatch
 import Foundation

@@ -57,12 +57,3 @@ public struct PPOMicroBatch {
         Batch.promptResponse(rows.map { (prompts[$0], responses[$0]) }, padID: padID)
     }
 }
-
-extension Array where Element == [Float] {
-    /// Splits a flat array back into rows of the given lengths.
-    package static func unflatten(_ flat: [Float], lengths: [Int]) -> [[Float]] {
-        var out: [[Float]] = [], i = 0
-        for n in lengths { out.append([Float](flat[i..<i + n])); i += n }
-        return out
-    }
-}

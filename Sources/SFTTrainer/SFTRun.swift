@@ -49,7 +49,7 @@ public enum SFTRun {
         } else if sources.count == 1 {
             (sources[0].examples, evalExamples) = try run.holdOut(sources[0].examples)
         }
-        let reference: (any CausalLM)? = sft.klCoef > 0 ? try frozenCopy(of: run) : nil
+        let reference: (any CausalLM)? = sft.klCoef > 0 ? try ReferenceModel.ofRun(run, hint: " (sft.kl_coef needs one)") : nil
         let objective = try SFTObjective(model: model, train: sources, eval: evalExamples, batchSize: config.batchSize,
                                          seed: config.seed, shuffle: data.shuffle, padID: Batch.padID(for: run.tokenizer),
                                          klCoef: Float(sft.klCoef), reference: reference)
@@ -75,15 +75,5 @@ public enum SFTRun {
             lines.append(i + 1)
         }
         return try DatasetFile(records: records, source: path, lines: lines)
-    }
-
-    /// The reference for KL-SFT: the configured `model.reference`, else the starting weights.
-    static func frozenCopy(of run: TrainerRun) throws -> any CausalLM {
-        if let path = run.config.model.reference { return try ModelStore.load(path).model }
-        switch run.config.model.source {
-        case .path(let path): return try ModelStore.load(path).model
-        case .initialize:
-            throw ModelConfigError("sft.kl_coef needs a reference model: set model.reference (a freshly initialised model has none)")
-        }
     }
 }

@@ -1,7 +1,7 @@
 import AlignTraining
 import ArgumentParser
+import BoNTrainer
 import Foundation
-import PPOTrainer
 
 /// `align bon --config run.json`: best-of-N rejection sampling with SFT on the kept samples.
 struct BoNCommand: ParsableCommand {

@@ -137,10 +137,7 @@ struct EvalCommand: ParsableCommand {
         let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
         let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
         guard !set.examples.isEmpty else { throw ValidationError("\(input): no preference pairs (\(set.report))") }
-        let referenceModel = try reference.map { try ModelStore.load($0).model }
-        if let r = referenceModel, r.config.vocabSize != loaded.model.config.vocabSize {
-            throw ValidationError("--reference \(reference!): a vocabulary of \(r.config.vocabSize) tokens, the model \(loaded.model.config.vocabSize); they must match")
-        }
+        let referenceModel = try reference.map { try ReferenceModel.load($0, for: loaded.model, name: "--reference") }
         let r = PreferenceAccuracy.evaluate(set.examples, policy: loaded.model, reference: referenceModel, beta: beta,
                                             padID: Batch.padID(for: tokenizer), batchSize: batchSize)
         let kind = referenceModel == nil ? "log-probability" : "implicit reward β·(logπ − logπ_ref), β \(beta)"
@@ -157,10 +154,7 @@ struct EvalCommand: ParsableCommand {
         let prompts = try readPrompts(input).map(\.userText)
         let (loaded, tokenizer) = try model.load()
         let policy = loaded.model
-        let referenceModel = try reference.map { try ModelStore.load($0).model }
-        if let r = referenceModel, r.config.vocabSize != policy.config.vocabSize {
-            throw ValidationError("--reference \(reference!): a vocabulary of \(r.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
-        }
+        let referenceModel = try reference.map { try ReferenceModel.load($0, for: policy, name: "--reference") }
         let ids = try promptIDs(prompts, tokenizer: tokenizer, chat: chat)
         let config = GenerationConfig(maxNewTokens: maxNewTokens ?? 32, sampling: SamplingConfig(temperature: temperature, topP: topP),
                                       stopTokenIDs: stopTokenIDs(policy, tokenizer), seed: seed, padTokenID: tokenizer.padTokenID)

@@ -3,7 +3,7 @@ import AlignTensor
 import Foundation
 import XCTest
 @testable import HPATrainer
-import PPOTrainer
+import AlignOnline
 
 /// HPA's pure pieces by hand-computed values and finite differences: the shaped reward, the
 /// diversity bonus and its bank, dynamic sampling, the KL schedule, the hierarchical KL terms,

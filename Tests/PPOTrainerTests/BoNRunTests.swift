@@ -5,6 +5,8 @@ import AlignTestSupport
 import AlignTraining
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// `align bon` end to end on a tiny model: kept samples beat the sampled ones, the kept set

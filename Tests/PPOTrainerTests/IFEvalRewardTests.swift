@@ -3,6 +3,8 @@ import AlignTestSupport
 import AlignTraining
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// The `ifeval` reward rule: IFEval's checks of each prompt record's `instruction_id_list` and

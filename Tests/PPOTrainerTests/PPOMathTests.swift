@@ -1,6 +1,8 @@
 import AlignTensor
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// PPO's pieces by hand: GAE, whitening, the clipped policy and value losses with their

@@ -5,6 +5,8 @@ import AlignTestSupport
 import AlignTraining
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// `align ppo` end to end on a tiny model with a rule reward: the first-minibatch invariant,

@@ -1,6 +1,8 @@
 import AlignTensor
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// align's PPO-family math against TRL's own code (`scripts/gen_ppo_goldens.sh`: TRL 1.12.0's

@@ -5,6 +5,8 @@ import AlignTestSupport
 import AlignTraining
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// One convention for where a reward model reads a reply: the last token of the conversation as

@@ -5,6 +5,8 @@ import AlignTestSupport
 import AlignTraining
 import Foundation
 import XCTest
+@testable import AlignOnline
+@testable import BoNTrainer
 @testable import PPOTrainer
 
 /// Passes a rollout does not need are not made, and the results are those of the run that

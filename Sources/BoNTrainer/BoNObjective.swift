@@ -1,7 +1,9 @@
 import AlignData
 import AlignNN
 import AlignTensor
+import AlignOnline
 import AlignTraining
+import SFTTrainer
 import Dispatch
 import Foundation
 
@@ -130,7 +132,7 @@ public final class BoNObjective: TrainingObjective {
     /// Token-mean NLL of the kept responses.
     public func loss(_ b: Batch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {
         let lp = policy.scoredLogProbs(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets)
-        let nll = lp.sum() * (-1 / Float(max(lp.count, 1)))
+        let nll = SFTLosses.nll(scoredLogProbs: lp)
         return (nll, ["nll": Double(nll.item)])
     }
 

@@ -22,14 +22,6 @@ extension ReferenceSource {
     package static func frozen(for run: TrainerRun, orElse hint: String) throws -> ReferenceSource {
         let config = run.config
         if config.lora != nil && config.model.reference == nil { return .policyWithoutLoRA }
-        let path: String
-        if let r = config.model.reference { path = r } else if case .path(let p) = config.model.source { path = p } else {
-            throw ModelConfigError("a freshly initialised policy has no reference: set model.reference\(hint)")
-        }
-        let ref = try ModelStore.load(path).model
-        guard ref.config.vocabSize == run.model.config.vocabSize else {
-            throw ModelConfigError("model.reference \(path) has a vocabulary of \(ref.config.vocabSize) tokens, the policy \(run.model.config.vocabSize); they must match")
-        }
-        return .model(ref)
+        return .model(try ReferenceModel.ofRun(run, hint: hint))
     }
 }
