@@ -70,58 +70,94 @@ package enum ShardedRollout {
         return Sampled(sequences: all, seconds: slowest)
     }
 
-    /// One pass's results for one row: token arrays (log-probs, values, …) and numbers.
+    /// One pass's results for one row, by name: per-token arrays (log-probs, values, pooled
+    /// states, …) and numbers (sums).
     package struct RowResult: Equatable {
         package var row: Int
-        package var arrays: [[Float]]
-        package var numbers: [Double]
+        package var arrays: [String: [Float]]
+        package var numbers: [String: Double]
 
-        package init(row: Int, arrays: [[Float]], numbers: [Double] = []) {
+        package init(row: Int, arrays: [String: [Float]] = [:], numbers: [String: Double] = [:]) {
             self.row = row
             self.arrays = arrays
             self.numbers = numbers
         }
     }
 
-    /// Every rank's row results (`body` computes this rank's), in rank order.
-    package static func gatherRows(_ communicator: Communicator, _ body: () throws -> [RowResult]) throws -> [RowResult] {
+    /// The gathered results of a pass over a rollout's `count` rows: `arrays[name][row]` and
+    /// `numbers[name][row]`. A row no rank computed (a micro-batch without loss tokens) keeps an
+    /// empty array and 0.
+    package struct RowTable {
+        package var arrays: [String: [[Float]]]
+        package var numbers: [String: [Double]]
+
+        init(count: Int, arrays: [String], numbers: [String]) {
+            self.arrays = Dictionary(uniqueKeysWithValues: arrays.map { ($0, [[Float]](repeating: [], count: count)) })
+            self.numbers = Dictionary(uniqueKeysWithValues: numbers.map { ($0, [Double](repeating: 0, count: count)) })
+        }
+
+        /// The per-row arrays called `name` (a name the pass did not declare is a programming error).
+        package subscript(array name: String) -> [[Float]] {
+            guard let a = arrays[name] else { preconditionFailure("RowTable: no array \(name) (declared: \(arrays.keys.sorted()))") }
+            return a
+        }
+
+        package subscript(number name: String) -> [Double] {
+            guard let n = numbers[name] else { preconditionFailure("RowTable: no number \(name) (declared: \(numbers.keys.sorted()))") }
+            return n
+        }
+
+        mutating func store(_ r: RowResult) {
+            for (k, v) in r.arrays { arrays[k]![r.row] = v }
+            for (k, v) in r.numbers { numbers[k]![r.row] = v }
+        }
+    }
+
+    /// Every rank's results of a pass over `count` rows (`body` computes this rank's rows), by
+    /// the names declared in `arrays` and `numbers` (the order ranks send them in).
+    package static func gatherRows(_ communicator: Communicator, count: Int, arrays: [String], numbers: [String] = [],
+                                   _ body: () throws -> [RowResult]) throws -> RowTable {
+        var table = RowTable(count: count, arrays: arrays, numbers: numbers)
         var mine: [RowResult] = []
         let parts = try communicator.gatherShards {
             mine = try body()
+            for r in mine {
+                precondition(Set(r.arrays.keys).isSubset(of: arrays) && Set(r.numbers.keys).isSubset(of: numbers) && (0..<count).contains(r.row),
+                             "ShardedRollout.gatherRows: row \(r.row) with \(r.arrays.keys.sorted()) / \(r.numbers.keys.sorted()), declared \(arrays) / \(numbers) over \(count) rows")
+            }
             guard communicator.size > 1 else { return [] }
             var flat: [Double] = []
             for r in mine {
                 flat.append(Double(r.row))
-                flat.append(Double(r.arrays.count))
-                for a in r.arrays {
+                for name in arrays {
+                    let a = r.arrays[name] ?? []
                     flat.append(Double(a.count))
                     flat += a.map(Double.init)   // exact: Float → Double → Float
                 }
-                flat.append(Double(r.numbers.count))
-                flat += r.numbers
+                for name in numbers { flat.append(r.numbers[name] ?? 0) }
             }
             return ShardBytes.encode(flat)
         }
-        guard communicator.size > 1 else { return mine }
-        var out: [RowResult] = []
+        guard communicator.size > 1 else {
+            for r in mine { table.store(r) }
+            return table
+        }
         for part in parts {
             let flat = ShardBytes.decode(part, as: Double.self)
             var i = 0
             func next() -> Double { defer { i += 1 }; return flat[i] }
             while i < flat.count {
-                let row = Int(next())
-                var arrays: [[Float]] = []
-                for _ in 0..<Int(next()) {
+                var r = RowResult(row: Int(next()))
+                for name in arrays {
                     let n = Int(next())
-                    arrays.append(flat[i..<i + n].map(Float.init))
+                    r.arrays[name] = flat[i..<i + n].map(Float.init)
                     i += n
                 }
-                let k = Int(next())
-                out.append(RowResult(row: row, arrays: arrays, numbers: Array(flat[i..<i + k])))
-                i += k
+                for name in numbers { r.numbers[name] = next() }
+                table.store(r)
             }
         }
-        return out
+        return table
     }
 
     // MARK: - Sequences as plain values

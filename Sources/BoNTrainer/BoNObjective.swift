@@ -14,58 +14,30 @@ import Foundation
 public final class BoNObjective: TrainingObjective {
     public typealias MicroBatch = Batch
 
-    let policy: any CausalLM
+    /// Prompts, sampling, the reward, the ranks and their checkpoint state (`rollouts` counts rounds).
+    let session: OnlineSession
     let config: BoNConfig
-    let reward: RewardFunction
-    let prompts: [PromptRecord]
-    let promptIDs: [[Int]]
-    let evalPrompts: [PromptRecord]
-    let evalPromptIDs: [[Int]]
-    let tokenizer: Tokenizer
-    let stopTokens: [Int]
-    let padID: Int
-    let batchSize: Int
-    let gradAccum: Int
-    /// The ranks a round's samples are shared out over (one: a single process).
-    let communicator: Communicator
+
+    var policy: any CausalLM { session.policy }
+    var reward: RewardFunction { session.reward }
+    var batchSize: Int { session.batchSize }
+    var gradAccum: Int { session.gradAccum }
+    var padID: Int { session.padID }
 
     struct Kept: Codable, Equatable {
         var prompt: [Int]
         var response: [Int]
     }
 
-    private var promptCursor: EpochCursor
-    private var rng: RandomGenerator
     private var kept: [Kept] = []
     private var keptCursor: EpochCursor?
-    private var round = 0
+    private var round: Int { session.rollouts }
     private var drawnInRound = 0
     private var roundMetrics: [String: Double] = [:]
 
-    public init(policy: any CausalLM, config: BoNConfig, reward: RewardFunction, prompts: [PromptRecord], promptIDs: [[Int]],
-                evalPrompts: [PromptRecord], evalPromptIDs: [[Int]], tokenizer: Tokenizer, stopTokens: [Int], padID: Int,
-                batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool, communicator: Communicator = SingleProcessCommunicator()) {
-        self.policy = policy
+    package init(session: OnlineSession, config: BoNConfig) {
+        self.session = session
         self.config = config
-        self.reward = reward
-        self.prompts = prompts
-        self.promptIDs = promptIDs
-        self.evalPrompts = evalPrompts
-        self.evalPromptIDs = evalPromptIDs
-        self.tokenizer = tokenizer
-        self.stopTokens = stopTokens
-        self.padID = padID
-        self.batchSize = batchSize
-        self.gradAccum = gradAccum
-        self.communicator = communicator
-        var root = RandomGenerator(seed: seed)
-        promptCursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
-        rng = root.fork()
-    }
-
-    func generationConfig(greedy: Bool) -> GenerationConfig {
-        OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
-                       stopTokens: stopTokens, padID: padID, samplingWeights: config.samplingWeights).generation(greedy: greedy)
     }
 
     public func nextBatch(progress: Double) throws -> Batch {
@@ -80,27 +52,13 @@ public final class BoNObjective: TrainingObjective {
     func sampleRound() throws {
         let started = DispatchTime.now().uptimeNanoseconds
         var m: [String: Double] = [:]
-        if !evalPrompts.isEmpty {
-            let e = try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                               tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
-            m["bon/heldout_reward"] = e["eval/objective/scores"]
-        }
-        let P = config.promptsPerRound ?? prompts.count
-        let chosen = (0..<P).map { _ in promptCursor.next() }
+        if !session.evalPrompts.isEmpty { m["bon/heldout_reward"] = try session.evaluate()["eval/objective/scores"] }
+        let P = config.promptsPerRound ?? session.prompts.count
         let N = config.numSamples
-        let rowsPrompt = chosen.flatMap { Array(repeating: $0, count: N) }
         // each rank samples (in batches of max(batch_size, 8) rows) and scores its share of the
         // prompts; every rank keeps the same samples
-        let sampled = try ShardedRollout.sample(policy, prompts: rowsPrompt.map { promptIDs[$0] }, groupSize: N,
-                                                config: generationConfig(greedy: false), rng: &rng, communicator: communicator,
-                                                chunk: max(batchSize, 8))
-        let samples = rowsPrompt.indices.map {
-            RewardSample(record: prompts[rowsPrompt[$0]], promptIDs: promptIDs[rowsPrompt[$0]], generated: sampled.sequences[$0], tokenizer: tokenizer)
-        }
-        let shard = ShardedRollout.rows(count: samples.count, groupSize: N, communicator: communicator)
-        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
-            "the response to the prompt at line \(self.prompts[rowsPrompt[i]].line) (round \(self.round + 1))"
-        }
+        let s = try session.sampleAndScore(session.draw(P, groupSize: N), groupSize: N, chunk: max(batchSize, 8), what: "round \(round + 1)")
+        let (samples, outcomes) = (s.samples, s.outcomes)
         var keptScores: [Double] = []
         for g in 0..<P {
             let range = (g * N)..<((g + 1) * N)
@@ -112,9 +70,9 @@ public final class BoNObjective: TrainingObjective {
             }
         }
         guard !kept.isEmpty else { throw RewardError("best-of-N round \(round + 1): every sampled response was empty; nothing to fine-tune on") }
-        round += 1
+        session.finishRollout()
         drawnInRound = 0
-        keptCursor = EpochCursor(count: kept.count, rng: rng.fork(), shuffle: true)
+        keptCursor = EpochCursor(count: kept.count, rng: session.rng.fork(), shuffle: true)
         m["bon/round"] = Double(round)
         m["bon/sample_reward_mean"] = outcomes.reduce(0) { $0 + $1.score } / Double(outcomes.count)
         m["bon/kept_reward_mean"] = keptScores.isEmpty ? 0 : keptScores.reduce(0, +) / Double(keptScores.count)
@@ -137,37 +95,29 @@ public final class BoNObjective: TrainingObjective {
     }
 
     public func evaluate() throws -> [String: Double] {
-        try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
+        try session.evaluate()
     }
 
     struct SavedState: Codable {
-        var promptCursor: EpochCursor
-        var rng: RandomGenerator
+        var session: OnlineSession.State
         var kept: [Kept]
         var keptCursor: EpochCursor?
-        var round: Int
         var drawnInRound: Int
         var roundMetrics: [String: Double]
-        var moments: RunningMoments
     }
 
     public func saveState() throws -> Data {
-        try JSONEncoder().encode(SavedState(promptCursor: promptCursor, rng: rng, kept: kept, keptCursor: keptCursor, round: round,
-                                            drawnInRound: drawnInRound, roundMetrics: roundMetrics, moments: reward.moments))
+        try JSONEncoder().encode(SavedState(session: session.state, kept: kept, keptCursor: keptCursor, drawnInRound: drawnInRound,
+                                            roundMetrics: roundMetrics))
     }
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        try OnlinePrompts.checkResume(s.promptCursor, prompts: prompts.count)
-        promptCursor = s.promptCursor
-        rng = s.rng
+        try session.restore(s.session)
         kept = s.kept
         keptCursor = s.keptCursor
-        round = s.round
         drawnInRound = s.drawnInRound
         roundMetrics = s.roundMetrics
-        reward.moments = s.moments
     }
 
     public var plottedMetrics: [String] { ["bon/kept_reward_mean", "bon/sample_reward_mean", "bon/heldout_reward"] }

@@ -23,30 +23,22 @@ import AlignOnline
 public final class HPAObjective: TrainingObjective {
     public typealias MicroBatch = HPAMicroBatch
 
-    let policy: any CausalLM
+    /// Prompts, sampling, the reward, the ranks, samples.jsonl and their checkpoint state.
+    let session: OnlineSession
     let reference: ReferenceSource
     let config: HPAConfig
-    let reward: RewardFunction
     /// The offline term: `align dpo`'s objective over the preference pairs (nil without one).
     let offline: DPOObjective?
-    let prompts: [PromptRecord]
-    let promptIDs: [[Int]]
-    let evalPrompts: [PromptRecord]
-    let evalPromptIDs: [[Int]]
-    let tokenizer: Tokenizer
-    let stopTokens: [Int]
-    let padID: Int
-    let batchSize: Int
-    let gradAccum: Int
-    let samplesURL: URL?
-    /// The ranks a rollout is shared out over (one: a single process).
-    let communicator: Communicator
 
-    private var cursor: EpochCursor
-    private var rng: RandomGenerator
+    var policy: any CausalLM { session.policy }
+    var reward: RewardFunction { session.reward }
+    var batchSize: Int { session.batchSize }
+    var gradAccum: Int { session.gradAccum }
+    var padID: Int { session.padID }
+    var communicator: Communicator { session.communicator }
+
     private var bank: DiversityBank
     private var rollout: HPARollout?
-    private var rollouts = 0
     /// Per rollout: mean reward and KL per token over every candidate (the window score and the
     /// spike check).
     private var history: [HistoryEntry] = []
@@ -59,31 +51,12 @@ public final class HPAObjective: TrainingObjective {
         var kl: Double
     }
 
-    public init(policy: any CausalLM, reference: ReferenceSource, config: HPAConfig, reward: RewardFunction, offline: DPOObjective?,
-                prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],
-                tokenizer: Tokenizer, stopTokens: [Int], padID: Int, batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool,
-                samplesURL: URL?, communicator: Communicator = SingleProcessCommunicator()) {
-        precondition(!prompts.isEmpty && prompts.count == promptIDs.count, "HPAObjective: no prompts")
+    package init(session: OnlineSession, reference: ReferenceSource, config: HPAConfig, offline: DPOObjective?) {
         if case .none = reference { preconditionFailure("HPAObjective: the KL terms need a reference") }
-        self.policy = policy
+        self.session = session
         self.reference = reference
         self.config = config
-        self.reward = reward
         self.offline = offline
-        self.prompts = prompts
-        self.promptIDs = promptIDs
-        self.evalPrompts = evalPrompts
-        self.evalPromptIDs = evalPromptIDs
-        self.tokenizer = tokenizer
-        self.stopTokens = stopTokens
-        self.padID = padID
-        self.batchSize = batchSize
-        self.gradAccum = gradAccum
-        self.samplesURL = samplesURL
-        self.communicator = communicator
-        var root = RandomGenerator(seed: seed)
-        cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
-        rng = root.fork()
         bank = DiversityBank(capacity: config.diversityBank)
     }
 
@@ -123,88 +96,31 @@ public final class HPAObjective: TrainingObjective {
     var temperature: Float { Float(config.temperature) }
 
     /// The reference's log-probs and final hidden states at the scored positions, under no-grad.
-    func referenceForward(_ b: Batch) -> ScoredForward {
-        withNoGrad {
-            switch reference {
-            case .model(let m):
-                return m.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature)
-            case .policyWithoutLoRA, .none:
-                return policy.withLoRADisabled {
-                    policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature)
-                }
-            }
-        }
+    func referenceForward(_ b: Batch) -> ScoredForward { session.referenceForward(reference, b)! }
+
+    /// The policy's log-probs at the scored positions, under no-grad.
+    func policyLogProbs(_ b: Batch) -> [Float] {
+        withNoGrad { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
     }
 
     // MARK: - Rollouts
 
-    func generationConfig(greedy: Bool) -> GenerationConfig {
-        OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
-                       stopTokens: stopTokens, padID: padID, samplingWeights: config.samplingWeights).generation(greedy: greedy)
-    }
-
     func makeRollout() throws -> HPARollout {
         let started = DispatchTime.now().uptimeNanoseconds
         let N = config.numCandidates
-        var promptIndex: [Int] = []
-        for _ in 0..<batchSize * gradAccum {
-            let p = cursor.next()
-            promptIndex += Array(repeating: p, count: N)
-        }
-        let rowPrompts = promptIndex.map { promptIDs[$0] }
-        // every rank samples and scores its share of the prompts (whole groups of candidates);
-        // the rollout is gathered to every rank (ShardedRollout)
-        let sampled = try ShardedRollout.sample(policy, prompts: rowPrompts, groupSize: N, config: generationConfig(greedy: false),
-                                                rng: &rng, communicator: communicator)
-        let sequences = sampled.sequences
-        let responses = sequences.map(\.tokens)
-        let R = rowPrompts.count
-        let rank = communicator.rank
-
-        // rewards, their ensemble spread and the diversity bonus
-        let samples = (0..<R).map {
-            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: sequences[$0], tokenizer: tokenizer)
-        }
-        let shard = ShardedRollout.rows(count: R, groupSize: N, communicator: communicator)
-        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
-            "the response to the prompt at line \(self.prompts[promptIndex[i]].line) (rollout \(self.rollouts), candidate \(i))"
-        }
-        let scores = outcomes.map(\.score)
+        // every rank samples and scores its share of the prompts (whole groups of candidates)
+        let s = try session.sampleAndScore(session.draw(batchSize * gradAccum, groupSize: N), groupSize: N, what: "rollout \(session.rollouts)")
+        let (scores, R) = (s.scores, s.count)
         // σ is on the reward model's raw scale; the score may be normalised: σ goes with it
-        let uncertainty = outcomes.map { ($0.modelStd ?? 0) * config.reward.modelWeight * $0.scale }
-        // the policy and the reference over every candidate, in batches of batch_size rows (batch
-        // c on rank c mod size): their log-probs give each candidate's KL (exactly 0 while the
-        // policy is the reference, whatever the sampling weights), the reference's pooled states
-        // the diversity bonus
-        var embeddings = [[Float]](repeating: [], count: R), policyAll = embeddings, referenceAll = embeddings
-        let computedAll = try ShardedRollout.gatherRows(communicator) {
-            var out: [ShardedRollout.RowResult] = []
-            for (c, start) in stride(from: 0, to: R, by: batchSize).enumerated() where c % communicator.size == rank {
-                let rows = Array(start..<min(start + batchSize, R))
-                let b = Batch.promptResponse(rows.map { (rowPrompts[$0], responses[$0]) }, padID: padID)
-                let f = referenceForward(b)
-                let lengths = rows.map { responses[$0].count }
-                let pooled = [[Float]].unflatten(ResponseEmbedding.meanPool(f.hidden, lengths: lengths).scalars,
-                                                 lengths: Array(repeating: f.hidden.shape[1], count: rows.count))
-                let logProbs = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
-                let own = withNoGrad { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature) }
-                let ownRows = [[Float]].unflatten(own.logProbs.scalars, lengths: lengths)
-                for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [pooled[j], logProbs[j], ownRows[j]])) }
-            }
-            return out
-        }
-        for c in computedAll {
-            embeddings[c.row] = c.arrays[0]
-            referenceAll[c.row] = c.arrays[1]
-            policyAll[c.row] = c.arrays[2]
-        }
+        let uncertainty = s.outcomes.map { ($0.modelStd ?? 0) * config.reward.modelWeight * $0.scale }
+        let all = try candidatePass(prompts: s.prompts, responses: s.responses)
         // per candidate Σ_t (logπ − logπ_ref) at the sampling temperature (k1: unbiased for the
-        // sampled tokens)
-        let klSums = (0..<R).map { i in zip(policyAll[i], referenceAll[i]).reduce(0.0) { $0 + Double($1.0 - $1.1) } }
-        let totalTokens = responses.reduce(0) { $0 + $1.count }
-        let klPerToken = totalTokens > 0 ? klSums.reduce(0, +) / Double(totalTokens) : 0
+        // sampled tokens); exactly 0 while the policy is the reference, whatever the sampling weights
+        let klSums = (0..<R).map { i in zip(all[array: "policy"][i], all[array: "reference"][i]).reduce(0.0) { $0 + Double($1.0 - $1.1) } }
+        let klPerToken = s.generatedTokens > 0 ? klSums.reduce(0, +) / Double(s.generatedTokens) : 0
         var diversity = [Double](repeating: 0, count: R)
         if config.diversityCoef > 0 {
+            let embeddings = all[array: "embedding"]
             diversity = embeddings.map { bank.diversity($0) }
             bank.append(embeddings)
         }
@@ -212,41 +128,23 @@ public final class HPAObjective: TrainingObjective {
             HPALosses.shapedReward(score: scores[$0], uncertainty: uncertainty[$0], diversity: diversity[$0],
                                    uncertaintyCoef: config.uncertaintyCoef, diversityCoef: config.diversityCoef)
         }
+        // whitened over all candidates, then filtered: with filter_std ≥ 0 the kept ones are positive
         let advantages = Advantages.whiten(shaped).map(Float.init)
         let kept = HPALosses.filter(shaped, groupSize: N, k: config.filterStd)
 
         // micro-batches of every epoch; logp_old and the reference on epoch 0's
-        let groups = (0..<config.ppoEpochs).map { _ in HPARollout.groups(permutation: rng.permutation(kept.count), microBatches: gradAccum) }
-        var r = HPARollout(prompts: kept.map { rowPrompts[$0] }, responses: kept.map { responses[$0] }, advantages: kept.map { advantages[$0] },
-                           oldLogProbs: Array(repeating: [], count: kept.count), referenceLogProbs: Array(repeating: [], count: kept.count),
-                           referencePooled: Array(repeating: [], count: kept.count), groups: groups, metrics: [:])
-        let computed = try ShardedRollout.gatherRows(communicator) {
-            var out: [ShardedRollout.RowResult] = []
-            for (m, rows) in groups[0].enumerated()
-            where !rows.isEmpty && ShardedRollout.owner(ofMicroBatch: m, gradAccum: gradAccum, communicator: communicator) == rank {
-                let b = Batch.promptResponse(rows.map { (r.prompts[$0], r.responses[$0]) }, padID: padID)
-                let lengths = rows.map { r.responses[$0].count }
-                let old = withNoGrad { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
-                let ref = referenceForward(b)
-                let c = ref.hidden.shape[1]
-                let oldRows = [[Float]].unflatten(old, lengths: lengths), refRows = [[Float]].unflatten(ref.logProbs.scalars, lengths: lengths)
-                let pooled = [[Float]].unflatten(ResponseEmbedding.meanPool(ref.hidden, lengths: lengths).scalars, lengths: Array(repeating: c, count: rows.count))
-                for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [oldRows[j], refRows[j], pooled[j]])) }
-            }
-            return out
-        }
-        for c in computed {
-            r.oldLogProbs[c.row] = c.arrays[0]
-            r.referenceLogProbs[c.row] = c.arrays[1]
-            r.referencePooled[c.row] = c.arrays[2]
-        }
+        let groups = (0..<config.ppoEpochs).map { _ in HPARollout.groups(permutation: session.rng.permutation(kept.count), microBatches: gradAccum) }
+        var r = HPARollout(prompts: kept.map { s.prompts[$0] }, responses: kept.map { s.sequences[$0].tokens }, advantages: kept.map { advantages[$0] },
+                           oldLogProbs: [], referenceLogProbs: [], referencePooled: [], groups: groups, metrics: [:])
+        let pass = try keptPass(r, microBatches: groups[0])
+        (r.oldLogProbs, r.referenceLogProbs, r.referencePooled) = (pass[array: "old"], pass[array: "reference"], pass[array: "embedding"])
 
         // statistics
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
-        var m: [String: Double] = [:]
+        var m = session.rolloutMetrics(s)
         m["reward_mean"] = mean(scores)
         m["reward_std"] = HPALosses.meanAndStd(scores).std
-        m["reward_raw_mean"] = mean(outcomes.map(\.raw))
+        m["reward_raw_mean"] = mean(s.outcomes.map(\.raw))
         m["uncertainty_mean"] = mean(uncertainty)
         if config.diversityCoef > 0 { m["diversity_mean"] = mean(diversity) }
         m["shaped_reward_mean"] = mean(shaped)
@@ -255,21 +153,56 @@ public final class HPAObjective: TrainingObjective {
         // over every candidate, not only the kept ones (those are the highest rewards)
         m["objective/kl"] = mean(klSums)
         m["objective/kl_per_token"] = klPerToken
-        m["response_length"] = mean(responses.map { Double($0.count) })
-        m["val/num_eos_tokens"] = Double(sequences.filter { $0.finishReason == .stopToken }.count)
-        m["episode"] = Double((rollouts + 1) * R)
-        for name in reward.sourceNames { m["rewards/\(name)/mean"] = mean(outcomes.compactMap { $0.sources[name] }) }
         let recent = history.suffix(config.window)
         if let z = HPALosses.zScore(m["reward_mean"]!, history: recent.map(\.reward)) { m["reward_zscore"] = z }
         history.append(HistoryEntry(reward: m["reward_mean"]!, kl: klPerToken))
         m["reward_window_score"] = windowScore()
         m["rollout_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        m["generation_seconds"] = sampled.seconds
         r.metrics = m
 
-        try logSamples(samples, scores: scores, shaped: shaped, uncertainty: uncertainty, diversity: diversity, kept: Set(kept))
-        rollouts += 1
+        try logSamples(s.samples, scores: scores, shaped: shaped, uncertainty: uncertainty, diversity: diversity, kept: Set(kept))
+        session.finishRollout()
         return r
+    }
+
+    /// The policy and the reference over every candidate, in batches of batch_size rows (batch c
+    /// on rank c mod size), gathered: per row the policy's and the reference's log-probs (`policy`,
+    /// `reference`) and the reference's response embedding (`embedding`).
+    func candidatePass(prompts: [[Int]], responses: [[Int]]) throws -> ShardedRollout.RowTable {
+        try ShardedRollout.gatherRows(communicator, count: responses.count, arrays: ["policy", "reference", "embedding"]) {
+            var out: [ShardedRollout.RowResult] = []
+            for (c, start) in stride(from: 0, to: responses.count, by: batchSize).enumerated() where c % communicator.size == communicator.rank {
+                let rows = Array(start..<min(start + batchSize, responses.count))
+                let b = Batch.promptResponse(rows.map { (prompts[$0], responses[$0]) }, padID: padID)
+                out += rowResults(rows: rows, lengths: rows.map { responses[$0].count }, policy: policyLogProbs(b), reference: referenceForward(b))
+            }
+            return out
+        }
+    }
+
+    /// logp_old and the reference's log-probs and embeddings of the kept candidates (`old`,
+    /// `reference`, `embedding`), on exactly the micro-batches the loss will see, each computed
+    /// by the rank that trains on it: the first step's ratio is exactly 1 and, from an unchanged
+    /// policy, both KL terms exactly 0.
+    func keptPass(_ r: HPARollout, microBatches: [[Int]]) throws -> ShardedRollout.RowTable {
+        try ShardedRollout.gatherRows(communicator, count: r.responses.count, arrays: ["old", "reference", "embedding"]) {
+            var out: [ShardedRollout.RowResult] = []
+            for (m, rows) in microBatches.enumerated()
+            where !rows.isEmpty && ShardedRollout.owner(ofMicroBatch: m, gradAccum: gradAccum, communicator: communicator) == communicator.rank {
+                let b = Batch.promptResponse(rows.map { (r.prompts[$0], r.responses[$0]) }, padID: padID)
+                out += rowResults(rows: rows, lengths: rows.map { r.responses[$0].count }, policy: policyLogProbs(b), reference: referenceForward(b),
+                                  policyName: "old")
+            }
+            return out
+        }
+    }
+
+    /// One batch's per-row results: the policy's log-probs, the reference's and its embeddings.
+    func rowResults(rows: [Int], lengths: [Int], policy: [Float], reference f: ScoredForward, policyName: String = "policy") -> [ShardedRollout.RowResult] {
+        let own = [[Float]].unflatten(policy, lengths: lengths), ref = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
+        let embeddings = [[Float]].unflatten(ResponseEmbedding.meanPool(f.hidden, lengths: lengths).scalars,
+                                             lengths: Array(repeating: f.hidden.shape[1], count: rows.count))
+        return rows.enumerated().map { j, row in .init(row: row, arrays: [policyName: own[j], "reference": ref[j], "embedding": embeddings[j]]) }
     }
 
     /// Seed 000's early-stop metric over the last `window` rollouts.
@@ -280,16 +213,11 @@ public final class HPAObjective: TrainingObjective {
     }
 
     func logSamples(_ samples: [RewardSample], scores: [Double], shaped: [Double], uncertainty: [Double], diversity: [Double], kept: Set<Int>) throws {
-        guard let url = samplesURL, config.samplesPerRollout > 0 else { return }
-        var text = ""
-        for i in 0..<min(config.samplesPerRollout, samples.count) {
-            let row: [String: Any] = ["rollout": rollouts, "prompt": samples[i].record.userText, "response": samples[i].response,
-                                      "score": scores[i], "shaped": shaped[i], "uncertainty": uncertainty[i], "diversity": diversity[i],
-                                      "kept": kept.contains(i), "ended_with_eos": samples[i].endedWithEOS]
-            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes])
-            text += String(decoding: data, as: UTF8.self) + "\n"
-        }
-        try appendText(text, to: url)
+        try session.appendSamples((0..<min(config.samplesPerRollout, samples.count)).map { i in
+            ["rollout": session.rollouts, "prompt": samples[i].record.userText, "response": samples[i].response,
+             "score": scores[i], "shaped": shaped[i], "uncertainty": uncertainty[i], "diversity": diversity[i],
+             "kept": kept.contains(i), "ended_with_eos": samples[i].endedWithEOS]
+        })
     }
 
     // MARK: - Loss
@@ -340,8 +268,7 @@ public final class HPAObjective: TrainingObjective {
     /// `eval/objective/scores` (mean reward of greedy responses to the held-out prompts, the
     /// validation reward), the offline pairs' `eval/dpo_*`, and `eval/reward_window_score`.
     public func evaluate() throws -> [String: Double] {
-        var m = try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                           tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
+        var m = try session.evaluate()
         if let offline {
             for (k, v) in try offline.evaluate() { m["eval/dpo_" + k.dropFirst("eval/".count)] = v }
         }
@@ -352,48 +279,31 @@ public final class HPAObjective: TrainingObjective {
     // MARK: - State
 
     struct SavedState: Codable {
-        var cursor: EpochCursor
-        var rng: RandomGenerator
+        var session: OnlineSession.State
         var bank: DiversityBank
         var rollout: HPARollout?
-        var rollouts: Int
         var history: [HistoryEntry]
-        var moments: RunningMoments
         var offline: Data?
     }
 
     public func saveState() throws -> Data {
-        try JSONEncoder().encode(SavedState(cursor: cursor, rng: rng, bank: bank, rollout: rollout, rollouts: rollouts, history: history,
-                                            moments: reward.moments, offline: try offline?.saveState()))
+        try JSONEncoder().encode(SavedState(session: session.state, bank: bank, rollout: rollout, history: history, offline: try offline?.saveState()))
     }
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        try OnlinePrompts.checkResume(s.cursor, prompts: prompts.count)
         guard s.bank.capacity == config.diversityBank else {
             throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint's diversity bank holds \(s.bank.capacity) embeddings, hpa.diversity_bank is \(config.diversityBank)")
         }
         guard (s.offline != nil) == (offline != nil) else {
             throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written \(s.offline == nil ? "without" : "with") a DPO term, this run is \(offline == nil ? "without" : "with") one")
         }
-        cursor = s.cursor
-        rng = s.rng
+        try session.restore(s.session)
         bank = s.bank
         rollout = s.rollout
-        rollouts = s.rollouts
         history = s.history
-        reward.moments = s.moments
         if let d = s.offline { try offline?.restoreState(d) }
     }
 
     public var plottedMetrics: [String] { ["reward_mean", "objective/kl", "kept_fraction", "dpo_loss"] }
-}
-
-/// Appends `text` to the file at `url`, creating it.
-func appendText(_ text: String, to url: URL) throws {
-    if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-    let h = try FileHandle(forWritingTo: url)
-    defer { try? h.close() }
-    try h.seekToEnd()
-    try h.write(contentsOf: Data(text.utf8))
 }

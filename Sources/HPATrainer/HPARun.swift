@@ -1,10 +1,10 @@
 import AlignData
 import AlignNN
+import AlignOnline
 import AlignTensor
 import AlignTraining
 import DPOTrainer
 import Foundation
-import AlignOnline
 
 /// `align hpa --config run.json`: prompts (`data.train`), offline pairs (`hpa.preferences`) and
 /// the reward, all checked before anything is written, then `HPAObjective` in the shared loop →
@@ -13,19 +13,12 @@ public enum HPARun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let hpa = config.trainerConfig(HPAConfig.self)
-        try config.checkOutputDirectory()
-        let files = try OnlinePrompts.read(config, trainer: "hpa", reward: hpa.reward)   // file errors before the model is loaded
-        let run = try TrainerRun(config: config, callback: callback)
-        let policy = run.model
         let promptsPerStep = config.batchSize * config.gradAccum
-        let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "hpa", maxNewTokens: hpa.maxNewTokens, minimumPrompts: promptsPerStep)
-        let reward = try RewardFunction(hpa.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
-        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: hpa.maxNewTokens,
-                                    trainer: "hpa", files: files)
+        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "hpa", reward: hpa.reward, maxNewTokens: hpa.maxNewTokens,
+                                            minimumPrompts: promptsPerStep)
+        let (run, reward, policy, data, padID) = (setup.run, setup.reward, setup.run.model, setup.data, setup.padID)
         defer { reward.close() }
-        let padID = Batch.padID(for: run.tokenizer)
         let reference = try ReferenceSource.frozen(for: run, orElse: " (the KL terms need one)")
-        let stops = try OnlinePrompts.stopTokens(run)
 
         // the offline pairs and their reference log-probs
         var offline: DPOObjective?
@@ -61,12 +54,9 @@ public enum HPARun {
             }
         }
 
-        let objective = HPAObjective(policy: policy, reference: reference, config: hpa, reward: reward, offline: offline,
-                                     prompts: data.train, promptIDs: data.trainIDs, evalPrompts: data.eval, evalPromptIDs: data.evalIDs,
-                                     tokenizer: run.tokenizer, stopTokens: stops, padID: padID, batchSize: config.batchSize,
-                                     gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
-                                     samplesURL: run.communicator.isWriter ? config.outputDir.appendingPathComponent("samples.jsonl") : nil,
-                                     communicator: run.communicator)
+        let session = setup.session(maxNewTokens: hpa.maxNewTokens, temperature: hpa.temperature, topK: hpa.topK, topP: hpa.topP,
+                                    samplingWeights: hpa.samplingWeights, samplesFile: true)
+        let objective = HPAObjective(session: session, reference: reference, config: hpa, offline: offline)
         let total = config.maxSteps ?? hpa.iterations * hpa.ppoEpochs
         callback(.message("\(data.train.count) prompts (\(data.eval.count) held out); \(promptsPerStep) prompts × \(hpa.numCandidates) candidates per rollout, \(hpa.ppoEpochs) step\(hpa.ppoEpochs == 1 ? "" : "s") per rollout, \(total) optimizer steps; "
             + (offline == nil ? "no DPO term" : "\(pairCounts.train) pairs (\(pairCounts.eval) held out), loss \(hpa.dpo.loss.rawValue)")

@@ -33,33 +33,24 @@ public enum ValueSource {
 public final class PPOObjective: TrainingObjective {
     public typealias MicroBatch = PPOMicroBatch
 
-    let policy: any CausalLM
+    /// Prompts, sampling, the reward, the ranks, samples.jsonl and their checkpoint state.
+    let session: OnlineSession
     let reference: ReferenceSource
     let values: ValueSource?
     let config: PPOConfig
-    let reward: RewardFunction
-    let prompts: [PromptRecord]
-    let promptIDs: [[Int]]
-    let evalPrompts: [PromptRecord]
-    let evalPromptIDs: [[Int]]
-    let tokenizer: Tokenizer
-    let stopTokens: [Int]
-    let padID: Int
-    let batchSize: Int
-    let gradAccum: Int
-    /// Where a few rows of every rollout are appended (samples.jsonl), if anywhere.
-    let samplesURL: URL?
-    /// The ranks the rollouts are shared out over (one: a single process).
-    let communicator: Communicator
     /// Rows per rollout (batch_size × grad_accum × num_minibatches) and prompts per rollout.
     let rolloutRows: Int
     let promptsPerRollout: Int
 
-    private var cursor: EpochCursor
-    private var rng: RandomGenerator
+    var policy: any CausalLM { session.policy }
+    var reward: RewardFunction { session.reward }
+    var batchSize: Int { session.batchSize }
+    var gradAccum: Int { session.gradAccum }
+    var padID: Int { session.padID }
+    var communicator: Communicator { session.communicator }
+
     public private(set) var kl: KLController
     private var rollout: Rollout?
-    private var rollouts = 0
     /// When this process sampled its first rollout (for `elapsed_seconds`).
     private var firstRolloutStarted: UInt64?
     /// The rollout being trained on (tests read it).
@@ -86,33 +77,14 @@ public final class PPOObjective: TrainingObjective {
         var rows: [Int: (entropy: Double, kl: Double)] = [:]
     }
 
-    public init(policy: any CausalLM, reference: ReferenceSource, values: ValueSource?, config: PPOConfig, reward: RewardFunction,
-                prompts: [PromptRecord], promptIDs: [[Int]], evalPrompts: [PromptRecord], evalPromptIDs: [[Int]],
-                tokenizer: Tokenizer, stopTokens: [Int], padID: Int, batchSize: Int, gradAccum: Int, seed: UInt64, shuffle: Bool,
-                samplesURL: URL?, communicator: Communicator = SingleProcessCommunicator()) {
-        precondition(!prompts.isEmpty && prompts.count == promptIDs.count, "PPOObjective: no prompts")
+    package init(session: OnlineSession, reference: ReferenceSource, values: ValueSource?, config: PPOConfig) {
         precondition(config.usesValues == (values != nil), "PPOObjective: gae needs values, grpo/rloo none")
-        self.policy = policy
+        self.session = session
         self.reference = reference
         self.values = values
         self.config = config
-        self.reward = reward
-        self.prompts = prompts
-        self.promptIDs = promptIDs
-        self.evalPrompts = evalPrompts
-        self.evalPromptIDs = evalPromptIDs
-        self.tokenizer = tokenizer
-        self.stopTokens = stopTokens
-        self.padID = padID
-        self.batchSize = batchSize
-        self.gradAccum = gradAccum
-        self.samplesURL = samplesURL
-        self.communicator = communicator
-        rolloutRows = batchSize * gradAccum * config.numMinibatches
+        rolloutRows = session.batchSize * session.gradAccum * config.numMinibatches
         promptsPerRollout = rolloutRows / config.numGenerations
-        var root = RandomGenerator(seed: seed)
-        cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
-        rng = root.fork()
         kl = KLController(initial: config.klCoef, target: config.klTarget, horizon: config.klHorizon)
         usesOwnLogProbsAsOld = Self.skipsUnneededPasses && config.advantage != .gae && config.ppoEpochs == 1 && config.numMinibatches == 1
             && (!reference.exists || (config.advantage == .grpo && config.klTarget == nil))
@@ -172,94 +144,22 @@ public final class PPOObjective: TrainingObjective {
     }
 
     func referenceLogProbs(_ b: Batch) -> [Float] {
-        let temperature = Float(config.temperature)
-        switch reference {
-        case .model(let m):
-            return withNoGrad { m.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
-        case .policyWithoutLoRA:
-            return withNoGrad {
-                policy.withLoRADisabled { policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, temperature: temperature).logProbs.scalars }
-            }
-        case .none: return []
-        }
+        session.referenceForward(reference, b)?.logProbs.scalars ?? []
     }
 
     // MARK: - Rollouts
-
-    func generationConfig(greedy: Bool) -> GenerationConfig {
-        OnlineSampling(maxNewTokens: config.maxNewTokens, temperature: config.temperature, topK: config.topK, topP: config.topP,
-                       stopTokens: stopTokens, padID: padID, samplingWeights: config.samplingWeights).generation(greedy: greedy)
-    }
 
     func makeRollout() throws -> Rollout {
         let started = DispatchTime.now().uptimeNanoseconds
         if firstRolloutStarted == nil { firstRolloutStarted = started }
         let G = config.numGenerations
-        var promptIndex: [Int] = []
-        for _ in 0..<promptsPerRollout {
-            let p = cursor.next()
-            promptIndex += Array(repeating: p, count: G)
-        }
-        let rowPrompts = promptIndex.map { promptIDs[$0] }
-        // rows sampled by prompt group on every rank, gathered (ShardedRollout)
-        let sampled = try ShardedRollout.sample(policy, prompts: rowPrompts, groupSize: G, config: generationConfig(greedy: false),
-                                                rng: &rng, communicator: communicator)
-        let sequences = sampled.sequences
-        let responses = sequences.map(\.tokens)
-        let generationSeconds = sampled.seconds
-        let R = rowPrompts.count
-
-        // row order of each PPO epoch; logp_old, logp_ref, values and entropy on the first epoch's
-        // micro-batches, each computed by the rank that trains on it, then gathered (without
-        // logp_old's pass only the reference's, if there is one)
-        let order = (0..<config.ppoEpochs).map { _ in rng.permutation(R) }
+        let s = try session.sampleAndScore(session.draw(promptsPerRollout, groupSize: G), groupSize: G, what: "rollout \(session.rollouts)")
+        let (rowPrompts, responses, scores, R) = (s.prompts, s.responses, s.scores, s.count)
+        // row order of each PPO epoch, then the first epoch's passes
+        let order = (0..<config.ppoEpochs).map { _ in session.rng.permutation(R) }
         let ownOld = usesOwnLogProbsAsOld
-        var old = [[Float]](repeating: [], count: R), ref = old, vals = old, entropySums = [Double](repeating: 0, count: R)
-        let computed = try ShardedRollout.gatherRows(communicator) {
-            withNoGrad {
-                var out: [ShardedRollout.RowResult] = []
-                for (k, start) in stride(from: 0, to: R, by: batchSize).enumerated()
-                where ShardedRollout.owner(ofMicroBatch: k, gradAccum: gradAccum, communicator: communicator) == communicator.rank
-                    && (!ownOld || hasReference) {
-                    let rows = Array(order[0][start..<start + batchSize])
-                    let b = PPOMicroBatch.batch(prompts: rowPrompts, responses: responses, rows: rows, padID: padID)
-                    let lengths = rows.map { responses[$0].count }
-                    if ownOld {
-                        let r = [[Float]].unflatten(referenceLogProbs(b), lengths: lengths)
-                        for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: [[], [], r[j]], numbers: [0])) }
-                        continue
-                    }
-                    let f = policyForward(b)
-                    let lp = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
-                    let ent = [[Float]].unflatten(f.entropy.scalars, lengths: lengths)
-                    let v = f.values.map { [[Float]].unflatten($0.scalars, lengths: lengths) }
-                    let r = referenceLogProbs(b)
-                    let rr = r.isEmpty ? nil : [[Float]].unflatten(r, lengths: lengths)
-                    for (j, row) in rows.enumerated() {
-                        out.append(.init(row: row, arrays: [lp[j], v?[j] ?? [], rr?[j] ?? []],
-                                         numbers: [ent[j].reduce(0.0) { $0 + Double($1) }]))
-                    }
-                }
-                return out
-            }
-        }
-        for c in computed {
-            old[c.row] = c.arrays[0]
-            vals[c.row] = c.arrays[1]
-            ref[c.row] = c.arrays[2]
-            entropySums[c.row] = c.numbers[0]
-        }
-
-        // rewards
-        let samples = (0..<R).map {
-            RewardSample(record: prompts[promptIndex[$0]], promptIDs: rowPrompts[$0], generated: sequences[$0], tokenizer: tokenizer)
-        }
-        let shard = ShardedRollout.rows(count: R, groupSize: G, communicator: communicator)
-        let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
-            let p = prompts[promptIndex[i]]
-            return "the response to the prompt at line \(p.line) (rollout \(rollouts), row \(i))"
-        }
-        let scores = outcomes.map(\.score)
+        let pass = try firstEpochPasses(prompts: rowPrompts, responses: responses, order: order[0])
+        let (old, vals, ref, entropySums) = (pass[array: "old"], pass[array: "values"], pass[array: "reference"], pass[number: "entropy"])
 
         // per-token KL to the reference (zeros without one; not yet known without logp_old's
         // pass: GRPO's advantages do not need it) and the shaping / group advantages
@@ -300,7 +200,7 @@ public final class PPOObjective: TrainingObjective {
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
         var m: [String: Double] = [:]
         m["objective/scores"] = mean(scores)
-        m["objective/raw_scores"] = mean(outcomes.map(\.raw))
+        m["objective/raw_scores"] = mean(s.outcomes.map(\.raw))
         if knowsKL {
             m["objective/kl"] = mean(klSums)
             m["objective/non_score_reward"] = mean(nonScore)
@@ -308,37 +208,69 @@ public final class PPOObjective: TrainingObjective {
         }
         if !ownOld { m["objective/entropy"] = mean(entropySums) }
         m["kl_coef"] = beta
-        m["response_length"] = mean(responses.map { Double($0.count) })
+        m.merge(session.rolloutMetrics(s)) { $1 }
         m["completions/mean_length"] = m["response_length"]
-        m["val/num_eos_tokens"] = Double(sequences.filter { $0.finishReason == .stopToken }.count)
-        m["episode"] = Double((rollouts + 1) * R)
         m["reward"] = mean(scores)
         let sd = { (xs: [Double]) -> Double in
             let mu = mean(xs)
             return xs.count > 1 ? (xs.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(xs.count - 1)).squareRoot() : 0
         }
         m["reward_std"] = sd(scores)
-        for name in reward.sourceNames { m["rewards/\(name)/mean"] = mean(outcomes.compactMap { $0.sources[name] }) }
-        if outcomes.contains(where: { $0.modelStd != nil }) { m["rewards/model/std_over_heads"] = mean(outcomes.compactMap(\.modelStd)) }
+        if s.outcomes.contains(where: { $0.modelStd != nil }) { m["rewards/model/std_over_heads"] = mean(s.outcomes.compactMap(\.modelStd)) }
         if G > 1 {
             let groups = stride(from: 0, to: R, by: G).map { Array(scores[$0..<$0 + G]) }
             m["frac_reward_zero_std"] = Double(groups.filter { sd($0) == 0 }.count) / Double(groups.count)
         }
         m["rollout_seconds"] = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        m["generation_seconds"] = generationSeconds
-        m["generated_tokens_per_second"] = generationSeconds > 0 ? Double(responses.reduce(0) { $0 + $1.count }) / generationSeconds : 0
 
         if ownOld {
-            pending = PendingStatistics(rolloutIndex: rollouts, samples: samples, outcomes: outcomes)
+            pending = PendingStatistics(rolloutIndex: session.rollouts, samples: s.samples, outcomes: s.outcomes)
         } else {
             pending = nil
-            try logSamples(samples: samples, outcomes: outcomes, klSums: knowsKL ? klSums : nil, rollout: rollouts)
+            try logSamples(samples: s.samples, outcomes: s.outcomes, klSums: knowsKL ? klSums : nil, rollout: session.rollouts)
         }
-        rollouts += 1
+        session.finishRollout()
         return Rollout(prompts: rowPrompts, responses: responses, oldLogProbs: ownOld ? [] : old,
                        referenceLogProbs: config.advantage == .grpo && (beta > 0 || (ownOld && hasReference)) ? ref : [],
                        oldValues: config.usesValues ? vals : [],
                        advantages: advantages, returns: returns, order: order, cursor: 0, metrics: m)
+    }
+
+    /// The passes over the first epoch's micro-batches, each computed by the rank that trains on
+    /// it, then gathered: per row logp_old (`old`), `values`, the reference's log-probs
+    /// (`reference`) and Σ entropy (`entropy`). Without logp_old's pass (`usesOwnLogProbsAsOld`)
+    /// only the reference's, if there is one.
+    func firstEpochPasses(prompts: [[Int]], responses: [[Int]], order: [Int]) throws -> ShardedRollout.RowTable {
+        let ownOld = usesOwnLogProbsAsOld
+        return try ShardedRollout.gatherRows(communicator, count: responses.count, arrays: ["old", "values", "reference"], numbers: ["entropy"]) {
+            withNoGrad {
+                var out: [ShardedRollout.RowResult] = []
+                for (k, start) in stride(from: 0, to: responses.count, by: batchSize).enumerated()
+                where ShardedRollout.owner(ofMicroBatch: k, gradAccum: gradAccum, communicator: communicator) == communicator.rank
+                    && (!ownOld || hasReference) {
+                    let rows = Array(order[start..<start + batchSize])
+                    let b = PPOMicroBatch.batch(prompts: prompts, responses: responses, rows: rows, padID: padID)
+                    let lengths = rows.map { responses[$0].count }
+                    // the reference's pass first: no other pass's result depends on it
+                    let ref = hasReference ? [[Float]].unflatten(referenceLogProbs(b), lengths: lengths) : nil
+                    if ownOld {
+                        for (j, row) in rows.enumerated() { out.append(.init(row: row, arrays: ["reference": ref![j]])) }
+                        continue
+                    }
+                    let f = policyForward(b)
+                    let lp = [[Float]].unflatten(f.logProbs.scalars, lengths: lengths)
+                    let ent = [[Float]].unflatten(f.entropy.scalars, lengths: lengths)
+                    let v = f.values.map { [[Float]].unflatten($0.scalars, lengths: lengths) }
+                    for (j, row) in rows.enumerated() {
+                        var arrays = ["old": lp[j]]
+                        if let v { arrays["values"] = v[j] }
+                        if let ref { arrays["reference"] = ref[j] }
+                        out.append(.init(row: row, arrays: arrays, numbers: ["entropy": ent[j].reduce(0.0) { $0 + Double($1) }]))
+                    }
+                }
+                return out
+            }
+        }
     }
 
     /// The statistics of a rollout without logp_old's pass, from the passes of its losses (every
@@ -346,16 +278,12 @@ public final class PPOObjective: TrainingObjective {
     private func finishPendingStatistics() throws {
         guard let p = pending, var r = rollout, r.cursor >= microBatchesPerRollout else { return }
         pending = nil
-        let gathered = try ShardedRollout.gatherRows(communicator) {
-            p.rows.keys.sorted().map { .init(row: $0, arrays: [], numbers: [p.rows[$0]!.entropy, p.rows[$0]!.kl]) }
-        }
         let R = r.responses.count
         // rows whose micro-batch had no loss (no response token) keep 0, as their sums are
-        var entropySums = [Double](repeating: 0, count: R), klSums = entropySums
-        for g in gathered {
-            entropySums[g.row] = g.numbers[0]
-            klSums[g.row] = g.numbers[1]
+        let gathered = try ShardedRollout.gatherRows(communicator, count: R, arrays: [], numbers: ["entropy", "kl"]) {
+            p.rows.keys.sorted().map { .init(row: $0, numbers: ["entropy": p.rows[$0]!.entropy, "kl": p.rows[$0]!.kl]) }
         }
+        let (entropySums, klSums) = (gathered[number: "entropy"], gathered[number: "kl"])
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
         r.metrics["objective/entropy"] = mean(entropySums)
         if hasReference {
@@ -370,20 +298,12 @@ public final class PPOObjective: TrainingObjective {
     }
 
     func logSamples(samples: [RewardSample], outcomes: [RewardOutcome], klSums: [Double]?, rollout index: Int) throws {
-        guard let url = samplesURL, config.samplesPerRollout > 0 else { return }
-        var text = ""
-        for i in 0..<min(config.samplesPerRollout, samples.count) {
+        try session.appendSamples((0..<min(config.samplesPerRollout, samples.count)).map { i in
             var row: [String: Any] = ["rollout": index, "prompt": samples[i].record.userText, "response": samples[i].response,
                                       "score": outcomes[i].score, "ended_with_eos": samples[i].endedWithEOS]
             if let klSums { row["kl"] = klSums[i] }
-            let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes])
-            text += String(decoding: data, as: UTF8.self) + "\n"
-        }
-        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        let h = try FileHandle(forWritingTo: url)
-        defer { try? h.close() }
-        try h.seekToEnd()
-        try h.write(contentsOf: Data(text.utf8))
+            return row
+        })
     }
 
     // MARK: - Loss
@@ -457,34 +377,26 @@ public final class PPOObjective: TrainingObjective {
     /// `eval/objective/scores` (mean reward of greedy responses to the held-out prompts) and
     /// `eval/response_length`.
     public func evaluate() throws -> [String: Double] {
-        try HeldOutReward.evaluate(policy: policy, prompts: evalPrompts, promptIDs: evalPromptIDs, config: generationConfig(greedy: true),
-                                   tokenizer: tokenizer, reward: reward, batchSize: batchSize, communicator: communicator)
+        try session.evaluate()
     }
 
     // MARK: - State
 
     struct SavedState: Codable {
-        var cursor: EpochCursor
-        var rng: RandomGenerator
+        var session: OnlineSession.State
         var kl: KLController
         var rollout: Rollout?
-        var rollouts: Int
-        var moments: RunningMoments
     }
 
     public func saveState() throws -> Data {
-        try JSONEncoder().encode(SavedState(cursor: cursor, rng: rng, kl: kl, rollout: rollout, rollouts: rollouts, moments: reward.moments))
+        try JSONEncoder().encode(SavedState(session: session.state, kl: kl, rollout: rollout))
     }
 
     public func restoreState(_ data: Data) throws {
         let s = try JSONDecoder().decode(SavedState.self, from: data)
-        try OnlinePrompts.checkResume(s.cursor, prompts: prompts.count)
-        cursor = s.cursor
-        rng = s.rng
+        try session.restore(s.session)
         kl = s.kl
         rollout = s.rollout
-        rollouts = s.rollouts
-        reward.moments = s.moments
         pending = nil   // a checkpoint is taken between steps, when no rollout's statistics wait
     }
 

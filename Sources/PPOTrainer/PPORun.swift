@@ -15,16 +15,11 @@ public enum PPORun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let ppo = config.trainerConfig(PPOConfig.self)
-        try config.checkOutputDirectory()
-        let files = try OnlinePrompts.read(config, trainer: "ppo", reward: ppo.reward)   // file errors before the model is loaded
-        let run = try TrainerRun(config: config, callback: callback)
-        let policy = run.model
         let promptsPerRollout = config.batchSize * config.gradAccum * ppo.numMinibatches / ppo.numGenerations
-        let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "ppo", maxNewTokens: ppo.maxNewTokens, minimumPrompts: promptsPerRollout)
-        let (train, eval) = (data.train, data.eval)
-        let reward = try RewardFunction(ppo.reward, policyVocabulary: policy.config.vocabSize, batchSize: config.batchSize)
-        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: ppo.maxNewTokens,
-                                    trainer: "ppo", files: files)
+        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "ppo", reward: ppo.reward, maxNewTokens: ppo.maxNewTokens,
+                                            minimumPrompts: promptsPerRollout)
+        let (run, reward, policy) = (setup.run, setup.reward, setup.run.model)
+        let (train, eval) = (setup.data.train, setup.data.eval)
         defer { reward.close() }
 
         // the reference: the policy without its adapters (LoRA), model.reference, or a frozen copy;
@@ -58,14 +53,9 @@ public enum PPORun {
                 valueParameters = head.namedParameters().map { ("value_head.\($0.0)", $0.1) }
             }
         }
-        let stops = try OnlinePrompts.stopTokens(run)
-        let padID = Batch.padID(for: run.tokenizer)
-        let objective = PPOObjective(policy: policy, reference: reference, values: values, config: ppo, reward: reward,
-                                     prompts: train, promptIDs: data.trainIDs, evalPrompts: eval, evalPromptIDs: data.evalIDs,
-                                     tokenizer: run.tokenizer, stopTokens: stops, padID: padID, batchSize: config.batchSize,
-                                     gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
-                                     samplesURL: run.communicator.isWriter ? config.outputDir.appendingPathComponent("samples.jsonl") : nil,
-                                     communicator: run.communicator)
+        let session = setup.session(maxNewTokens: ppo.maxNewTokens, temperature: ppo.temperature, topK: ppo.topK, topP: ppo.topP,
+                                    samplingWeights: ppo.samplingWeights, samplesFile: true)
+        let objective = PPOObjective(session: session, reference: reference, values: values, config: ppo)
         let total = config.maxSteps ?? ppo.iterations * ppo.ppoEpochs * ppo.numMinibatches
         callback(.message("\(train.count) prompts (\(eval.count) held out); \(promptsPerRollout) prompts × \(ppo.numGenerations) per rollout, \(ppo.ppoEpochs) epochs × \(ppo.numMinibatches) minibatches per rollout, \(total) optimizer steps; advantage \(ppo.advantage.rawValue); reward: \(reward.sourceNames.joined(separator: ", "))"))
         return try run.train(objective, examples: train.count * ppo.numGenerations * ppo.ppoEpochs, totalSteps: total,

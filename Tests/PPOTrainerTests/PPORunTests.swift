@@ -156,11 +156,13 @@ final class PPORunTests: XCTestCase {
         let prompts = try PromptDataset.read(dir.appendingPathComponent("prompts.jsonl"))
         let ids = try prompts.map { try PromptEncoding.ids($0.prompt, tokenizer: tok, template: .chatml) }
         var rng = RandomGenerator(seed: 3)
-        return PPOObjective(policy: loaded.model, reference: .model(try ModelStore.load(dir.appendingPathComponent("base").path).model),
-                            values: .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)), config: ppo,
-                            reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize), prompts: prompts, promptIDs: ids,
-                            evalPrompts: [], evalPromptIDs: [], tokenizer: tok, stopTokens: [0], padID: 0, batchSize: 2, gradAccum: 2,
-                            seed: 4, shuffle: true, samplesURL: nil)
+        let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize),
+                                    prompts: prompts, promptIDs: ids, tokenizer: tok,
+                                    sampling: OnlineSampling(maxNewTokens: ppo.maxNewTokens, temperature: ppo.temperature, topK: ppo.topK,
+                                                             topP: ppo.topP, stopTokens: [0], padID: 0),
+                                    batchSize: 2, gradAccum: 2, seed: 4, shuffle: true)
+        return PPOObjective(session: session, reference: .model(try ModelStore.load(dir.appendingPathComponent("base").path).model),
+                            values: .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)), config: ppo)
     }
 
     func testResumeContinuesExactlyLikeTheUninterruptedRun() throws {

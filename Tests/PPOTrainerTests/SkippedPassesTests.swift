@@ -95,11 +95,13 @@ final class SkippedPassesTests: XCTestCase {
         func objective(_ overrides: [String], reference: ReferenceSource) throws -> PPOObjective {
             let ppo = try load(overrides).trainerConfig(PPOConfig.self)
             var rng = RandomGenerator(seed: 3)
-            return PPOObjective(policy: loaded.model, reference: reference,
-                                values: ppo.usesValues ? .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)) : nil,
-                                config: ppo, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize), prompts: prompts,
-                                promptIDs: ids, evalPrompts: [], evalPromptIDs: [], tokenizer: tok, stopTokens: [0], padID: 0,
-                                batchSize: 2, gradAccum: 4, seed: 4, shuffle: true, samplesURL: nil)
+            let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize),
+                                        prompts: prompts, promptIDs: ids, tokenizer: tok,
+                                        sampling: OnlineSampling(maxNewTokens: ppo.maxNewTokens, temperature: ppo.temperature, topK: ppo.topK,
+                                                                 topP: ppo.topP, stopTokens: [0], padID: 0),
+                                        batchSize: 2, gradAccum: 4, seed: 4, shuffle: true)
+            return PPOObjective(session: session, reference: reference,
+                                values: ppo.usesValues ? .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)) : nil, config: ppo)
         }
         let ref = ReferenceSource.model(loaded.model)
         XCTAssertTrue(try objective([], reference: .none).usesOwnLogProbsAsOld)
