@@ -26,6 +26,12 @@ package struct OnlineSampling {
         self.samplingWeights = samplingWeights
     }
 
+    /// A trainer section's sampling with the model's stop tokens and the pad token.
+    package init(_ settings: SamplingSettings, stopTokens: [Int], padID: Int) {
+        self.init(maxNewTokens: settings.maxNewTokens, temperature: settings.temperature, topK: settings.topK, topP: settings.topP,
+                  stopTokens: stopTokens, padID: padID, samplingWeights: settings.samplingWeights)
+    }
+
     /// The generator's configuration, sampling or greedy.
     package func generation(greedy: Bool) -> GenerationConfig {
         GenerationConfig(maxNewTokens: maxNewTokens,

@@ -29,15 +29,13 @@ package struct OnlineSetup {
         return OnlineSetup(run: run, data: data, reward: reward, stopTokens: stops, padID: Batch.padID(for: run.tokenizer))
     }
 
-    /// The session over the training prompts: `sampling` without its stop and pad tokens (filled
-    /// in here), samples.jsonl on the writing rank when `samplesFile`.
-    package func session(maxNewTokens: Int, temperature: Double, topK: Int, topP: Double, samplingWeights: GenerationConfig.WeightsDtype,
-                         samplesFile: Bool) -> OnlineSession {
+    /// The session over the training prompts, sampling as the trainer's section says (with the
+    /// stop and pad tokens found here), samples.jsonl on the writing rank when `samplesFile`.
+    package func session(_ settings: SamplingSettings, samplesFile: Bool) -> OnlineSession {
         let config = run.config
         return OnlineSession(policy: run.model, reward: reward, prompts: data.train, promptIDs: data.trainIDs, evalPrompts: data.eval,
                              evalPromptIDs: data.evalIDs, tokenizer: run.tokenizer,
-                             sampling: OnlineSampling(maxNewTokens: maxNewTokens, temperature: temperature, topK: topK, topP: topP,
-                                                      stopTokens: stopTokens, padID: padID, samplingWeights: samplingWeights),
+                             sampling: OnlineSampling(settings, stopTokens: stopTokens, padID: padID),
                              batchSize: config.batchSize, gradAccum: config.gradAccum, seed: config.seed, shuffle: config.data.shuffle,
                              samplesURL: samplesFile && run.communicator.isWriter ? config.outputDir.appendingPathComponent("samples.jsonl") : nil,
                              communicator: run.communicator)

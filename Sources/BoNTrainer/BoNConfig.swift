@@ -12,25 +12,18 @@ public struct BoNConfig: TrainerSectionConfig {
     public let keep: Int
     public let promptsPerRound: Int?
     public let stepsPerRound: Int
-    public let temperature: Double
-    public let topK: Int
-    public let topP: Double
-    /// The weights rollout decode steps read (`sampling_weights`).
-    public let samplingWeights: GenerationConfig.WeightsDtype
-    public let maxNewTokens: Int
     public let reward: RewardSettings
 
+    /// Response length, temperature, top-k, top-p and the sampling weights.
+    public let sampling: SamplingSettings
+
     public init(_ s: ConfigSectionValue) {
+        sampling = SamplingSettings(s)
         rounds = s.int("rounds")
         numSamples = s.int("num_samples")
         keep = s.int("keep")
         promptsPerRound = s.optionalInt("prompts_per_round")
         stepsPerRound = s.int("steps_per_round")
-        temperature = s.float("temperature")
-        topK = s.int("top_k")
-        topP = s.float("top_p")
-        samplingWeights = s.choice("sampling_weights")
-        maxNewTokens = s.int("max_new_tokens")
         reward = RewardSettings(s.section("reward"))
     }
 
@@ -47,14 +40,8 @@ public struct BoNConfig: TrainerSectionConfig {
             ConfigField("prompts_per_round", .int, default: nil, range: .atLeast(1), defaultText: "`null` (every training prompt)",
                         doc: "Prompts sampled per round (cycling through the shuffled prompts)."),
             ConfigField("steps_per_round", .int, default: 20, range: .atLeast(1), doc: "SFT optimizer steps after each round, on all samples kept so far."),
-            ConfigField("temperature", .float, default: 0.8, range: .greaterThan(0), doc: "Sampling temperature."),
-            ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
-            ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
-            ConfigField("sampling_weights", .choice(GenerationConfig.WeightsDtype.allCases.map(\.rawValue)), default: "float32",
-                        doc: "Weights the rollout's decode steps read: float32, or bfloat16 copies made per rollout (half the bytes per token; the prompt pass, log-probs and training stay float32)."),
-            ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), doc: "Longest response."),
             ConfigField("reward", .section(RewardSettings.schema), default: .sectionDefaults, doc: "The reward (see `reward`)."),
-        ],
+        ] + SamplingSettings.fields(temperature: 0.8),
         checks: [
             RewardSettings.checks(prefix: "bon.reward"),
             { ctx in

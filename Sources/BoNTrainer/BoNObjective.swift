@@ -11,18 +11,12 @@ import Foundation
 /// N responses per prompt, keeps the best `keep` by reward and adds them to the SFT set; the
 /// micro-batches in between are SFT batches (token-mean NLL of the kept responses) drawn from
 /// every sample kept so far, so rounds accumulate (not only the last round's samples).
-public final class BoNObjective: TrainingObjective {
+public final class BoNObjective: TrainingObjective, OnlineObjective {
     public typealias MicroBatch = Batch
 
     /// Prompts, sampling, the reward, the ranks and their checkpoint state (`rollouts` counts rounds).
-    let session: OnlineSession
+    package let session: OnlineSession
     let config: BoNConfig
-
-    var policy: any CausalLM { session.policy }
-    var reward: RewardFunction { session.reward }
-    var batchSize: Int { session.batchSize }
-    var gradAccum: Int { session.gradAccum }
-    var padID: Int { session.padID }
 
     struct Kept: Codable, Equatable {
         var prompt: [Int]

@@ -13,12 +13,11 @@ public enum BoNRun {
     @discardableResult
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let bon = config.trainerConfig(BoNConfig.self)
-        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "bon", reward: bon.reward, maxNewTokens: bon.maxNewTokens,
+        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "bon", reward: bon.reward, maxNewTokens: bon.sampling.maxNewTokens,
                                             minimumPrompts: 1)
         let (reward, data) = (setup.reward, setup.data)
         defer { reward.close() }
-        let session = setup.session(maxNewTokens: bon.maxNewTokens, temperature: bon.temperature, topK: bon.topK, topP: bon.topP,
-                                    samplingWeights: bon.samplingWeights, samplesFile: false)
+        let session = setup.session(bon.sampling, samplesFile: false)
         let objective = BoNObjective(session: session, config: bon)
         let total = config.maxSteps ?? bon.rounds * bon.stepsPerRound
         let perRound = bon.promptsPerRound ?? data.train.count

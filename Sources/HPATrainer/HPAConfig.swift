@@ -1,4 +1,5 @@
 import AlignNN
+import AlignOnline
 import AlignTraining
 import Foundation
 
@@ -13,12 +14,6 @@ public struct HPAConfig: TrainerSectionConfig {
     public let iterations: Int
     public let ppoEpochs: Int
     public let numCandidates: Int
-    public let temperature: Double
-    public let topK: Int
-    public let topP: Double
-    /// The weights rollout decode steps read (`sampling_weights`).
-    public let samplingWeights: GenerationConfig.WeightsDtype
-    public let maxNewTokens: Int
     public let uncertaintyCoef: Double
     public let diversityCoef: Double
     public let diversityBank: Int
@@ -41,15 +36,14 @@ public struct HPAConfig: TrainerSectionConfig {
     public let samplesPerRollout: Int
     public let reward: RewardSettings
 
+    /// Response length, temperature, top-k, top-p and the sampling weights.
+    public let sampling: SamplingSettings
+
     public init(_ s: ConfigSectionValue) {
+        sampling = SamplingSettings(s)
         iterations = s.int("iterations")
         ppoEpochs = s.int("ppo_epochs")
         numCandidates = s.int("num_candidates")
-        temperature = s.float("temperature")
-        topK = s.int("top_k")
-        topP = s.float("top_p")
-        samplingWeights = s.choice("sampling_weights")
-        maxNewTokens = s.int("max_new_tokens")
         uncertaintyCoef = s.float("uncertainty_coef")
         diversityCoef = s.float("diversity_coef")
         diversityBank = s.int("diversity_bank")
@@ -91,14 +85,6 @@ public struct HPAConfig: TrainerSectionConfig {
                         doc: "Optimizer steps on each rollout's kept samples (each with fresh offline pairs)."),
             ConfigField("num_candidates", .int, default: 4, range: .atLeast(2), aliases: ["num_generations", "num_return_sequences"],
                         doc: "Responses sampled per prompt; a rollout holds batch_size × grad_accum prompts."),
-            ConfigField("temperature", .float, default: 0.7, range: .greaterThan(0),
-                        doc: "Sampling temperature; log-probs are computed at this temperature too (as align ppo)."),
-            ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
-            ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
-            ConfigField("sampling_weights", .choice(GenerationConfig.WeightsDtype.allCases.map(\.rawValue)), default: "float32",
-                        doc: "Weights the rollout's decode steps read: float32, or bfloat16 copies made per rollout (half the bytes per token; the prompt pass, log-probs and training stay float32)."),
-            ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), aliases: ["max_completion_length"],
-                        doc: "Longest response; generation stops at EOS."),
             ConfigField("uncertainty_coef", .float, default: 0.5, range: .atLeast(0), aliases: ["alpha_sigma"],
                         doc: "α_σ: weight of the reward ensemble's spread σ (std over the heads of `reward.model`) subtracted from the reward."),
             ConfigField("diversity_coef", .float, default: 0.2, range: .atLeast(0), aliases: ["alpha_div"],
@@ -130,7 +116,7 @@ public struct HPAConfig: TrainerSectionConfig {
             ConfigField("window_std_coef", .float, default: 0.3, range: .atLeast(0), doc: "See window_kl_coef."),
             ConfigField("samples_per_rollout", .int, default: 4, range: .atLeast(0), doc: "Candidates of each rollout written to samples.jsonl."),
             ConfigField("reward", .section(RewardSettings.schema), default: .sectionDefaults, doc: "The reward (see `reward`)."),
-        ],
+        ] + SamplingSettings.fields(temperature: 0.7),
         checks: [
             RewardSettings.checks(prefix: "hpa.reward"),
             { ctx in

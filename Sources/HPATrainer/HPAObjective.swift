@@ -20,22 +20,15 @@ import AlignOnline
 /// the loss will see (so the first step's ratio is exactly 1 and, from an unchanged policy, both
 /// KL terms exactly 0). The rollout then serves `ppo_epochs` steps; each micro-batch also draws
 /// `batch_size` offline pairs from the DPO objective.
-public final class HPAObjective: TrainingObjective {
+public final class HPAObjective: TrainingObjective, OnlineObjective {
     public typealias MicroBatch = HPAMicroBatch
 
     /// Prompts, sampling, the reward, the ranks, samples.jsonl and their checkpoint state.
-    let session: OnlineSession
+    package let session: OnlineSession
     let reference: ReferenceSource
     let config: HPAConfig
     /// The offline term: `align dpo`'s objective over the preference pairs (nil without one).
     let offline: DPOObjective?
-
-    var policy: any CausalLM { session.policy }
-    var reward: RewardFunction { session.reward }
-    var batchSize: Int { session.batchSize }
-    var gradAccum: Int { session.gradAccum }
-    var padID: Int { session.padID }
-    var communicator: Communicator { session.communicator }
 
     private var bank: DiversityBank
     private var rollout: HPARollout?
@@ -93,7 +86,7 @@ public final class HPAObjective: TrainingObjective {
 
     // MARK: - Forward passes
 
-    var temperature: Float { Float(config.temperature) }
+    var temperature: Float { Float(config.sampling.temperature) }
 
     /// The reference's log-probs and final hidden states at the scored positions, under no-grad.
     func referenceForward(_ b: Batch) -> ScoredForward { session.referenceForward(reference, b)! }

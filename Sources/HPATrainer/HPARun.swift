@@ -14,7 +14,7 @@ public enum HPARun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let hpa = config.trainerConfig(HPAConfig.self)
         let promptsPerStep = config.batchSize * config.gradAccum
-        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "hpa", reward: hpa.reward, maxNewTokens: hpa.maxNewTokens,
+        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "hpa", reward: hpa.reward, maxNewTokens: hpa.sampling.maxNewTokens,
                                             minimumPrompts: promptsPerStep)
         let (run, reward, policy, data, padID) = (setup.run, setup.reward, setup.run.model, setup.data, setup.padID)
         defer { reward.close() }
@@ -54,8 +54,7 @@ public enum HPARun {
             }
         }
 
-        let session = setup.session(maxNewTokens: hpa.maxNewTokens, temperature: hpa.temperature, topK: hpa.topK, topP: hpa.topP,
-                                    samplingWeights: hpa.samplingWeights, samplesFile: true)
+        let session = setup.session(hpa.sampling, samplesFile: true)
         let objective = HPAObjective(session: session, reference: reference, config: hpa, offline: offline)
         let total = config.maxSteps ?? hpa.iterations * hpa.ppoEpochs
         callback(.message("\(data.train.count) prompts (\(data.eval.count) held out); \(promptsPerStep) prompts × \(hpa.numCandidates) candidates per rollout, \(hpa.ppoEpochs) step\(hpa.ppoEpochs == 1 ? "" : "s") per rollout, \(total) optimizer steps; "

@@ -44,18 +44,16 @@ public struct PPOConfig: TrainerSectionConfig {
     public let klTarget: Double?
     public let klHorizon: Double
     public let whitenAdvantages: Bool
-    public let temperature: Double
-    public let topK: Int
-    public let topP: Double
-    /// The weights rollout decode steps read (`sampling_weights`).
-    public let samplingWeights: GenerationConfig.WeightsDtype
-    public let maxNewTokens: Int
     public let valueModel: String?
     public let maxKL: Double?
     public let samplesPerRollout: Int
     public let reward: RewardSettings
 
+    /// Response length, temperature, top-k, top-p and the sampling weights.
+    public let sampling: SamplingSettings
+
     public init(_ s: ConfigSectionValue) {
+        sampling = SamplingSettings(s)
         iterations = s.int("iterations")
         ppoEpochs = s.int("ppo_epochs")
         numMinibatches = s.int("num_minibatches")
@@ -77,11 +75,6 @@ public struct PPOConfig: TrainerSectionConfig {
         klTarget = s.optionalFloat("kl_target")
         klHorizon = s.float("kl_horizon")
         whitenAdvantages = s.bool("whiten_advantages")
-        temperature = s.float("temperature")
-        topK = s.int("top_k")
-        topP = s.float("top_p")
-        samplingWeights = s.choice("sampling_weights")
-        maxNewTokens = s.int("max_new_tokens")
         valueModel = s.optionalString("value_model")
         maxKL = s.optionalFloat("max_kl")
         samplesPerRollout = s.int("samples_per_rollout")
@@ -135,21 +128,13 @@ public struct PPOConfig: TrainerSectionConfig {
             ConfigField("kl_horizon", .float, default: 10000.0, range: .greaterThan(0), aliases: ["horizon"],
                         doc: "Adaptive KL controller horizon."),
             ConfigField("whiten_advantages", .bool, default: true, doc: "gae: whiten the advantages over the rollout's response tokens."),
-            ConfigField("temperature", .float, default: 0.7, range: .greaterThan(0),
-                        doc: "Sampling temperature; log-probs are computed at this temperature too (as TRL)."),
-            ConfigField("top_k", .int, default: 0, range: .atLeast(0), doc: "Sample among the k most likely tokens (0 = all)."),
-            ConfigField("top_p", .float, default: 1.0, range: .openClosed(0, 1), doc: "Nucleus sampling mass."),
-            ConfigField("sampling_weights", .choice(GenerationConfig.WeightsDtype.allCases.map(\.rawValue)), default: "float32",
-                        doc: "Weights the rollout's decode steps read: float32, or bfloat16 copies made per rollout (half the bytes per token; the prompt pass, log-probs and training stay float32)."),
-            ConfigField("max_new_tokens", .int, default: 48, range: .atLeast(1), aliases: ["response_length", "max_completion_length"],
-                        doc: "Longest response; generation stops at EOS."),
             ConfigField("value_model", .path(.directory), default: nil, defaultText: "`null` (a value head on the policy's backbone)",
                         aliases: ["critic"], doc: "gae: a separate critic initialised from this reward-model directory (as TRL), trained beside the policy."),
             ConfigField("max_kl", .float, default: nil, range: .greaterThan(0),
                         doc: "A rollout whose mean KL per sequence exceeds this is an anomaly: with `recovery` the run rolls back, else it stops."),
             ConfigField("samples_per_rollout", .int, default: 4, range: .atLeast(0), doc: "Rows of each rollout written to samples.jsonl."),
             ConfigField("reward", .section(RewardSettings.schema), default: .sectionDefaults, doc: "The reward (see `reward`)."),
-        ],
+        ] + SamplingSettings.fields(temperature: 0.7, maxNewTokensAliases: ["response_length", "max_completion_length"]),
         checks: [
             RewardSettings.checks(prefix: "ppo.reward"),
             { ctx in

@@ -30,24 +30,17 @@ public enum ValueSource {
 /// on the parameters that sampled its rows, so logp_old is that forward's own log-probs, and the
 /// rollout statistics that need them (`objective/entropy`, `objective/kl`, samples.jsonl's `kl`)
 /// are finished from the losses' passes in `stepMetrics`: the same numbers as with the pass.
-public final class PPOObjective: TrainingObjective {
+public final class PPOObjective: TrainingObjective, OnlineObjective {
     public typealias MicroBatch = PPOMicroBatch
 
     /// Prompts, sampling, the reward, the ranks, samples.jsonl and their checkpoint state.
-    let session: OnlineSession
+    package let session: OnlineSession
     let reference: ReferenceSource
     let values: ValueSource?
     let config: PPOConfig
     /// Rows per rollout (batch_size × grad_accum × num_minibatches) and prompts per rollout.
     let rolloutRows: Int
     let promptsPerRollout: Int
-
-    var policy: any CausalLM { session.policy }
-    var reward: RewardFunction { session.reward }
-    var batchSize: Int { session.batchSize }
-    var gradAccum: Int { session.gradAccum }
-    var padID: Int { session.padID }
-    var communicator: Communicator { session.communicator }
 
     public private(set) var kl: KLController
     private var rollout: Rollout?
@@ -130,7 +123,7 @@ public final class PPOObjective: TrainingObjective {
     /// One forward pass of the policy over a batch: scored log-probs, entropy and the values.
     func policyForward(_ b: Batch) -> (logProbs: Tensor, entropy: Tensor, values: Tensor?) {
         let f = policy.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets, entropy: true,
-                                     temperature: Float(config.temperature))
+                                     temperature: Float(config.sampling.temperature))
         var v: Tensor?
         switch values {
         case .head(let head)?: v = head.perToken(f.hidden).reshaped([f.positions.count])
@@ -316,7 +309,7 @@ public final class PPOObjective: TrainingObjective {
         let clipHigh = config.clipRangeHigh.map(Float.init)
         // GRPO's aggregation of per-token losses (nil: the token mean)
         let grpoWeights = config.advantage == .grpo && config.lossType != .dapo
-            ? config.lossType.weights(lengths: b.batch.rowLossTokens, maxCompletionLength: config.maxNewTokens) : nil
+            ? config.lossType.weights(lengths: b.batch.rowLossTokens, maxCompletionLength: config.sampling.maxNewTokens) : nil
         let p: PPOLosses.PolicyOutput
         if config.advantage == .rloo {
             // TRL 1.16's RLOO: one importance ratio per sequence, e^{Σ logp − Σ logp_old}, clipped,

@@ -16,7 +16,7 @@ public enum PPORun {
     public static func run(config: RunConfig, callback: @escaping TrainingCallback) throws -> [String: Any] {
         let ppo = config.trainerConfig(PPOConfig.self)
         let promptsPerRollout = config.batchSize * config.gradAccum * ppo.numMinibatches / ppo.numGenerations
-        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "ppo", reward: ppo.reward, maxNewTokens: ppo.maxNewTokens,
+        let setup = try OnlineSetup.prepare(config, callback: callback, trainer: "ppo", reward: ppo.reward, maxNewTokens: ppo.sampling.maxNewTokens,
                                             minimumPrompts: promptsPerRollout)
         let (run, reward, policy) = (setup.run, setup.reward, setup.run.model)
         let (train, eval) = (setup.data.train, setup.data.eval)
@@ -53,8 +53,7 @@ public enum PPORun {
                 valueParameters = head.namedParameters().map { ("value_head.\($0.0)", $0.1) }
             }
         }
-        let session = setup.session(maxNewTokens: ppo.maxNewTokens, temperature: ppo.temperature, topK: ppo.topK, topP: ppo.topP,
-                                    samplingWeights: ppo.samplingWeights, samplesFile: true)
+        let session = setup.session(ppo.sampling, samplesFile: true)
         let objective = PPOObjective(session: session, reference: reference, values: values, config: ppo)
         let total = config.maxSteps ?? ppo.iterations * ppo.ppoEpochs * ppo.numMinibatches
         callback(.message("\(train.count) prompts (\(eval.count) held out); \(promptsPerRollout) prompts × \(ppo.numGenerations) per rollout, \(ppo.ppoEpochs) epochs × \(ppo.numMinibatches) minibatches per rollout, \(total) optimizer steps; advantage \(ppo.advantage.rawValue); reward: \(reward.sourceNames.joined(separator: ", "))"))

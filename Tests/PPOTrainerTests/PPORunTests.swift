@@ -158,8 +158,7 @@ final class PPORunTests: XCTestCase {
         var rng = RandomGenerator(seed: 3)
         let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize),
                                     prompts: prompts, promptIDs: ids, tokenizer: tok,
-                                    sampling: OnlineSampling(maxNewTokens: ppo.maxNewTokens, temperature: ppo.temperature, topK: ppo.topK,
-                                                             topP: ppo.topP, stopTokens: [0], padID: 0),
+                                    sampling: OnlineSampling(ppo.sampling, stopTokens: [0], padID: 0),
                                     batchSize: 2, gradAccum: 2, seed: 4, shuffle: true)
         return PPOObjective(session: session, reference: .model(try ModelStore.load(dir.appendingPathComponent("base").path).model),
                             values: .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)), config: ppo)

@@ -42,9 +42,9 @@ final class RewardModelReadingTests: XCTestCase {
         let ppo = config.trainerConfig(PPOConfig.self)
         let files = try OnlinePrompts.read(config, trainer: "ppo")
         let run = try TrainerRun(config: config, callback: { _ in })
-        let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "ppo", maxNewTokens: ppo.maxNewTokens, minimumPrompts: 1)
+        let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "ppo", maxNewTokens: ppo.sampling.maxNewTokens, minimumPrompts: 1)
         let reward = try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize, batchSize: 1)
-        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: ppo.maxNewTokens,
+        try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: ppo.sampling.maxNewTokens,
                                     trainer: "ppo", files: files)
         XCTAssertEqual(reward.turnSuffix, tok.encode("\n", addSpecialTokens: false))
 

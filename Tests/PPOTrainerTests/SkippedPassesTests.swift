@@ -97,8 +97,7 @@ final class SkippedPassesTests: XCTestCase {
             var rng = RandomGenerator(seed: 3)
             let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize),
                                         prompts: prompts, promptIDs: ids, tokenizer: tok,
-                                        sampling: OnlineSampling(maxNewTokens: ppo.maxNewTokens, temperature: ppo.temperature, topK: ppo.topK,
-                                                                 topP: ppo.topP, stopTokens: [0], padID: 0),
+                                        sampling: OnlineSampling(ppo.sampling, stopTokens: [0], padID: 0),
                                         batchSize: 2, gradAccum: 4, seed: 4, shuffle: true)
             return PPOObjective(session: session, reference: reference,
                                 values: ppo.usesValues ? .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)) : nil, config: ppo)
