@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "AlignOnline", targets: ["AlignOnline"]),
         .library(name: "PPOTrainer", targets: ["PPOTrainer"]),
         .library(name: "BoNTrainer", targets: ["BoNTrainer"]),
+        .library(name: "OnlineDPOTrainer", targets: ["OnlineDPOTrainer"]),
         .library(name: "HPATrainer", targets: ["HPATrainer"]),
     ],
     dependencies: [
@@ -50,11 +51,12 @@ let package = Package(
         .target(name: "PPOTrainer", dependencies: ["AlignOnline"]),
         .target(name: "BoNTrainer", dependencies: ["AlignOnline", "SFTTrainer"]),
         .target(name: "HPATrainer", dependencies: ["AlignOnline", "DPOTrainer"]),
+        .target(name: "OnlineDPOTrainer", dependencies: ["AlignOnline", "DPOTrainer"]),
         .executableTarget(
             name: "align",
             dependencies: [
                 "AlignTensor", "AlignNN", "AlignData", "AlignTraining", "SFTTrainer", "RewardTrainer", "DPOTrainer", "AlignOnline", "PPOTrainer", "BoNTrainer",
-                "HPATrainer",
+                "HPATrainer", "OnlineDPOTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "HPATrainerTests",
             dependencies: ["HPATrainer", "AlignTestSupport"]
+        ),
+        .testTarget(
+            name: "OnlineDPOTrainerTests",
+            dependencies: ["OnlineDPOTrainer", "AlignTestSupport"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "AlignCLITests",

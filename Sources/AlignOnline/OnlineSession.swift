@@ -124,10 +124,10 @@ package final class OnlineSession {
 
     // MARK: - The reference
 
-    /// The reference's scored forward over a prompt + response batch, under no-grad, at the
-    /// sampling temperature (nil without a reference).
-    package func referenceForward(_ reference: ReferenceSource, _ b: Batch) -> ScoredForward? {
-        let temperature = Float(sampling.temperature)
+    /// The reference's scored forward over a prompt + response batch, under no-grad, at
+    /// `temperature` (the sampling temperature when nil; nil without a reference).
+    package func referenceForward(_ reference: ReferenceSource, _ b: Batch, temperature: Float? = nil) -> ScoredForward? {
+        let temperature = temperature ?? Float(sampling.temperature)
         return withNoGrad {
             switch reference {
             case .model(let m):

@@ -145,6 +145,32 @@ public enum DPOLosses {
     }
 }
 
+extension DPOLosses {
+    /// One batch of pairs as `align dpo` trains on it, whoever made the pairs (a preference file,
+    /// or the policy's own samples ranked by a reward: `align online-dpo`): the configured loss,
+    /// plus `sft_weight`·NLL of the chosen responses (RPO, the mean over their tokens), and TRL's
+    /// metrics (`nll_loss` with RPO).
+    public static func step(_ config: DPOConfig, policyChosen chosen: Tensor, policyRejected rejected: Tensor,
+                            referenceChosen: Tensor?, referenceRejected: Tensor?,
+                            chosenLength: Tensor, rejectedLength: Tensor) -> (loss: Tensor, metrics: [String: Double]) {
+        let out = loss(config.loss, policyChosen: chosen, policyRejected: rejected,
+                       referenceChosen: referenceChosen, referenceRejected: referenceRejected,
+                       chosenLength: chosenLength, rejectedLength: rejectedLength,
+                       beta: Float(config.beta), labelSmoothing: Float(config.labelSmoothing),
+                       dpopLambda: Float(config.dpopLambda), simpoGamma: Float(config.simpoGamma))
+        var total = out.loss
+        var metrics = DPOMetrics.compute(out, kind: config.loss, policyChosen: chosen, policyRejected: rejected,
+                                         chosenLength: chosenLength, rejectedLength: rejectedLength)
+        if config.sftWeight > 0 {
+            // RPO: NLL of the chosen responses, mean over their tokens
+            let nll = -chosen.sum() * (1 / Float(max(1, chosenLength.scalars.reduce(0, +))))
+            metrics["nll_loss"] = Double(nll.item)
+            total = total + nll * Float(config.sftWeight)
+        }
+        return (total, metrics)
+    }
+}
+
 /// TRL's logged DPO metrics for one batch: means over the pairs.
 ///
 /// - `rewards/chosen`, `rewards/rejected`: means of the output's rewards.

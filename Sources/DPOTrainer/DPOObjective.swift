@@ -77,21 +77,8 @@ public final class DPOObjective: TrainingObjective {
                 refR = r.slice(axis: 0, p..<2 * p)
             }
         }
-        let out = DPOLosses.loss(config.loss, policyChosen: chosen, policyRejected: rejected,
-                                 referenceChosen: refC, referenceRejected: refR,
-                                 chosenLength: chosenLength, rejectedLength: rejectedLength,
-                                 beta: Float(config.beta), labelSmoothing: Float(config.labelSmoothing),
-                                 dpopLambda: Float(config.dpopLambda), simpoGamma: Float(config.simpoGamma))
-        var loss = out.loss
-        var metrics = DPOMetrics.compute(out, kind: config.loss, policyChosen: chosen, policyRejected: rejected,
-                                         chosenLength: chosenLength, rejectedLength: rejectedLength)
-        if config.sftWeight > 0 {
-            // RPO: NLL of the chosen responses, mean over their tokens
-            let nll = -chosen.sum() * (1 / Float(max(1, lengths[0..<p].reduce(0, +))))
-            metrics["nll_loss"] = Double(nll.item)
-            loss = loss + nll * Float(config.sftWeight)
-        }
-        return (loss, metrics)
+        return DPOLosses.step(config, policyChosen: chosen, policyRejected: rejected, referenceChosen: refC, referenceRejected: refR,
+                              chosenLength: chosenLength, rejectedLength: rejectedLength)
     }
 
     public func loss(_ b: PreferenceBatch, context: StepContext) -> (loss: Tensor, metrics: [String: Double]) {

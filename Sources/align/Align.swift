@@ -9,7 +9,7 @@ struct Align: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "align",
         abstract: "Align causal language models on the CPU.",
-        subcommands: [SFTCommand.self, RMCommand.self, DPOCommand.self, PPOCommand.self, HPACommand.self, BoNCommand.self, EvalCommand.self, GenerateCommand.self, ConvertCommand.self, LogprobsCommand.self, CleanCommand.self, SynthCommand.self, PlotCommand.self, TokenizerCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [SFTCommand.self, RMCommand.self, DPOCommand.self, PPOCommand.self, HPACommand.self, BoNCommand.self, OnlineDPOCommand.self, EvalCommand.self, GenerateCommand.self, ConvertCommand.self, LogprobsCommand.self, CleanCommand.self, SynthCommand.self, PlotCommand.self, TokenizerCommand.self, BenchCommand.self, DemoCommand.self]
     )
 
     /// Runs the command line. Every failure prints one line naming the problem on stderr

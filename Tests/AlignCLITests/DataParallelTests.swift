@@ -332,7 +332,9 @@ final class DataParallelTests: XCTestCase {
     func sampledRows(_ output: String) throws -> [String] {
         try String(contentsOf: dir.appendingPathComponent("\(output)/samples.jsonl"), encoding: .utf8).split(separator: "\n").map { line in
             let m = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            return "\(m["rollout"] ?? "?") | \(m["prompt"] ?? "?") | \(m["response"] ?? "?")"
+            // a sample, or an online DPO pair
+            let response = m["response"] ?? "\(m["chosen"] ?? "?") > \(m["rejected"] ?? "?")"
+            return "\(m["rollout"] ?? "?") | \(m["prompt"] ?? "?") | \(response)"
         }
     }
 
@@ -448,6 +450,29 @@ final class DataParallelTests: XCTestCase {
             let a = try metric(key, "one"), b = try metric(key, "two")
             XCTAssertEqual(a.count, 4, key)
             XCTAssertEqual(a, b, key)   // the same samples and rewards: exact
+        }
+        try assertSameRun("one", "two", steps: 4)
+    }
+
+    /// Online DPO: each rank samples and scores its share of a step's prompts; every rank holds the
+    /// same pairs and trains on its micro-batches of them.
+    func testOnlineDPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
+        try writePrompts()
+        try """
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
+         "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": 4, "seed": 5,
+         "log_every": 1, "output_dir": "out",
+         "online_dpo": {"num_generations": 3, "max_new_tokens": 6, "samples_per_rollout": 8, "reward": \(Self.ruleReward)}}
+        """.write(to: dir.appendingPathComponent("online-dpo.json"), atomically: true, encoding: .utf8)
+        try trained("online-dpo", ranks: nil, output: "one")
+        try trained("online-dpo", ranks: 2, output: "two")
+        XCTAssertEqual(try summary("two")["world_size"] as? Int, 2)
+        XCTAssertEqual(try sampledRows("one").count, 4 * 8)
+        XCTAssertEqual(try sampledRows("two"), try sampledRows("one"))
+        for key in ["objective/scores", "objective/scores_margin", "objective/kl", "rewards/margins"] {
+            let a = try metric(key, "one"), b = try metric(key, "two")
+            XCTAssertEqual(Set(a.keys), Set(b.keys), key)
+            for (step, x) in a { XCTAssertEqual(x, b[step] ?? .nan, accuracy: Self.tolerance * max(1, abs(x)), "\(key) at step \(step)") }
         }
         try assertSameRun("one", "two", steps: 4)
     }

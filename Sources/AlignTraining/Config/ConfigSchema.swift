@@ -280,5 +280,5 @@ public struct TrainerSectionSchema: Sendable {
     }
 
     /// Every trainer's section name; a section of another trainer in a config gets a specific message.
-    public static let allTrainerNames = ["sft", "rm", "dpo", "ppo", "hpa", "bon"]
+    public static let allTrainerNames = ["sft", "rm", "dpo", "ppo", "hpa", "bon", "online_dpo"]
 }
