@@ -21,7 +21,9 @@
 # advantages, no KL), ppo (configs/ifeval/ppo.json: 16 prompts × 1 sample, GAE with a value head,
 # KL 0.05 to the start), bon (configs/ifeval/bon.json, align bon: 4 rounds of N prompts × 4
 # samples, the best of each prompt's 4 kept for SFT), hpa (configs/ifeval/hpa.json, align hpa:
-# 4 prompts × 4 candidates per iteration, shaped and filtered, no offline pairs); every method
+# 4 prompts × 4 candidates per iteration, shaped and filtered, no offline pairs), online-dpo
+# (configs/ifeval/online-dpo.json, align online-dpo: 4 prompts × 4 samples per iteration, DPO on
+# the best against the worst by the checks: DPO on pairs ranked from the model's own samples); every method
 # samples 16 × N responses for --iterations N, so equal iterations are equal budgets. All use
 # LoRA rank 16 on every projection: a step costs less than a full fine-tune's
 # and the start stays one switch away.
@@ -72,7 +74,7 @@ PY
   case "$BEFORE" in "$(realpath -m "$OUT")"/*) echo "error: --before $BEFORE is inside --out $OUT, which this run removes first" >&2; exit 2 ;; esac
 fi
 for m in $METHODS; do
-  [ -f "configs/ifeval/$m.json" ] || { echo "error: --methods: no configs/ifeval/$m.json (methods: grpo ppo bon hpa)" >&2; exit 2; }
+  [ -f "configs/ifeval/$m.json" ] || { echo "error: --methods: no configs/ifeval/$m.json (methods: grpo ppo bon hpa online-dpo)" >&2; exit 2; }
 done
 source scripts/smollm2-workdir.sh
 MODEL=$WORK/smollm2
@@ -106,15 +108,16 @@ for method in $METHODS; do
     echo "== $method seed $seed ($ITER iterations)" >&2
     # the command and its budget key: ITER × 16 sampled responses for every method
     case "$method" in
-      bon) CMD=bon; BUDGET=(--set bon.prompts_per_round="$ITER") ;;   # 4 rounds × ITER prompts × 4 samples
-      hpa) CMD=hpa; BUDGET=(--set hpa.iterations="$ITER") ;;          # ITER × 4 prompts × 4 candidates
-      *) CMD=ppo; BUDGET=(--set ppo.iterations="$ITER") ;;            # ITER × 16 samples
+      bon) CMD=bon; SECTION=bon; BUDGET=(--set bon.prompts_per_round="$ITER") ;;   # 4 rounds × ITER prompts × 4 samples
+      hpa) CMD=hpa; SECTION=hpa; BUDGET=(--set hpa.iterations="$ITER") ;;          # ITER × 4 prompts × 4 candidates
+      online-dpo) CMD=online-dpo; SECTION=online_dpo; BUDGET=(--set online_dpo.iterations="$ITER") ;;   # ITER × 4 prompts × 4 samples
+      *) CMD=ppo; SECTION=ppo; BUDGET=(--set ppo.iterations="$ITER") ;;            # ITER × 16 samples
     esac
     QUICKSET=()
     # align bon evaluates after each round's SFT steps (steps_per_round 8, 1 with --quick)
     if [ "$CMD" = bon ] && [ "$CURVE" = 1 ]; then QUICKSET+=(--set eval_every=$([ "$QUICK" = 1 ] && echo 1 || echo 8)); fi
     if [ "$QUICK" = 1 ]; then
-      QUICKSET+=(--set "$CMD.max_new_tokens=64")
+      QUICKSET+=(--set "$SECTION.max_new_tokens=64")
       [ "$CMD" = bon ] && QUICKSET+=(--set bon.steps_per_round=1)
     fi
     timed "$method-seed$seed" "$ALIGN" "$CMD" --config "configs/ifeval/$method.json" --set model.path="$MODEL" --set output_dir="$RUN" \
