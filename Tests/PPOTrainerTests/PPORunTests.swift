@@ -245,6 +245,9 @@ final class PPORunTests: XCTestCase {
         refused(["ppo.max_new_tokens=60"], "exceeds the model's context length")
         refused(["ppo.advantage=grpo", "ppo.num_generations=1"], "num_generations must be ≥ 2")
         refused(["ppo.reward.rules=null"], "no reward")
+        // the program is checked with the config: nothing is written for a command that cannot run
+        refused(["ppo.reward.program=\(dir.path)"], "ppo.reward.program: \(dir.path) is a directory, not a program")
+        refused(["ppo.reward.program=[\"no-such-judge-xyz\", \"--fast\"]"], "no-such-judge-xyz is not a program on PATH")
         // each rule's own keys are checked in the config, naming the rule
         refused([#"ppo.reward.rules=[{"type": "regex", "pattern": "("}]"#], "ppo.reward.rules[0].pattern: is not a valid regular expression")
         refused([#"ppo.reward.rules=[{"type": "length"}]"#], "ppo.reward.rules[0].max: a length rule needs")

@@ -175,8 +175,12 @@ public struct RewardSettings: Equatable, Sendable {
                     }
                 }
             }
-            if hasProgram, case .list(let parts)? = ctx.value("\(prefix).program"), parts.isEmpty {
-                ctx.fail("\(prefix).program", "is an empty command")
+            if hasProgram, case .list(let parts)? = ctx.value("\(prefix).program") {
+                if parts.isEmpty {
+                    ctx.fail("\(prefix).program", "is an empty command")
+                } else if case .string(let exe) = parts[0], let problem = ProgramReward.executableProblem(exe) {
+                    ctx.fail("\(prefix).program", problem)
+                }
             }
             if !hasModel && !hasProgram && ruleCount == 0 {
                 ctx.fail(prefix, "no reward: give \(prefix).model (an align rm directory), \(prefix).rules or \(prefix).program")
