@@ -67,6 +67,13 @@ public final class HPAObjective: TrainingObjective, OnlineObjective {
         return HPAMicroBatch(online: online, pairs: pairs, scale: scale, stepTokens: r.keptTokens, stepRows: r.prompts.count)
     }
 
+    /// Recovery: the rollout this step would train on (sampled first when the step would sample
+    /// it) is dropped, so the retried step trains on a new rollout, not the one that failed.
+    public func skipStep(microBatches: Int, progress: Double) throws {
+        if rollout == nil || rollout!.cursor >= microBatchesPerRollout { rollout = try makeRollout() }
+        rollout = nil
+    }
+
     public func weight(of b: HPAMicroBatch) -> Double { b.isEmpty ? 0 : 1 }
     public func tokens(in b: HPAMicroBatch) -> Int {
         (b.online?.batch.rowLengths.reduce(0, +) ?? 0) + (b.pairs?.rows.rowLengths.reduce(0, +) ?? 0)

@@ -48,6 +48,13 @@ public final class OnlineDPOObjective: TrainingObjective, OnlineObjective {
         return OnlineDPOMicroBatch(rollout!, prompts: Array(k * batchSize..<(k + 1) * batchSize), padID: padID)
     }
 
+    /// Recovery: the rollout this step would train on (sampled first when the step would sample
+    /// it) is dropped, so the retried step trains on a new rollout, not the one that failed.
+    public func skipStep(microBatches: Int, progress: Double) throws {
+        if rollout == nil || rollout!.cursor >= gradAccum { rollout = try makeRollout() }
+        rollout = nil
+    }
+
     public func weight(of b: OnlineDPOMicroBatch) -> Double { Double(b.pairs) }
     public func tokens(in b: OnlineDPOMicroBatch) -> Int { b.rows.rowLengths.reduce(0, +) }
     public func stepMetrics() -> [String: Double] { rollout?.metrics ?? [:] }

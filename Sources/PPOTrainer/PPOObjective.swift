@@ -94,6 +94,14 @@ public final class PPOObjective: TrainingObjective, OnlineObjective {
         return PPOMicroBatch.make(rollout!, rows: rollout!.rows(ofMicroBatch: k, batchSize: batchSize), padID: padID)
     }
 
+    /// Recovery: the rollout this step would train on (sampled first when the step would sample
+    /// it) is dropped, so the retried step trains on a new rollout, not the one that failed.
+    public func skipStep(microBatches: Int, progress: Double) throws {
+        if rollout == nil || rollout!.cursor >= microBatchesPerRollout { rollout = try makeRollout() }
+        rollout = nil
+        pending = nil
+    }
+
     /// Response tokens (a token mean over the minibatch), rows for RLOO's sequence-level loss,
     /// or 1 for GRPO's loss types that TRL averages over micro-batches (grpo, bnpo, dr_grpo).
     public func weight(of b: PPOMicroBatch) -> Double {

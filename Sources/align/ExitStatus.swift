@@ -7,7 +7,8 @@ import Foundation
 enum ExitStatus {
     /// The input was refused: an option, the config, a data file, a path.
     static let refused: Int32 = 2
-    /// The run started and failed: a file or standard output could not be written, the loss diverged.
+    /// The run started and failed: a file or standard output could not be written, the loss diverged,
+    /// an anomaly (a KL or reward spike) stopped it.
     static let failed: Int32 = 1
     /// Interrupted by SIGINT or SIGTERM.
     static let interrupted: Int32 = 130
@@ -21,7 +22,7 @@ enum ExitStatus {
 
     static func code(for error: Error) -> Int32 {
         switch error {
-        case is NonFiniteLossError, is StandardOutput.WriteError: return failed
+        case is NonFiniteLossError, is TrainingAnomalyError, is StandardOutput.WriteError: return failed
         case let e as AlignDataError where e.kind == .io && isWriteMessage(e.message): return failed
         default:
             if FileErrors.direction(error) == .write { return failed }

@@ -130,6 +130,15 @@ final class CLIReliabilityTests: XCTestCase {
         XCTAssertEqual(ExitStatus.code(for: error!), 1)
     }
 
+    /// A run stopped by an anomaly (a KL or reward spike past its limit) failed at run time: exit
+    /// 1 as a diverged loss, not 2, which is for refused input.
+    func testAnAnomalyStopIsARunTimeFailure() {
+        let anomaly = TrainingAnomalyError(step: 4, reason: "KL spike (objective/kl 3 > ppo.max_kl 1)", lastCheckpoint: nil)
+        XCTAssertEqual(ExitStatus.code(for: anomaly), ExitStatus.failed)
+        XCTAssertEqual(ExitStatus.code(for: NonFiniteLossError(step: 4, value: .nan, lastCheckpoint: nil)), ExitStatus.failed)
+        XCTAssertEqual(ExitStatus.code(for: ConfigError([])), ExitStatus.refused)
+    }
+
     // MARK: errors that come too late or say too little
 
     func testFoundationErrorsBecomeOneLineNamingThePath() throws {

@@ -164,6 +164,25 @@ final class PPORunTests: XCTestCase {
                             values: .head(RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &rng)), config: ppo)
     }
 
+    /// Recovery skips the step that failed: the rollout it trained on is dropped and the retried
+    /// step samples a new one (new prompts, new samples), where a plain rollback samples the same.
+    func testASkippedStepTrainsOnANewRollout() throws {
+        let o = try makeObjective(try load(["output_dir=\(dir.path)/skip"]))
+        let before = try o.saveState()
+        _ = try o.nextBatch(progress: 0)
+        let failed = try XCTUnwrap(o.currentRollout)
+        try o.restoreState(before)
+        _ = try o.nextBatch(progress: 0)
+        XCTAssertEqual(o.currentRollout?.responses, failed.responses, "a rollback alone samples the same rollout")
+        XCTAssertEqual(o.currentRollout?.prompts, failed.prompts)
+        try o.restoreState(before)
+        try o.skipStep(microBatches: 2, progress: 0)
+        _ = try o.nextBatch(progress: 0)
+        let retried = try XCTUnwrap(o.currentRollout)
+        XCTAssertNotEqual(retried.prompts, failed.prompts, "the retried step samples a new rollout")
+        XCTAssertEqual(retried.cursor, 1, "and starts it from its first micro-batch")
+    }
+
     func testResumeContinuesExactlyLikeTheUninterruptedRun() throws {
         let whole = try run(["output_dir=\(dir.path)/whole", "ppo.iterations=2", "save_every=3", "keep_checkpoints=10"])
         XCTAssertEqual(whole.summary["status"] as? String, "completed")
@@ -205,13 +224,15 @@ final class PPORunTests: XCTestCase {
     }
 
     func testAKLSpikePastMaxKLIsAnAnomalyThatRecoveryRollsBack() throws {
-        // the first rollout has KL 0; from the second on it is positive, past a max_kl of 1e-9
-        XCTAssertThrowsError(try run(["output_dir=\(dir.path)/spike", "ppo.max_kl=1e-9"])) { error in
+        // the first rollout has KL 0; from the second on k3's estimate is positive (k1's may be
+        // negative on a few samples), past a max_kl of 1e-9, also on the new rollout a retried
+        // step samples
+        XCTAssertThrowsError(try run(["output_dir=\(dir.path)/spike", "ppo.max_kl=1e-9", "ppo.kl_estimator=k3"])) { error in
             XCTAssertTrue("\(error)".contains("KL spike (objective/kl"), "\(error)")
             XCTAssertTrue("\(error)".contains("step 5"), "the second rollout's first step: \(error)")
         }
         var messages: [String] = []
-        let config = try load(["output_dir=\(dir.path)/recover", "ppo.max_kl=1e-9", "recovery={\"max_recoveries\": 2}"])
+        let config = try load(["output_dir=\(dir.path)/recover", "ppo.max_kl=1e-9", "ppo.kl_estimator=k3", "recovery={\"max_recoveries\": 2}"])
         XCTAssertThrowsError(try PPORun.run(config: config) { e in if case .message(let m) = e { messages.append(m) } })
         XCTAssertEqual(messages.filter { $0.contains("KL spike") && $0.contains("rolled back") }.count, 2, "\(messages)")
     }

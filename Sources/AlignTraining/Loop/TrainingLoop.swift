@@ -41,6 +41,11 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
     public let step: Int
     public let value: Float
     public let lastCheckpoint: String?
+    public init(step: Int, value: Float, lastCheckpoint: String?) {
+        self.step = step
+        self.value = value
+        self.lastCheckpoint = lastCheckpoint
+    }
     public var description: String {
         "non-finite loss (\(value)) at step \(step); training stopped"
             + (lastCheckpoint.map { ", the last good checkpoint is \($0) (resume_from it with a lower learning rate)" } ?? ", no checkpoint had been written yet")
@@ -52,6 +57,11 @@ public struct TrainingAnomalyError: Error, CustomStringConvertible {
     public let step: Int
     public let reason: String
     public let lastCheckpoint: String?
+    public init(step: Int, reason: String, lastCheckpoint: String?) {
+        self.step = step
+        self.reason = reason
+        self.lastCheckpoint = lastCheckpoint
+    }
     public var description: String {
         "\(reason) at step \(step); training stopped"
             + (lastCheckpoint.map { ", the last good checkpoint is \($0)" } ?? ", no checkpoint had been written yet")
@@ -213,7 +223,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             let progress = Double(step) / Double(max(s.totalSteps, 1))
             let context = StepContext(step: step + 1, totalSteps: s.totalSteps)
             // batches that made an earlier attempt at this step fail are drawn and dropped
-            for _ in 0..<(recovery.skips[step + 1] ?? 0) * s.gradAccum { _ = try objective.nextBatch(progress: progress) }
+            for _ in 0..<(recovery.skips[step + 1] ?? 0) { try objective.skipStep(microBatches: s.gradAccum, progress: progress) }
             var batches: [Objective.MicroBatch] = []
             for _ in 0..<s.gradAccum {
                 batches.append(try objective.nextBatch(progress: progress))

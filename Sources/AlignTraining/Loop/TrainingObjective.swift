@@ -52,6 +52,11 @@ public protocol TrainingObjective: AnyObject {
     /// non-finite loss; without, the run stops with the reason.
     func anomaly(in metrics: [String: Double]) -> String?
 
+    /// Drops the batches of one step that made an earlier attempt at it fail (recovery): by
+    /// default the step's `microBatches` batches are drawn and dropped. An online trainer drops
+    /// the rollout the step would train on, so the step samples a new one.
+    func skipStep(microBatches: Int, progress: Double) throws
+
     /// Metrics on held-out data (names starting with `eval/`), or empty when there is none.
     /// Runs under no-grad.
     func evaluate() throws -> [String: Double]
@@ -69,4 +74,7 @@ extension TrainingObjective {
     public var plottedMetrics: [String] { [] }
     public func stepMetrics() -> [String: Double] { [:] }
     public func anomaly(in metrics: [String: Double]) -> String? { nil }
+    public func skipStep(microBatches: Int, progress: Double) throws {
+        for _ in 0..<microBatches { _ = try nextBatch(progress: progress) }
+    }
 }
