@@ -12,8 +12,9 @@ package struct OnlinePrompts {
     package var eval: [PromptRecord]
     package var evalIDs: [[Int]]
 
-    /// Reads the files named by `data.train` / `data.eval` (no model needed).
-    package typealias Files = (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String)
+    /// Reads the files named by `data.train` / `data.eval` (no model needed); `notes`: what the
+    /// reward's rules found worth saying about them (records a `match` rule cannot score).
+    package typealias Files = (train: [PromptRecord], eval: [PromptRecord], trainPath: String, evalPath: String, notes: [String])
 
     /// With `reward`, its rules check the records they read (`RuleReward.checkRecords`).
     package static func read(_ config: RunConfig, trainer: String, reward: RewardSettings? = nil) throws -> Files {
@@ -25,31 +26,37 @@ package struct OnlinePrompts {
         let train = try PromptDataset.read(URL(fileURLWithPath: trainPath))
         var eval: [PromptRecord] = []
         if let path = data.eval { eval = try PromptDataset.read(URL(fileURLWithPath: path)) }
+        var notes: [String] = []
         if let reward {
-            try RuleReward.checkRecords(reward.rules, train, path: trainPath)
-            if let path = data.eval { try RuleReward.checkRecords(reward.rules, eval, path: path) }
+            notes += try RuleReward.checkRecords(reward.rules, train, path: trainPath)
+            if let path = data.eval { notes += try RuleReward.checkRecords(reward.rules, eval, path: path) }
         }
-        return (train, eval, trainPath, data.eval ?? trainPath)
+        return (train, eval, trainPath, data.eval ?? trainPath, notes)
     }
 
     /// Holds out `eval_fraction` when there is no eval file, and encodes every prompt; a prompt
-    /// that leaves no room for `maxNewTokens` in the model's context is an error naming its line.
+    /// that leaves no room for `maxNewTokens` within `data.max_seq_len` and the model's context
+    /// is an error naming its line.
     package static func prepare(_ files: Files, config: RunConfig, run: TrainerRun, trainer: String, maxNewTokens: Int,
                         minimumPrompts: Int) throws -> OnlinePrompts {
-        var (train, eval, trainPath, evalPath) = files
+        var (train, eval, trainPath, evalPath, _) = files
         if config.data.eval == nil { (train, eval) = try run.holdOut(train) }
         guard train.count >= minimumPrompts else {
             throw AlignDataError(.invalidArgument, path: trainPath, "holds \(train.count) training prompts, fewer than one round needs (\(minimumPrompts))")
         }
         let template = try run.chatTemplate
-        let context = run.model.config.contextLength
+        // a prompt and its response are one example: data.max_seq_len holds them, as every
+        // trainer's examples, within the model's context
+        let context = run.model.config.contextLength, limit = min(context, config.data.maxSeqLen)
+        let what = limit < context ? "data.max_seq_len \(limit) (prompt + response; the model's context length is \(context))"
+                                   : "the model's context length \(context)"
         func encode(_ records: [PromptRecord], file: String) throws -> [[Int]] {
             try records.map { r in
                 let ids = try PromptEncoding.ids(r.prompt, tokenizer: run.tokenizer, template: template)
                 guard !ids.isEmpty else { throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)", "the prompt encodes to no tokens") }
-                guard ids.count + maxNewTokens <= context else {
+                guard ids.count + maxNewTokens <= limit else {
                     throw AlignDataError(.invalidArgument, path: "\(file):\(r.line)",
-                                         "the prompt is \(ids.count) tokens; with \(trainer).max_new_tokens \(maxNewTokens) that exceeds the model's context length \(context)")
+                                         "the prompt is \(ids.count) tokens; with \(trainer).max_new_tokens \(maxNewTokens) that exceeds \(what)")
                 }
                 return ids
             }

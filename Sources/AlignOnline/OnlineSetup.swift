@@ -20,6 +20,7 @@ package struct OnlineSetup {
                                 maxNewTokens: Int, minimumPrompts: Int) throws -> OnlineSetup {
         try config.checkOutputDirectory()
         let files = try OnlinePrompts.read(config, trainer: trainer, reward: settings)   // file errors before the model is loaded
+        for note in files.notes { callback(.message(note)) }
         let run = try TrainerRun(config: config, callback: callback)
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: trainer, maxNewTokens: maxNewTokens,
                                              minimumPrompts: minimumPrompts)

@@ -155,6 +155,11 @@ public struct PPOConfig: TrainerSectionConfig {
                 if adv != "gae" && ctx.isSet("ppo.value_model") {
                     ctx.fail("ppo.value_model", "advantage \"\(adv)\" uses no values; remove ppo.value_model (or use advantage \"gae\")")
                 }
+                // the adaptive controller multiplies kl_coef: from 0 (grpo's default) it never moves
+                let beta = ctx.float("ppo.kl_coef") ?? (adv == "grpo" ? 0 : 0.05)
+                if ctx.isSet("ppo.kl_target") && beta == 0 {
+                    ctx.fail("ppo.kl_target", "the adaptive KL controller scales kl_coef, which is 0\(ctx.isSet("ppo.kl_coef") ? "" : " (advantage \"\(adv)\"'s default)"), so it would stay 0: set ppo.kl_coef > 0 as its start (e.g. 0.04), or remove kl_target")
+                }
                 if let b = ctx.int("batch_size"), let a = ctx.int("grad_accum"), let m = ctx.int("ppo.num_minibatches"), (b * a * m) % g != 0 {
                     ctx.fail("ppo.num_generations", "a rollout of batch_size × grad_accum × num_minibatches = \(b * a * m) responses cannot hold whole groups of \(g)")
                 }

@@ -343,7 +343,7 @@ final class DataParallelTests: XCTestCase {
     func writePPO(_ section: String, steps: Int = 4) throws {
         try writePrompts()
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": \(steps), "seed": 5,
          "log_every": 1, "output_dir": "out", "ppo": \(section)}
         """.write(to: dir.appendingPathComponent("ppo.json"), atomically: true, encoding: .utf8)
@@ -411,7 +411,7 @@ final class DataParallelTests: XCTestCase {
     func testHPAOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         try writePrompts()
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": 4, "seed": 7,
          "log_every": 1, "output_dir": "out",
          "hpa": {"num_candidates": 2, "max_new_tokens": 6, "ppo_epochs": 2, "filter_std": -10, "diversity_coef": 0.5,
@@ -437,7 +437,7 @@ final class DataParallelTests: XCTestCase {
     func testBestOfNOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         try writePrompts()
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "seed": 9,
          "log_every": 1, "output_dir": "out",
          "bon": {"rounds": 2, "num_samples": 4, "prompts_per_round": 5, "steps_per_round": 2, "max_new_tokens": 6,
@@ -459,7 +459,7 @@ final class DataParallelTests: XCTestCase {
     func testOnlineDPOOnTwoRanksMatchesOneProcessAtTheSameGlobalBatch() throws {
         try writePrompts()
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "chat_template": "chatml", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"}, "batch_size": 2, "grad_accum": 4, "max_steps": 4, "seed": 5,
          "log_every": 1, "output_dir": "out",
          "online_dpo": {"num_generations": 3, "max_new_tokens": 6, "samples_per_rollout": 8, "reward": \(Self.ruleReward)}}

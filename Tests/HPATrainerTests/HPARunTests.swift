@@ -19,7 +19,7 @@ final class HPARunTests: XCTestCase {
         try TinyPolicy.make(in: dir, prompts: 40, train: 32)
         try TinyPolicy.writePairs(in: dir, count: 24)
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"},
          "hpa": {"iterations": 3, "num_candidates": 4, "max_new_tokens": 6, "temperature": 1.0, "preferences": "pairs.jsonl",
                  "reward": {"rules": [{"type": "contains", "text": "blue"}, {"type": "length", "min": 2, "max": 4, "weight": 0.5}]}},
@@ -214,7 +214,8 @@ final class HPARunTests: XCTestCase {
         refused(["hpa.dpo.loss=ipo", "hpa.dpo.label_smoothing=0.1"], "hpa.dpo.label_smoothing: applies to loss")
         refused(["hpa.num_candidates=1"], "hpa.num_candidates")
         refused(["hpa.reward.rules=null"], "no reward")
-        refused(["hpa.max_new_tokens=60"], "exceeds the model's context length")
+        refused(["hpa.max_new_tokens=60"], "exceeds the model's context length 64")
+        refused(["hpa.max_new_tokens=20", "data.max_seq_len=48"], "exceeds data.max_seq_len 48 (prompt + response; the model's context length is 64)")
         try "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n{\"prompt\": \"a\"}\n".write(to: dir.appendingPathComponent("badpairs.jsonl"), atomically: true, encoding: .utf8)
         refused(["hpa.preferences=\(dir.appendingPathComponent("badpairs.jsonl").path)"], "badpairs.jsonl:2")
         refused(["hpa.preferences=\(dir.appendingPathComponent("missing.jsonl").path)"], "missing.jsonl")

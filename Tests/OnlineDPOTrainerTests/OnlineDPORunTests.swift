@@ -18,7 +18,7 @@ final class OnlineDPORunTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try TinyPolicy.make(in: dir, prompts: 40, train: 32)
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"},
          "online_dpo": {"iterations": 3, "num_generations": 2, "max_new_tokens": 6, "temperature": 1.0,
                         "reward": {"rules": [{"type": "contains", "text": "blue"}, {"type": "length", "min": 2, "max": 4, "weight": 0.5}]}},
@@ -141,7 +141,8 @@ final class OnlineDPORunTests: XCTestCase {
         refused(["online_dpo.reward.rules=null"], "no reward")
         refused(["online_dpo.dpo.loss=ipo", "online_dpo.dpo.label_smoothing=0.1"], "online_dpo.dpo.label_smoothing: applies to loss")
         refused(["online_dpo.dpo.loss=simpo", "model.reference=base"], "model.reference")
-        refused(["online_dpo.max_new_tokens=60"], "exceeds the model's context length")
+        refused(["online_dpo.max_new_tokens=60"], "exceeds the model's context length 64")
+        refused(["online_dpo.max_new_tokens=20", "data.max_seq_len=48"], "exceeds data.max_seq_len 48 (prompt + response; the model's context length is 64)")
         refused(["online_dpo.reward.rules=[{\"type\": \"ifeval\"}]"], "prompts.jsonl:1")
         refused(["data.train=\(dir.appendingPathComponent("missing.jsonl").path)"], "missing.jsonl")
     }

@@ -19,7 +19,7 @@ final class BoNRunTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try TinyPolicy.make(in: dir, prompts: 24, train: 16)
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 64},
          "optim": {"learning_rate": 0.01, "schedule": "constant"},
          "bon": {"rounds": 3, "num_samples": 6, "keep": 1, "steps_per_round": 6, "max_new_tokens": 6, "temperature": 1.0,
                  "reward": {"rules": [{"type": "contains", "text": "e"}]}},

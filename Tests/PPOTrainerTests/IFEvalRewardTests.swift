@@ -22,7 +22,7 @@ final class IFEvalRewardTests: XCTestCase {
         }
         try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("ifeval.jsonl"), atomically: true, encoding: .utf8)
         try """
-        {"model": {"path": "base"}, "data": {"train": "ifeval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "ifeval.jsonl", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"},
          "ppo": {"advantage": "grpo", "num_generations": 2, "iterations": 1, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6,
                  "reward": {"rules": [{"type": "ifeval"}]}},

@@ -19,7 +19,7 @@ final class PPORunTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try TinyPolicy.make(in: dir, prompts: 40, train: 32)
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"},
          "ppo": {"iterations": 3, "ppo_epochs": 2, "num_minibatches": 2, "max_new_tokens": 6, "temperature": 1.0,
                  "reward": {"rules": [{"type": "contains", "text": "blue"}]}},
@@ -263,7 +263,8 @@ final class PPORunTests: XCTestCase {
         refused(["data.train=\(dir.appendingPathComponent("empty.jsonl").path)"], "holds no prompts")
         try "{\"prompt\": \"hi\"}\n{\"text\": 3}\n[1]\n".write(to: dir.appendingPathComponent("bad.jsonl"), atomically: true, encoding: .utf8)
         refused(["data.train=\(dir.appendingPathComponent("bad.jsonl").path)"], "bad.jsonl:3")
-        refused(["ppo.max_new_tokens=60"], "exceeds the model's context length")
+        refused(["ppo.max_new_tokens=60"], "exceeds the model's context length 64")
+        refused(["ppo.max_new_tokens=20", "data.max_seq_len=48"], "exceeds data.max_seq_len 48 (prompt + response; the model's context length is 64)")
         refused(["ppo.advantage=grpo", "ppo.num_generations=1"], "num_generations must be ≥ 2")
         refused(["ppo.reward.rules=null"], "no reward")
         // the program is checked with the config: nothing is written for a command that cannot run
@@ -280,6 +281,9 @@ final class PPORunTests: XCTestCase {
         refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.normalize_advantages=true"], "ppo.normalize_advantages: normalize_advantages applies to advantage \"rloo\"")
         refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.loss_type=drgrpo"], "ppo.loss_type")
         refused(["ppo.cliprange_high=0"], "ppo.cliprange_high")
+        // an adaptive controller that could never move
+        refused(["ppo.advantage=grpo", "ppo.num_generations=4", "ppo.kl_target=6"], "ppo.kl_target: the adaptive KL controller scales kl_coef, which is 0 (advantage \"grpo\"'s default)")
+        refused(["ppo.kl_coef=0", "ppo.kl_target=6"], "ppo.kl_target: the adaptive KL controller scales kl_coef, which is 0, so it would stay 0")
         // a reward model over another vocabulary cannot score the policy's token ids
         var r = RandomGenerator(seed: 9)
         let other = try LlamaConfig.decode(json: Data(#"{"vocab_size": 300, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 64}"#.utf8))

@@ -35,7 +35,7 @@ final class RewardModelReadingTests: XCTestCase {
         let rmDir = dir.appendingPathComponent("rm")
         try RewardModelStore.save(rm, family: .llama, tokenizer: tok, to: rmDir)
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 64},
          "ppo": {"iterations": 1, "max_new_tokens": 6, "reward": {"model": "rm"}}, "batch_size": 2, "output_dir": "out"}
         """.write(to: dir.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
         let config = try RunConfig.load(file: dir.appendingPathComponent("run.json"), trainer: PPOConfig.schema)

@@ -20,7 +20,7 @@ final class SkippedPassesTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try TinyPolicy.make(in: dir, prompts: 40, train: 32)
         try """
-        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 48},
+        {"model": {"path": "base"}, "data": {"train": "prompts.jsonl", "eval": "eval.jsonl", "max_seq_len": 64},
          "optim": {"learning_rate": 0.003, "schedule": "constant"},
          "ppo": {"iterations": 3, "ppo_epochs": 1, "num_minibatches": 1, "max_new_tokens": 6, "temperature": 1.0,
                  "advantage": "grpo", "num_generations": 4, "samples_per_rollout": 8,

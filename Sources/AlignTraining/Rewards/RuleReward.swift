@@ -45,10 +45,25 @@ public enum RuleReward {
     }
 
     /// Refuses, before a run writes anything, prompt records that a rule cannot score: for an
-    /// `ifeval` rule, every record must carry valid IFEval instructions. Errors name the file and
-    /// line (up to 20, one per line).
-    public static func checkRecords(_ rules: [RewardSettings.Rule], _ records: [PromptRecord], path: String) throws {
-        guard rules.contains(where: { $0.kind == .ifeval }) else { return }
+    /// `ifeval` rule, every record must carry valid IFEval instructions; a `match` rule's field
+    /// must be in at least one record (else every sample would score 0). Errors name the file and
+    /// line (up to 20, one per line). Returns notes for the user: how many records lack a `match`
+    /// rule's field (their samples score 0).
+    @discardableResult
+    public static func checkRecords(_ rules: [RewardSettings.Rule], _ records: [PromptRecord], path: String) throws -> [String] {
+        var notes: [String] = []
+        for rule in rules where rule.kind == .match {
+            guard let field = rule.field, !records.isEmpty else { continue }
+            let missing = records.filter { $0.fields[field] == nil }
+            if missing.count == records.count {
+                throw AlignDataError(.invalidArgument, path: path,
+                                     "no prompt record has the field \"\(field)\" that the match rule \(rule.name) compares responses with (every sample would score 0); records hold: \(Set(records.flatMap { $0.fields.keys }).sorted().joined(separator: ", "))")
+            }
+            if !missing.isEmpty {
+                notes.append("\(path): \(missing.count) of \(records.count) prompt records have no field \"\(field)\" (first at line \(missing[0].line)); the match rule \(rule.name) scores their samples 0")
+            }
+        }
+        guard rules.contains(where: { $0.kind == .ifeval }) else { return notes }
         var problems: [String] = []
         for r in records {
             do { _ = try ifevalRecord(r) } catch let e as IFEvalRecord.ReadError {
@@ -57,6 +72,7 @@ public enum RuleReward {
             }
         }
         guard problems.isEmpty else { throw AlignDataError(.invalidArgument, path: "", problems.joined(separator: "\n")) }
+        return notes
     }
 
     /// Whitespace-separated words.
