@@ -33,6 +33,10 @@ package final class OnlineSession {
     package var rng: RandomGenerator
     /// Rollouts (rounds) sampled so far.
     package private(set) var rollouts = 0
+    /// The settings that shape the rollouts and steps (`batch_size`, `grad_accum` and what the
+    /// trainer adds: samples per prompt, epochs per rollout, …): a checkpoint written with
+    /// others cannot be resumed.
+    package var shape: [String: Int]
 
     package var padID: Int { sampling.padID }
     package var stopTokens: [Int] { sampling.stopTokens }
@@ -55,6 +59,7 @@ package final class OnlineSession {
         self.gradAccum = gradAccum
         self.samplesURL = samplesURL
         self.communicator = communicator
+        shape = ["batch_size": batchSize, "grad_accum": gradAccum]
         var root = RandomGenerator(seed: seed)
         cursor = EpochCursor(count: prompts.count, rng: root.fork(), shuffle: shuffle)
         rng = root.fork()
@@ -176,12 +181,19 @@ package final class OnlineSession {
         var rng: RandomGenerator
         var rollouts: Int
         var moments: RunningMoments
+        var shape: [String: Int]
     }
 
-    package var state: State { State(cursor: cursor, rng: rng, rollouts: rollouts, moments: reward.moments) }
+    package var state: State { State(cursor: cursor, rng: rng, rollouts: rollouts, moments: reward.moments, shape: shape) }
 
-    /// Restores `s`, refusing a checkpoint written for another number of prompts.
+    /// Restores `s`, refusing a checkpoint written for another number of prompts or with other
+    /// settings that shape the run (each difference named).
     package func restore(_ s: State) throws {
+        let changed = Set(s.shape.keys).union(shape.keys).sorted().filter { s.shape[$0] != shape[$0] }
+        guard changed.isEmpty else {
+            let what = changed.map { "\($0) \(s.shape[$0].map(String.init) ?? "unset") → \(shape[$0].map(String.init) ?? "unset")" }
+            throw AlignDataError(.invalidArgument, path: "", "cannot resume: the checkpoint was written with other settings that shape the run: \(what.joined(separator: ", ")) (checkpoint → this run); resume with the checkpoint's settings, or start a new output_dir")
+        }
         try OnlinePrompts.checkResume(s.cursor, prompts: prompts.count)
         cursor = s.cursor
         rng = s.rng

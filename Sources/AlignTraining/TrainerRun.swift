@@ -131,6 +131,14 @@ public final class TrainerRun {
     /// replaces the default `final/` (`saveFinal()`): it gets the `final/` directory and returns
     /// entries for the summary.
     @discardableResult
+    /// The summary of a run that completed in `out` (nil when there is none, or it did not).
+    static func completedSummary(in out: URL) -> [String: Any]? {
+        guard let data = try? Data(contentsOf: out.appendingPathComponent("summary.json")),
+              let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              summary["status"] as? String == "completed" else { return nil }
+        return summary
+    }
+
     public func train<O: TrainingObjective>(_ objective: O, examples: Int, totalSteps planned: Int? = nil,
                                            extraSummary: [String: Any] = [:],
                                            additionalParameters: [(String, Tensor)] = [],
@@ -149,7 +157,12 @@ public final class TrainerRun {
                 + (g % n == 0 ? "" : "; grad_accum \(g) is not a multiple of \(n), so some ranks compute fewer micro-batches and wait")))
         }
         let resume = config.resumeCheckpoint()
-        if let resume { try loop.resume(from: resume) }
+        if let resume { try loop.resume(from: resume) }   // refuses a checkpoint of other settings, in memory only
+        if case .latest? = config.resumeFrom, let done = Self.completedSummary(in: out), done["total_steps"] as? Int == total {
+            // resuming a finished run of the same length trains nothing and writes nothing
+            callback(.message("\(out.path) holds a finished run of \(total) steps (summary.json, status completed): nothing to resume; to train further, raise the steps and resume"))
+            return done
+        }
         // every rank has resumed before rank 0 writes: a rank that cannot (an unreadable checkpoint)
         // exits non-zero without reaching here, and the launcher ends the others
         communicator.barrier()

@@ -31,6 +31,8 @@ public final class BoNObjective: TrainingObjective, OnlineObjective {
 
     package init(session: OnlineSession, config: BoNConfig) {
         self.session = session
+        session.shape.merge(["bon.num_samples": config.numSamples, "bon.keep": config.keep, "bon.steps_per_round": config.stepsPerRound,
+                             "bon.prompts_per_round": config.promptsPerRound ?? session.prompts.count]) { $1 }
         self.config = config
     }
 

@@ -47,6 +47,7 @@ public final class HPAObjective: TrainingObjective, OnlineObjective {
     package init(session: OnlineSession, reference: ReferenceSource, config: HPAConfig, offline: DPOObjective?) {
         if case .none = reference { preconditionFailure("HPAObjective: the KL terms need a reference") }
         self.session = session
+        session.shape.merge(["hpa.num_candidates": config.numCandidates, "hpa.ppo_epochs": config.ppoEpochs]) { $1 }
         self.reference = reference
         self.config = config
         self.offline = offline

@@ -26,6 +26,7 @@ public final class OnlineDPOObjective: TrainingObjective, OnlineObjective {
     package init(session: OnlineSession, reference: ReferenceSource, config: OnlineDPOConfig) {
         precondition(reference.exists == config.dpo.usesReference, "OnlineDPOObjective: loss \(config.dpo.loss.rawValue) with reference \(reference.exists)")
         self.session = session
+        session.shape.merge(["online_dpo.num_generations": config.numGenerations]) { $1 }
         self.reference = reference
         self.config = config
     }

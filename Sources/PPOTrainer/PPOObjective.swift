@@ -73,6 +73,7 @@ public final class PPOObjective: TrainingObjective, OnlineObjective {
     package init(session: OnlineSession, reference: ReferenceSource, values: ValueSource?, config: PPOConfig) {
         precondition(config.usesValues == (values != nil), "PPOObjective: gae needs values, grpo/rloo none")
         self.session = session
+        session.shape.merge(["ppo.num_generations": config.numGenerations, "ppo.ppo_epochs": config.ppoEpochs, "ppo.num_minibatches": config.numMinibatches]) { $1 }
         self.reference = reference
         self.values = values
         self.config = config

@@ -183,6 +183,32 @@ final class PPORunTests: XCTestCase {
         XCTAssertEqual(retried.cursor, 1, "and starts it from its first micro-batch")
     }
 
+    /// A resume with settings that shape the run changed is refused before anything is written;
+    /// a finished run resumed is a no-op that says so.
+    func testResumeRefusesChangedShapeAndAFinishedRunIsANoOp() throws {
+        let out = dir.appendingPathComponent("shape")
+        let args = ["output_dir=\(out.path)", "ppo.iterations=2", "save_every=2", "keep_checkpoints=10"]
+        let first = try run(args)
+        XCTAssertEqual(first.summary["status"] as? String, "completed")
+        let files = ["run.json", "final/model.safetensors", "metrics.jsonl", "summary.json"]
+        func stamps() throws -> [Data] { try files.map { try Data(contentsOf: out.appendingPathComponent($0)) } }
+        let before = try stamps()
+        // another batch geometry: refused, naming what changed
+        XCTAssertThrowsError(try run(args + ["batch_size=4", "grad_accum=1", "resume_from=latest"])) { error in
+            XCTAssertTrue("\(error)".contains("cannot resume: the checkpoint was written with other settings that shape the run: batch_size 2 → 4, grad_accum 2 → 1"), "\(error)")
+        }
+        XCTAssertThrowsError(try run(args + ["ppo.ppo_epochs=1", "ppo.iterations=4", "resume_from=latest"])) { error in
+            XCTAssertTrue("\(error)".contains("ppo.ppo_epochs 2 → 1"), "\(error)")
+        }
+        XCTAssertEqual(try stamps(), before, "a refused resume wrote something")
+        // the same settings on a finished run: nothing to do, nothing written
+        var messages: [String] = []
+        let again = try PPORun.run(config: load(args + ["resume_from=latest"])) { e in if case .message(let m) = e { messages.append(m) } }
+        XCTAssertEqual(again["steps"] as? Int, first.summary["steps"] as? Int)
+        XCTAssertTrue(messages.contains { $0.contains("holds a finished run of \(first.summary["total_steps"] as! Int) steps") && $0.contains("nothing to resume") }, "\(messages)")
+        XCTAssertEqual(try stamps(), before, "resuming a finished run wrote something")
+    }
+
     func testResumeContinuesExactlyLikeTheUninterruptedRun() throws {
         let whole = try run(["output_dir=\(dir.path)/whole", "ppo.iterations=2", "save_every=3", "keep_checkpoints=10"])
         XCTAssertEqual(whole.summary["status"] as? String, "completed")
