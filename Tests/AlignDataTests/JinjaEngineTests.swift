@@ -110,4 +110,17 @@ final class JinjaEngineTests: XCTestCase {
             XCTFail("\(error)")
         }
     }
+
+    /// Deeply nested blocks (a hostile template of 20,000 `if`s) end in one error naming the
+    /// limit, not a stack overflow; nesting a real template uses stays fine.
+    func testDeeplyNestedBlocksAreRefusedNamingTheLimit() throws {
+        for (open, close) in [("{% if true %}", "{% endif %}"), ("{% for x in [1] %}", "{% endfor %}")] {
+            let hostile = String(repeating: open, count: 20_000) + "x" + String(repeating: close, count: 20_000)
+            XCTAssertThrowsError(try JinjaTemplate(hostile)) { error in
+                XCTAssertTrue("\(error)".contains("statements nested deeper than 200"), "\(error)")
+            }
+        }
+        let fine = String(repeating: "{% if true %}", count: 50) + "x" + String(repeating: "{% endif %}", count: 50)
+        XCTAssertEqual(try JinjaTemplate(fine).render([:]).text, "x")
+    }
 }

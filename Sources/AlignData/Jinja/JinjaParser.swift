@@ -11,7 +11,12 @@ struct JinjaParser {
     private var t = 0
     private var nesting = 0
     private var loopDepth = 0
+    /// Statements open around the one being parsed (`if`, `for`, `macro`, … inside each other).
+    private var blockDepth = 0
     static let maximumNesting = 200
+    /// Deeper blocks are refused: parsing and rendering them recurse once per level, and a
+    /// hostile template would otherwise overflow the stack.
+    static let maximumBlockNesting = 200
 
     static func parse(_ source: String) throws -> [JinjaNode] {
         var p = JinjaParser(segments: try JinjaLexer.tokenize(source))
@@ -109,6 +114,11 @@ struct JinjaParser {
     }
 
     private mutating func parseStatement(_ tag: String, at tagPos: JinjaPosition, enclosing: (String, JinjaPosition)?) throws -> JinjaNode {
+        blockDepth += 1
+        defer { blockDepth -= 1 }
+        guard blockDepth <= Self.maximumBlockNesting else {
+            throw JinjaError.limit("statements nested deeper than \(Self.maximumBlockNesting) (the '\(tag)' tag)", at: tagPos)
+        }
         advance()
         switch tag {
         case "if": return try parseIf(at: tagPos)
