@@ -24,7 +24,7 @@ package struct OnlineSetup {
         let run = try TrainerRun(config: config, callback: callback)
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: trainer, maxNewTokens: maxNewTokens,
                                              minimumPrompts: minimumPrompts)
-        let reward = try RewardFunction(settings, policyVocabulary: run.model.config.vocabSize, batchSize: config.batchSize)
+        let reward = try RewardFunction(settings, policyVocabulary: run.model.config.vocabSize, policyTokenizer: run.tokenizer, batchSize: config.batchSize)
         let stops = try OnlinePrompts.stopTokens(run)
         try data.prepareRewardModel(reward, run: run, stopTokens: stops, maxNewTokens: maxNewTokens, trainer: trainer, files: files)
         return OnlineSetup(run: run, data: data, reward: reward, stopTokens: stops, padID: Batch.padID(for: run.tokenizer))

@@ -41,6 +41,12 @@ public enum PPORun {
                 guard critic.model.numHeads == 1 else {
                     throw ModelConfigError("ppo.value_model \(path) has \(critic.model.numHeads) heads; a critic needs one")
                 }
+                guard critic.model.backbone.config.vocabSize == policy.config.vocabSize else {
+                    throw ModelConfigError("ppo.value_model \(path) has a vocabulary of \(critic.model.backbone.config.vocabSize) tokens, the policy \(policy.config.vocabSize); a critic reads the policy's token ids, so they must share a tokenizer")
+                }
+                if let theirs = critic.tokenizer {
+                    try run.tokenizer.requireSameVocabulary(theirs, name: "ppo.value_model", path: path, role: "a critic")
+                }
                 values = .critic(critic.model)
                 criticFamily = critic.backbone.family
                 valueParameters = critic.model.namedParameters().map { ("critic.\($0.0)", $0.1) }

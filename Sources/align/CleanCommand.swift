@@ -52,6 +52,9 @@ struct CleanCommand: ParsableCommand {
         if let p = policy, let r = rm, p.model.config.vocabSize != r.model.backbone.config.vocabSize {
             throw ValidationError("--model and --reward-model have vocabularies of \(p.model.config.vocabSize) and \(r.model.backbone.config.vocabSize) tokens; they must match")
         }
+        if model != nil, let theirs = rm?.tokenizer {
+            try tokenizer.requireSameVocabulary(theirs, name: "--reward-model", path: rewardModel!, role: "the reward model")
+        }
         let file = try DatasetFile.read(URL(fileURLWithPath: input), format: .preference)
         let text = try FileErrors.readText(input).split(separator: "\n", omittingEmptySubsequences: false)
         guard file.lines.allSatisfy({ $0 > 0 && $0 <= text.count }), Set(file.lines).count == file.lines.count else {

@@ -137,7 +137,7 @@ struct EvalCommand: ParsableCommand {
         let options = TokenizationOptions(maxSeqLen: maxSeqLen ?? loaded.model.config.contextLength, chatTemplate: template)
         let set = try file.preferenceExamples(tokenizer: tokenizer, options: options)
         guard !set.examples.isEmpty else { throw ValidationError("\(input): no preference pairs (\(set.report))") }
-        let referenceModel = try reference.map { try ReferenceModel.load($0, for: loaded.model, name: "--reference") }
+        let referenceModel = try reference.map { try ReferenceModel.load($0, for: loaded.model, tokenizer: tokenizer, name: "--reference") }
         let r = PreferenceAccuracy.evaluate(set.examples, policy: loaded.model, reference: referenceModel, beta: beta,
                                             padID: Batch.padID(for: tokenizer), batchSize: batchSize)
         let kind = referenceModel == nil ? "log-probability" : "implicit reward β·(logπ − logπ_ref), β \(beta)"
@@ -154,7 +154,7 @@ struct EvalCommand: ParsableCommand {
         let prompts = try readPrompts(input).map(\.userText)
         let (loaded, tokenizer) = try model.load()
         let policy = loaded.model
-        let referenceModel = try reference.map { try ReferenceModel.load($0, for: policy, name: "--reference") }
+        let referenceModel = try reference.map { try ReferenceModel.load($0, for: policy, tokenizer: tokenizer, name: "--reference") }
         let ids = try promptIDs(prompts, tokenizer: tokenizer, chat: chat)
         let config = GenerationConfig(maxNewTokens: maxNewTokens ?? 32, sampling: SamplingConfig(temperature: temperature, topP: topP),
                                       stopTokenIDs: stopTokenIDs(policy, tokenizer), seed: seed, padTokenID: tokenizer.padTokenID)
@@ -168,6 +168,7 @@ struct EvalCommand: ParsableCommand {
             guard rm.model.backbone.config.vocabSize == policy.config.vocabSize else {
                 throw ValidationError("--reward-model \(rewardModel): a vocabulary of \(rm.model.backbone.config.vocabSize) tokens, the model \(policy.config.vocabSize); they must match")
             }
+            if let theirs = rm.tokenizer { try tokenizer.requireSameVocabulary(theirs, name: "--reward-model", path: rewardModel, role: "a reward model") }
             let referenceBar = EvalProgress("reference samples", total: ids.count * samplesPerPrompt)
             referenceSamples = try SampleStatistics.sample(referenceModel, prompts: ids, count: samplesPerPrompt, config: config,
                                                            tokenizer: tokenizer, batchSize: batchSize) { done, _ in referenceBar.update(done) }

@@ -103,7 +103,7 @@ struct GenerateCommand: ParsableCommand {
     /// streaming: a response may be replaced), and each regeneration is reported on standard error.
     func runGuarded(_ policy: any CausalLM, _ tokenizer: Tokenizer, ids: [[Int]], config: GenerationConfig, threshold: Double,
                     referencePath: String) throws {
-        let reference = try ReferenceModel.load(referencePath, for: policy, name: "--reference")
+        let reference = try ReferenceModel.load(referencePath, for: policy, tokenizer: tokenizer, name: "--reference")
         let guardrail = KLGuard(threshold: threshold)
         let outcomes = try guardrail.generate(policy: policy, reference: reference, prompts: ids, config: config)
         for (i, o) in outcomes.enumerated() {

@@ -156,7 +156,7 @@ final class PPORunTests: XCTestCase {
         let prompts = try PromptDataset.read(dir.appendingPathComponent("prompts.jsonl"))
         let ids = try prompts.map { try PromptEncoding.ids($0.prompt, tokenizer: tok, template: .chatml) }
         var rng = RandomGenerator(seed: 3)
-        let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize),
+        let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize, policyTokenizer: tok),
                                     prompts: prompts, promptIDs: ids, tokenizer: tok,
                                     sampling: OnlineSampling(ppo.sampling, stopTokens: [0], padID: 0),
                                     batchSize: 2, gradAccum: 2, seed: 4, shuffle: true)
@@ -316,6 +316,23 @@ final class PPORunTests: XCTestCase {
         let rm = RewardModel(backbone: LlamaModel(other, rng: &r), head: RewardModel.makeHead(hiddenSize: 16, heads: 1, rng: &r), padID: 0)
         try RewardModelStore.save(rm, family: .llama, tokenizer: nil, to: dir.appendingPathComponent("rm-other"))
         refused(["ppo.reward.model=\(dir.appendingPathComponent("rm-other").path)"], "vocabulary of 300 tokens")
+        // the same vocabulary size is not enough: a tokenizer that reads an id differently is refused
+        let base = try ModelStore.load(dir.appendingPathComponent("base").path)
+        let mine = try ModelStore.loadTokenizer(dir.appendingPathComponent("base").path)
+        let lines = (0..<40).flatMap { _ in ["name a red thing", "a red thing", "blue", "name a blue thing", "a green thing", "name a cat thing",
+                                              "a dog thing", "name a sun thing", "a sun thing", "name a dog thing", "a cat thing", "name a green thing"] }
+        var theirs = try Tokenizer.train(on: lines, options: BPETrainingOptions(vocabSize: mine.vocabSize, specialTokens: ["<|endoftext|>"]))
+        theirs.eosToken = "<|endoftext|>"
+        XCTAssertEqual(theirs.vocabSize, mine.vocabSize)
+        XCTAssertNotNil(mine.firstDifference(from: theirs))
+        try ModelStore.save(base, tokenizer: theirs, to: dir.appendingPathComponent("ref-other-tok"))
+        refused(["model.reference=\(dir.appendingPathComponent("ref-other-tok").path)", "ppo.kl_coef=0.05"],
+                "model.reference: its tokenizer is not the policy's: token id")
+        var r2 = RandomGenerator(seed: 4)
+        try RewardModelStore.save(RewardModel(backbone: base.model, head: RewardModel.makeHead(hiddenSize: 32, heads: 1, rng: &r2), padID: 0),
+                                  family: .llama, tokenizer: theirs, to: dir.appendingPathComponent("rm-other-tok"))
+        refused(["ppo.reward.model=\(dir.appendingPathComponent("rm-other-tok").path)"], "reward.model: its tokenizer is not the policy's: token id")
+        refused(["ppo.value_model=\(dir.appendingPathComponent("rm-other-tok").path)"], "ppo.value_model: its tokenizer is not the policy's: token id")
         func judge(_ name: String, _ script: String, expect: String, file: StaticString = #filePath, line: UInt = #line) throws {
             let url = dir.appendingPathComponent(name)
             try script.write(to: url, atomically: true, encoding: .utf8)

@@ -43,7 +43,7 @@ final class RewardModelReadingTests: XCTestCase {
         let files = try OnlinePrompts.read(config, trainer: "ppo")
         let run = try TrainerRun(config: config, callback: { _ in })
         let data = try OnlinePrompts.prepare(files, config: config, run: run, trainer: "ppo", maxNewTokens: ppo.sampling.maxNewTokens, minimumPrompts: 1)
-        let reward = try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize, batchSize: 1)
+        let reward = try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize, policyTokenizer: tok, batchSize: 1)
         try data.prepareRewardModel(reward, run: run, stopTokens: try OnlinePrompts.stopTokens(run), maxNewTokens: ppo.sampling.maxNewTokens,
                                     trainer: "ppo", files: files)
         XCTAssertEqual(reward.turnSuffix, tok.encode("\n", addSpecialTokens: false))

@@ -16,7 +16,7 @@ final class RewardScaleTests: XCTestCase {
         // raw scores 3, 0, 3, 0 (a weight-3 contains rule): running mean 1.5, sample std √3
         let rule = RewardSettings.Rule(kind: .contains, text: "blue", weight: 3)
         let samples = ["blue", "red", "blue sky", "green"].map(sample)
-        let normalised = try RewardFunction(RewardSettings(rules: [rule], normalize: true), policyVocabulary: 8)
+        let normalised = try RewardFunction(RewardSettings(rules: [rule], normalize: true), policyVocabulary: 8, policyTokenizer: nil)
         let out = try normalised.score(samples) { "sample \($0)" }
         let sd = 3.0.squareRoot()
         for (o, raw) in zip(out, [3.0, 0, 3, 0]) {
@@ -27,7 +27,7 @@ final class RewardScaleTests: XCTestCase {
         // a raw difference times the scale is the score difference
         XCTAssertEqual((out[0].raw - out[1].raw) * out[0].scale, out[0].score - out[1].score, accuracy: 1e-12)
         // without normalisation (clipping included) the scale is 1
-        let clipped = try RewardFunction(RewardSettings(rules: [rule], clip: 2), policyVocabulary: 8)
+        let clipped = try RewardFunction(RewardSettings(rules: [rule], clip: 2), policyVocabulary: 8, policyTokenizer: nil)
         for o in try clipped.score(samples, label: { "sample \($0)" }) { XCTAssertEqual(o.scale, 1) }
     }
 }

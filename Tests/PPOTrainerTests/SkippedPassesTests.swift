@@ -95,7 +95,7 @@ final class SkippedPassesTests: XCTestCase {
         func objective(_ overrides: [String], reference: ReferenceSource) throws -> PPOObjective {
             let ppo = try load(overrides).trainerConfig(PPOConfig.self)
             var rng = RandomGenerator(seed: 3)
-            let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize),
+            let session = OnlineSession(policy: loaded.model, reward: try RewardFunction(ppo.reward, policyVocabulary: tok.vocabSize, policyTokenizer: tok),
                                         prompts: prompts, promptIDs: ids, tokenizer: tok,
                                         sampling: OnlineSampling(ppo.sampling, stopTokens: [0], padID: 0),
                                         batchSize: 2, gradAccum: 4, seed: 4, shuffle: true)

@@ -57,9 +57,10 @@ public final class RewardFunction {
     /// responses that ran out of tokens, and for the rules and the program (they see text).
     public var turnSuffix: [Int] = []
 
-    /// Loads the reward model (checking its vocabulary against the policy's) and prepares the
-    /// program (started on first use).
-    public init(_ settings: RewardSettings, policyVocabulary: Int, batchSize: Int = 8) throws {
+    /// Loads the reward model (checking that it reads token ids as the policy does: the same
+    /// vocabulary size and, when both have a tokenizer, the same token at every id) and prepares
+    /// the program (started on first use).
+    public init(_ settings: RewardSettings, policyVocabulary: Int, policyTokenizer: Tokenizer?, batchSize: Int = 8) throws {
         self.settings = settings
         self.batchSize = batchSize
         if let path = settings.model {
@@ -67,6 +68,9 @@ public final class RewardFunction {
             let v = rm.model.backbone.config.vocabSize
             guard v == policyVocabulary else {
                 throw ModelConfigError("reward.model \(path) has a vocabulary of \(v) tokens, the policy \(policyVocabulary); a reward model scores the policy's token ids, so they must share a tokenizer")
+            }
+            if let mine = policyTokenizer, let theirs = rm.tokenizer {
+                try mine.requireSameVocabulary(theirs, name: "reward.model", path: path, role: "a reward model")
             }
             rewardModel = rm
         } else {
