@@ -18,12 +18,13 @@ extension Tokenizer {
 
     /// Refuses `other` (the tokenizer of the model at `path`, given as `name`) unless it reads
     /// every token id as this one does; the error names the first id they differ on.
-    public func requireSameVocabulary(_ other: Tokenizer, name: String, path: String, role: String) throws {
+    /// `mine` names this tokenizer's owner in the message.
+    public func requireSameVocabulary(_ other: Tokenizer, name: String, path: String, role: String, mine: String = "the policy") throws {
         guard let d = firstDifference(from: other) else { return }
         func show(_ t: String?) -> String { t.map { "\"\($0)\"" } ?? "absent" }
         let kinds = isSentencePieceStyle != other.isSentencePieceStyle
             ? " (\(other.isSentencePieceStyle ? "SentencePiece" : "byte-level") there, \(isSentencePieceStyle ? "SentencePiece" : "byte-level") here)" : ""
         throw AlignDataError(.invalidArgument, path: path,
-                             "\(name): its tokenizer is not the policy's\(kinds): token id \(d.id) is \(show(d.theirs)) there and \(show(d.mine)) for the policy (vocabularies of \(other.vocabSize) and \(vocabSize) tokens); \(role) reads the policy's token ids, so the two must share a tokenizer")
+                             "\(name): its tokenizer is not \(mine)'s\(kinds): token id \(d.id) is \(show(d.theirs)) there and \(show(d.mine)) for \(mine) (vocabularies of \(other.vocabSize) and \(vocabSize) tokens); \(role) reads \(mine)'s token ids, so the two must share a tokenizer")
     }
 }

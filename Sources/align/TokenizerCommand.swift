@@ -161,14 +161,28 @@ struct TokenizerCommand: ParsableCommand {
             guard !newTokens.isEmpty else { throw ValidationError("no tokens to add (the --add-file is empty and mining found no character falling back to bytes)") }
             let heldOutLines = try heldOut.map(lines)
             let reportBefore = heldOutLines.map { tok.byteFallbackReport($0) }
+            // the model is checked before anything is extended or written: its embedding rows
+            // belong to its own tokenizer's ids, and a reward model's score head would be lost
+            var loaded: LoadedModel?
+            if let model {
+                let m = try ModelStore.load(model)
+                guard m.scoreWeight == nil else {
+                    throw ValidationError("--model \(model) is a reward model (it has a score head): extending it here would write a plain language model without its head; extend the base model's tokenizer and train the reward model again")
+                }
+                if let own = try? ModelStore.loadTokenizer(model) {
+                    try tok.requireSameVocabulary(own, name: "--model \(model)", path: model, role: "its embedding table", mine: "--tokenizer")
+                } else if tok.vocabSize > m.model.config.vocabSize {
+                    throw ValidationError("--model \(model) has no tokenizer of its own and \(m.model.config.vocabSize) embedding rows, fewer than --tokenizer's \(tok.vocabSize) tokens: it cannot be this tokenizer's model")
+                }
+                loaded = m
+            }
             let ids = try tok.extend(with: newTokens, special: special)
             let added = newTokens.count <= 20 ? zip(newTokens, ids).map { "\($0)=\($1)" }.joined(separator: " ") : "\(newTokens.count) tokens"
             if let heldOut, let reportBefore, let heldOutLines {
                 print("held-out \(heldOut) before: \(describe(reportBefore))")
                 print("held-out \(heldOut) after:  \(describe(tok.byteFallbackReport(heldOutLines)))")
             }
-            if let model {
-                let loaded = try ModelStore.load(model)
+            if let loaded {
                 let resized = try ModelStore.resizeVocabulary(loaded, to: max(tok.vocabSize, loaded.model.config.vocabSize))
                 try ModelStore.save(resized, tokenizer: tok, to: URL(fileURLWithPath: output))
                 print("wrote \(output): tokenizer \(before) → \(tok.vocabSize) tokens (\(added)); embeddings "

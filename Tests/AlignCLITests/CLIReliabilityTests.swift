@@ -1,4 +1,6 @@
 import AlignData
+import AlignNN
+import AlignTensor
 import AlignTraining
 import ArgumentParser
 import Foundation
@@ -82,6 +84,43 @@ final class CLIReliabilityTests: XCTestCase {
         assertRefused(base + ["--add-file", path("missing.txt")], "--add-file", "no such file")
         assertRefused(base + ["--add", "x", "--held-out", path("missing.txt")], "--held-out", "no such file")
         XCTAssertNil(refusal(base + ["--mine-characters", "10", "--corpus", path("corpus.txt"), "--held-out", path("corpus.txt")]))
+    }
+
+    /// `tokenizer extend --model`: the model's embedding rows belong to its own tokenizer's ids, so
+    /// a --tokenizer that reads them differently is refused, and a reward model (whose score head
+    /// the extension would drop) too; nothing is written.
+    func testTokenizerExtendRefusesAModelOfAnotherTokenizerAndARewardModel() throws {
+        let words = (0..<30).flatMap { _ in ["name a red thing", "a blue cat", "the green dog", "a sun thing"] }
+        var mine = try Tokenizer.train(on: words, options: BPETrainingOptions(vocabSize: 280, specialTokens: ["<|im_end|>"]))
+        mine.eosToken = "<|im_end|>"
+        var theirs = try Tokenizer.train(on: words, options: BPETrainingOptions(vocabSize: 280, specialTokens: ["<|endoftext|>"]))
+        theirs.eosToken = "<|endoftext|>"
+        var rng = RandomGenerator(seed: 2)
+        let config = try LlamaConfig.decode(json: Data(#"{"vocab_size": \#(mine.vocabSize), "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 32}"#.utf8))
+        let lm = LoadedModel(family: .llama, model: LlamaModel(config, rng: &rng), source: dir)
+        try ModelStore.save(lm, tokenizer: mine, to: dir.appendingPathComponent("lm"))
+        try theirs.save(to: dir.appendingPathComponent("theirs"))
+        try RewardModelStore.save(RewardModel(backbone: lm.model, head: RewardModel.makeHead(hiddenSize: 16, heads: 1, rng: &rng), padID: 0),
+                                  family: .llama, tokenizer: mine, to: dir.appendingPathComponent("rm"))
+        func failure(_ arguments: [String]) -> String? {
+            do {
+                var command = try Align.parseAsRoot(arguments)
+                try command.run()
+                return nil
+            } catch {
+                XCTAssertEqual(ExitStatus.code(for: error), ExitStatus.refused, "\(error)")
+                return ExitStatus.describe(error) ?? Align.message(for: error)
+            }
+        }
+        let out = path("extended")
+        let other = failure(["tokenizer", "extend", "--tokenizer", path("theirs/tokenizer.json"), "--model", path("lm"), "--add", "zebra", "--output", out])
+        XCTAssertTrue(other?.contains("its tokenizer is not --tokenizer's: token id") == true, other ?? "accepted")
+        let reward = failure(["tokenizer", "extend", "--tokenizer", path("rm"), "--model", path("rm"), "--add", "zebra", "--output", out])
+        XCTAssertTrue(reward?.contains("is a reward model (it has a score head)") == true, reward ?? "accepted")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "wrote --output")
+        // the model's own tokenizer extends
+        XCTAssertNil(failure(["tokenizer", "extend", "--tokenizer", path("lm"), "--model", path("lm"), "--add", "zebra", "--output", out]))
+        XCTAssertEqual(try ModelStore.loadTokenizer(out).vocabSize, mine.vocabSize + 1)
     }
 
     // MARK: lost or overwritten data
