@@ -293,6 +293,7 @@ final class PPORunTests: XCTestCase {
         refused(["ppo.max_new_tokens=20", "data.max_seq_len=48"], "exceeds data.max_seq_len 48 (prompt + response; the model's context length is 64)")
         refused(["ppo.advantage=grpo", "ppo.num_generations=1"], "num_generations must be ≥ 2")
         refused(["ppo.reward.rules=null"], "no reward")
+        refused(["ppo.reward.missing_eos_penalty=1", "ppo.reward.missing_eos_score=0"], "ppo.reward.missing_eos_score: replaces a cut-off response's score")
         // the program is checked with the config: nothing is written for a command that cannot run
         refused(["ppo.reward.program=\(dir.path)"], "ppo.reward.program: \(dir.path) is a directory, not a program")
         refused(["ppo.reward.program=[\"no-such-judge-xyz\", \"--fast\"]"], "no-such-judge-xyz is not a program on PATH")

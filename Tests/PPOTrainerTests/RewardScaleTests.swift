@@ -30,4 +30,19 @@ final class RewardScaleTests: XCTestCase {
         let clipped = try RewardFunction(RewardSettings(rules: [rule], clip: 2), policyVocabulary: 8, policyTokenizer: nil)
         for o in try clipped.score(samples, label: { "sample \($0)" }) { XCTAssertEqual(o.scale, 1) }
     }
+
+    /// `missing_eos_score` replaces a cut-off response's score (a gate), `missing_eos_penalty`
+    /// subtracts from it.
+    func testAMissingEOSScoreReplacesAndAPenaltySubtracts() throws {
+        let rule = RewardSettings.Rule(kind: .contains, text: "blue", weight: 3)
+        var cut = sample("blue sky")
+        cut = RewardSample(record: cut.record, promptIDs: [1], responseIDs: [2], response: "blue sky", endedWithEOS: false)
+        let samples = [sample("blue"), cut, sample("red")]
+        let gated = try RewardFunction(RewardSettings(rules: [rule], missingEOSScore: 0), policyVocabulary: 8, policyTokenizer: nil)
+        XCTAssertEqual(try gated.score(samples) { "\($0)" }.map(\.score), [3, 0, 0])
+        let penalised = try RewardFunction(RewardSettings(rules: [rule], missingEOSPenalty: 1), policyVocabulary: 8, policyTokenizer: nil)
+        XCTAssertEqual(try penalised.score(samples) { "\($0)" }.map(\.score), [3, 2, 0])
+        // the raw sum stays what the sources said
+        XCTAssertEqual(try gated.score(samples) { "\($0)" }.map(\.raw), [3, 3, 0])
+    }
 }

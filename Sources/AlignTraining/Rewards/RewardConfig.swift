@@ -70,6 +70,7 @@ public struct RewardSettings: Equatable, Sendable {
     public var programWeight: Double
     public var programTimeout: Double
     public var missingEOSPenalty: Double?
+    public var missingEOSScore: Double?
     public var clip: Double?
     public var normalize: Bool
 
@@ -81,12 +82,14 @@ public struct RewardSettings: Equatable, Sendable {
         programWeight = s.float("program_weight")
         programTimeout = s.float("program_timeout")
         missingEOSPenalty = s.optionalFloat("missing_eos_penalty")
+        missingEOSScore = s.optionalFloat("missing_eos_score")
         clip = s.optionalFloat("clip")
         normalize = s.bool("normalize")
     }
 
     public init(model: String? = nil, modelWeight: Double = 1, rules: [Rule] = [], program: [String]? = nil, programWeight: Double = 1,
-                programTimeout: Double = 30, missingEOSPenalty: Double? = nil, clip: Double? = nil, normalize: Bool = false) {
+                programTimeout: Double = 30, missingEOSPenalty: Double? = nil, missingEOSScore: Double? = nil, clip: Double? = nil,
+                normalize: Bool = false) {
         self.model = model
         self.modelWeight = modelWeight
         self.rules = rules
@@ -94,6 +97,7 @@ public struct RewardSettings: Equatable, Sendable {
         self.programWeight = programWeight
         self.programTimeout = programTimeout
         self.missingEOSPenalty = missingEOSPenalty
+        self.missingEOSScore = missingEOSScore
         self.clip = clip
         self.normalize = normalize
     }
@@ -133,6 +137,8 @@ public struct RewardSettings: Equatable, Sendable {
             ConfigField("program_timeout", .float, default: 30.0, range: .greaterThan(0), doc: "Seconds the program may take per sample."),
             ConfigField("missing_eos_penalty", .float, default: nil, range: .atLeast(0),
                         doc: "Subtracted from the score of a response that ended without an EOS token (TRL's `missing_eos_penalty`)."),
+            ConfigField("missing_eos_score", .float, default: nil,
+                        doc: "The score of a response that ended without an EOS token, in place of its sources' sum (a gate: a cut-off answer earns nothing for what it got right, an answer that ends keeps its score, so ending is rewarded without making a short failing answer better than a long one); exclusive with missing_eos_penalty."),
             ConfigField("clip", .float, default: nil, range: .greaterThan(0), doc: "Clip scores to ±clip."),
             ConfigField("normalize", .bool, default: false, aliases: ["whiten", "running_normalization"],
                         doc: "Whiten scores with the running mean and standard deviation of all scores so far."),
@@ -181,6 +187,9 @@ public struct RewardSettings: Equatable, Sendable {
                 } else if case .string(let exe) = parts[0], let problem = ProgramReward.executableProblem(exe) {
                     ctx.fail("\(prefix).program", problem)
                 }
+            }
+            if ctx.isSet("\(prefix).missing_eos_penalty") && ctx.isSet("\(prefix).missing_eos_score") {
+                ctx.fail("\(prefix).missing_eos_score", "replaces a cut-off response's score, missing_eos_penalty lowers it: set one of them")
             }
             if !hasModel && !hasProgram && ruleCount == 0 {
                 ctx.fail(prefix, "no reward: give \(prefix).model (an align rm directory), \(prefix).rules or \(prefix).program")

@@ -43,7 +43,7 @@ public struct RewardOutcome: Sendable, Equatable {
 }
 
 /// The `reward` section made real: a weighted sum of a reward model, rules and an external
-/// program, then `missing_eos_penalty`, clipping and running normalisation (ALGORITHMS.md,
+/// program, then `missing_eos_score` or `missing_eos_penalty`, clipping and running normalisation (ALGORITHMS.md,
 /// Rewards). The running statistics are state (`moments`) a checkpoint carries.
 public final class RewardFunction {
     public let settings: RewardSettings
@@ -175,6 +175,9 @@ public final class RewardFunction {
     /// The EOS penalty, clipping and running normalisation over the measured samples.
     func finish(_ samples: [RewardSample], _ m: Measured) -> [RewardOutcome] {
         var scores = m.raw
+        if let gate = settings.missingEOSScore {
+            for (i, s) in samples.enumerated() where !s.endedWithEOS { scores[i] = gate }
+        }
         if let penalty = settings.missingEOSPenalty {
             for (i, s) in samples.enumerated() where !s.endedWithEOS { scores[i] -= penalty }
         }
