@@ -35,3 +35,15 @@ public struct SamplingSettings: Equatable, Sendable {
         ]
     }
 }
+
+extension SamplingSettings {
+    /// The check every online trainer's section makes: its prompts are read as prompts, whatever
+    /// `data.format` says (`extra` says where else it reads, e.g. HPA's pairs).
+    public static func promptFormatCheck(_ command: String, extra: String = "") -> @Sendable (ConfigCheckContext) -> Void {
+        { ctx in
+            if let f = ctx.string("data.format"), f != "auto" {
+                ctx.fail("data.format", "align \(command) reads prompts ({\"prompt\"} or {\"messages\"} ending in a user turn)\(extra); leave data.format \"auto\", not \"\(f)\"")
+            }
+        }
+    }
+}

@@ -44,10 +44,8 @@ public struct BoNConfig: TrainerSectionConfig {
         ] + SamplingSettings.fields(temperature: 0.8),
         checks: [
             RewardSettings.checks(prefix: "bon.reward"),
+            SamplingSettings.promptFormatCheck("bon"),
             { ctx in
-                if let f = ctx.string("data.format"), f != "auto" {
-                    ctx.fail("data.format", "align bon reads prompts ({\"prompt\"} or {\"messages\"} ending in a user turn); leave data.format \"auto\", not \"\(f)\"")
-                }
                 if let k = ctx.int("bon.keep"), let n = ctx.int("bon.num_samples"), k >= n {
                     ctx.fail("bon.keep", "keeps \(k) of \(n) samples per prompt; keep must be smaller than num_samples or nothing is rejected")
                 }

@@ -70,11 +70,6 @@ public struct HPAConfig: TrainerSectionConfig {
     /// Whether the step has an offline DPO term (a weight and pairs to train on).
     public var usesPreferences: Bool { dpoWeight > 0 && preferences != nil }
 
-    /// The nested `hpa.dpo` section: the fields of `align dpo`'s section.
-    static let dpoSection = ConfigSectionSchema(
-        name: "dpo", doc: "The DPO-family loss on the offline pairs: the fields of `align dpo`'s section (`loss`, `beta`, …).",
-        fields: DPOConfig.schema.section.fields)
-
     public static let schema = TrainerSectionSchema(
         name: "hpa",
         doc: "Hybrid preference alignment (seed 000): PPO on fresh, filtered samples with a shaped reward + a DPO-family loss on offline pairs + a hierarchical KL, in one optimizer step.",
@@ -105,7 +100,7 @@ public struct HPAConfig: TrainerSectionConfig {
                         doc: "The offline preference pairs ({prompt, chosen, rejected}); required when dpo_weight > 0."),
             ConfigField("preferences_eval", .path(.file), default: nil,
                         doc: "Held-out pairs for `eval/dpo_*` (else data.eval_fraction of the pairs, else none)."),
-            ConfigField("dpo", .section(dpoSection), default: .sectionDefaults, doc: "The DPO-family loss (see `dpo`)."),
+            ConfigField("dpo", .section(DPOConfig.nestedSection(on: "the offline pairs")), default: .sectionDefaults, doc: "The DPO-family loss (see `dpo`)."),
             ConfigField("max_kl", .float, default: nil, range: .greaterThan(0),
                         doc: "A rollout whose KL to the reference per token (`objective/kl_per_token`, over every candidate) exceeds this is an anomaly: with `recovery` the run rolls back, else it stops."),
             ConfigField("max_reward_zscore", .float, default: nil, range: .greaterThan(0),
@@ -119,10 +114,9 @@ public struct HPAConfig: TrainerSectionConfig {
         ] + SamplingSettings.fields(temperature: 0.7),
         checks: [
             RewardSettings.checks(prefix: "hpa.reward"),
+            SamplingSettings.promptFormatCheck("hpa", extra: " from data.train and pairs from hpa.preferences"),
+            DPOConfig.nestedChecks(prefix: "hpa.dpo"),
             { ctx in
-                if let f = ctx.string("data.format"), f != "auto" {
-                    ctx.fail("data.format", "align hpa reads prompts ({\"prompt\"} or {\"messages\"} ending in a user turn) from data.train and pairs from hpa.preferences; leave data.format \"auto\", not \"\(f)\"")
-                }
                 let w = ["ppo_weight", "dpo_weight", "kl_weight"].map { ctx.float("hpa.\($0)") ?? 0 }
                 if w.allSatisfy({ $0 == 0 }) {
                     ctx.fail("hpa.ppo_weight", "ppo_weight, dpo_weight and kl_weight are all 0: the step would have no loss")
@@ -132,9 +126,6 @@ public struct HPAConfig: TrainerSectionConfig {
                 }
                 if ctx.isSet("hpa.preferences_eval") && !ctx.isSet("hpa.preferences") {
                     ctx.fail("hpa.preferences_eval", "held-out pairs without training pairs: set hpa.preferences too")
-                }
-                if let loss = ctx.string("hpa.dpo.loss"), let eps = ctx.float("hpa.dpo.label_smoothing"), eps > 0, loss != "sigmoid", loss != "robust" {
-                    ctx.fail("hpa.dpo.label_smoothing", "applies to loss \"sigmoid\" and \"robust\" only, not \"\(loss)\"")
                 }
             },
         ])

@@ -26,11 +26,6 @@ public struct OnlineDPOConfig: TrainerSectionConfig {
         reward = RewardSettings(s.section("reward"))
     }
 
-    /// The nested `online_dpo.dpo` section: the fields of `align dpo`'s section.
-    static let dpoSection = ConfigSectionSchema(
-        name: "dpo", doc: "The DPO-family loss on the fresh pairs: the fields of `align dpo`'s section (`loss`, `beta`, …).",
-        fields: DPOConfig.schema.section.fields)
-
     public static let schema = TrainerSectionSchema(
         name: "online_dpo",
         doc: "Online DPO: per prompt, num_generations fresh samples from the policy; the reward picks chosen (best) and rejected (worst); a DPO-family loss on those pairs.",
@@ -39,23 +34,13 @@ public struct OnlineDPOConfig: TrainerSectionConfig {
                         doc: "Rollouts, one optimizer step each (unless max_steps is set)."),
             ConfigField("num_generations", .int, default: 2, range: .atLeast(2), aliases: ["num_samples"],
                         doc: "Responses sampled per prompt; the best by reward is chosen, the worst rejected (TRL samples 2; ties: the first is chosen, the last rejected)."),
-            ConfigField("dpo", .section(dpoSection), default: .sectionDefaults, doc: "The DPO-family loss (see `dpo`)."),
+            ConfigField("dpo", .section(DPOConfig.nestedSection(on: "the fresh pairs")), default: .sectionDefaults, doc: "The DPO-family loss (see `dpo`)."),
             ConfigField("samples_per_rollout", .int, default: 4, range: .atLeast(0), doc: "Pairs of each rollout written to samples.jsonl."),
             ConfigField("reward", .section(RewardSettings.schema), default: .sectionDefaults, doc: "The reward that ranks the samples (see `reward`)."),
         ] + SamplingSettings.fields(temperature: 0.9, maxNewTokensAliases: ["max_completion_length"]),
         checks: [
             RewardSettings.checks(prefix: "online_dpo.reward"),
-            { ctx in
-                if let f = ctx.string("data.format"), f != "auto" {
-                    ctx.fail("data.format", "align online-dpo reads prompts ({\"prompt\"} or {\"messages\"} ending in a user turn); leave data.format \"auto\", not \"\(f)\"")
-                }
-                guard let loss = ctx.string("online_dpo.dpo.loss") else { return }
-                if let eps = ctx.float("online_dpo.dpo.label_smoothing"), eps > 0, loss != "sigmoid", loss != "robust" {
-                    ctx.fail("online_dpo.dpo.label_smoothing", "applies to loss \"sigmoid\" and \"robust\" only, not \"\(loss)\"")
-                }
-                if loss == "simpo" && ctx.isSet("model.reference") {
-                    ctx.fail("model.reference", "online_dpo.dpo.loss \"simpo\" uses no reference model; remove model.reference (or choose another loss)")
-                }
-            },
+            SamplingSettings.promptFormatCheck("online-dpo"),
+            DPOConfig.nestedChecks(prefix: "online_dpo.dpo"),
         ])
 }

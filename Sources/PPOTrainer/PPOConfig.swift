@@ -137,10 +137,8 @@ public struct PPOConfig: TrainerSectionConfig {
         ] + SamplingSettings.fields(temperature: 0.7, maxNewTokensAliases: ["response_length", "max_completion_length"]),
         checks: [
             RewardSettings.checks(prefix: "ppo.reward"),
+            SamplingSettings.promptFormatCheck("ppo"),
             { ctx in
-                if let f = ctx.string("data.format"), f != "auto" {
-                    ctx.fail("data.format", "align ppo reads prompts ({\"prompt\"} or {\"messages\"} ending in a user turn); leave data.format \"auto\", not \"\(f)\"")
-                }
                 guard let adv = ctx.string("ppo.advantage") else { return }
                 let g = ctx.int("ppo.num_generations") ?? 1
                 if adv != "gae" && g < 2 {

@@ -116,6 +116,28 @@ public struct DPOConfig: TrainerSectionConfig {
         ])
 }
 
+extension DPOConfig {
+    /// `align dpo`'s fields as a section nested in another trainer's (`hpa.dpo`, `online_dpo.dpo`);
+    /// `what` says which pairs its loss is on.
+    public static func nestedSection(on what: String) -> ConfigSectionSchema {
+        ConfigSectionSchema(name: "dpo", doc: "The DPO-family loss on \(what): the fields of `align dpo`'s section (`loss`, `beta`, …).",
+                            fields: schema.section.fields)
+    }
+
+    /// `align dpo`'s own cross-field checks for a section nested at `prefix` (`hpa.dpo`).
+    public static func nestedChecks(prefix: String) -> @Sendable (ConfigCheckContext) -> Void {
+        { ctx in
+            guard let loss = ctx.string("\(prefix).loss") else { return }
+            if let eps = ctx.float("\(prefix).label_smoothing"), eps > 0, loss != "sigmoid", loss != "robust" {
+                ctx.fail("\(prefix).label_smoothing", "applies to loss \"sigmoid\" and \"robust\" only, not \"\(loss)\"")
+            }
+            if loss == "simpo" && ctx.isSet("model.reference") {
+                ctx.fail("model.reference", "\(prefix).loss \"simpo\" uses no reference model; remove model.reference (or choose another loss)")
+            }
+        }
+    }
+}
+
 /// `rm`: Bradley-Terry reward model (ALGORITHMS.md, Reward model). The optional per-pair
 /// `margin` is a field of the data, not of the configuration.
 public struct RMConfig: TrainerSectionConfig {
