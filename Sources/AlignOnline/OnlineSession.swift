@@ -39,7 +39,6 @@ package final class OnlineSession {
     package var shape: [String: Int]
 
     package var padID: Int { sampling.padID }
-    package var stopTokens: [Int] { sampling.stopTokens }
 
     package init(policy: any CausalLM, reward: RewardFunction, prompts: [PromptRecord], promptIDs: [[Int]],
                  evalPrompts: [PromptRecord] = [], evalPromptIDs: [[Int]] = [], tokenizer: Tokenizer, sampling: OnlineSampling,
@@ -75,8 +74,7 @@ package final class OnlineSession {
 
     /// One sampled and scored response per row.
     package struct ScoredRows {
-        /// Per row: the index of its prompt in `prompts`, and the prompt's token ids.
-        package var promptIndex: [Int]
+        /// Per row: the prompt's token ids.
         package var prompts: [[Int]]
         package var sequences: [GeneratedSequence]
         package var samples: [RewardSample]
@@ -105,7 +103,7 @@ package final class OnlineSession {
         let outcomes = try reward.score(samples, shard: shard, communicator: communicator) { i in
             "the response to the prompt at line \(self.prompts[promptIndex[i]].line) (\(what), row \(i))"
         }
-        return ScoredRows(promptIndex: promptIndex, prompts: rowPrompts, sequences: sampled.sequences, samples: samples,
+        return ScoredRows(prompts: rowPrompts, sequences: sampled.sequences, samples: samples,
                           outcomes: outcomes, generationSeconds: sampled.seconds)
     }
 

@@ -200,14 +200,11 @@ final class HPARunTests: XCTestCase {
 
     func testBadInputIsRefusedBeforeAnythingIsWritten() throws {
         func refused(_ overrides: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
-            do {
-                _ = try HPARun.run(config: load(overrides + ["output_dir=\(dir.path)/refused"])) { _ in }
-                XCTFail("accepted \(overrides)", file: file, line: line)
-            } catch {
-                let text = "\(error)"
-                XCTAssertTrue(text.contains(expected), "\(text) does not mention \(expected)", file: file, line: line)
+            let out = dir.appendingPathComponent("refused")
+            let problem = Refusal.problem(expected: expected, output: out) {
+                try HPARun.run(config: load(overrides + ["output_dir=\(out.path)"])) { _ in }
             }
-            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("refused").path), "wrote output_dir", file: file, line: line)
+            XCTAssertNil(problem, "\(overrides)", file: file, line: line)
         }
         refused(["hpa.preferences=null"], "hpa.preferences: dpo_weight 0.4 needs offline pairs")
         refused(["hpa.ppo_weight=0", "hpa.dpo_weight=0", "hpa.kl_weight=0"], "the step would have no loss")

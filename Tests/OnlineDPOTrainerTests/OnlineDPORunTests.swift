@@ -128,14 +128,11 @@ final class OnlineDPORunTests: XCTestCase {
 
     func testBadInputIsRefusedBeforeAnythingIsWritten() throws {
         func refused(_ overrides: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
-            do {
-                _ = try OnlineDPORun.run(config: load(overrides + ["output_dir=\(dir.path)/refused"])) { _ in }
-                XCTFail("accepted \(overrides)", file: file, line: line)
-            } catch {
-                let text = "\(error)"
-                XCTAssertTrue(text.contains(expected), "\(text) does not mention \(expected)", file: file, line: line)
+            let out = dir.appendingPathComponent("refused")
+            let problem = Refusal.problem(expected: expected, output: out) {
+                try OnlineDPORun.run(config: load(overrides + ["output_dir=\(out.path)"])) { _ in }
             }
-            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("refused").path), "wrote output_dir", file: file, line: line)
+            XCTAssertNil(problem, "\(overrides)", file: file, line: line)
         }
         refused(["online_dpo.num_generations=1"], "online_dpo.num_generations")
         refused(["online_dpo.reward.rules=null"], "no reward")
