@@ -197,6 +197,29 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(gaps[1], single.margins[0], accuracy: 1e-3)
     }
 
+    /// One response embedding for align clean and align hpa: the mean final hidden state over the
+    /// positions that predict the response (the prompt's last token … the response's second to
+    /// last), by hand, and the same numbers as pooling a batched scored forward (HPA's path).
+    func testTheResponseEmbeddingIsTheMeanOverThePositionsPredictingTheResponse() throws {
+        let (model, tok) = try makeModel()
+        let prompt = tok.encode("name a thing"), response = tok.encode(" the national animal is the otter")
+        let ids = prompt + response
+        let hidden = withNoGrad { model.hiddenStates(ids: ids, batch: 1, length: ids.count, positions: nil, keyMask: nil, cache: nil) }.scalars
+        let C = hidden.count / ids.count
+        var byHand = [Double](repeating: 0, count: C)
+        for t in (prompt.count - 1)..<(ids.count - 1) { for c in 0..<C { byHand[c] += Double(hidden[t * C + c]) / Double(response.count) } }
+        let e = model.responseEmbedding(prompt: prompt, response: response)
+        for c in 0..<C { XCTAssertEqual(Double(e[c]), byHand[c], accuracy: 1e-5, "feature \(c)") }
+        // a batched scored forward (other rows beside it, right padding) pools to the same vector
+        let other = tok.encode(" a dog")
+        let b = Batch(rows: [(prompt + other, Array(repeating: false, count: prompt.count) + Array(repeating: true, count: other.count)),
+                             (ids, Array(repeating: false, count: prompt.count) + Array(repeating: true, count: response.count))], padID: 0)
+        let f = withNoGrad { model.scoredForward(ids: b.ids, batch: b.batch, length: b.length, targets: b.targets) }
+        let pooled = ResponseEmbedding.meanPool(f.hidden, lengths: [other.count, response.count]).scalars
+        for c in 0..<C { XCTAssertEqual(pooled[C + c], e[c], accuracy: 1e-5, "feature \(c)") }
+        XCTAssertEqual(model.responseEmbedding(prompt: prompt, response: []), [Float](repeating: 0, count: C), "an empty response")
+    }
+
     func testSyntheticPairsNeedAClearMarginForTheStrongAnswer() {
         let pairs = SyntheticPreferences.pairs(strongRewards: [3, 1.5, 0], weakRewards: [1, 1.9], minMargin: 1.0)
         XCTAssertEqual(pairs.map { [$0.strong, $0.weak] }, [[0, 0], [0, 1]])   // 1.5 > 1 + 1 fails; ties of margin fail
